@@ -1,2 +1,51 @@
 package dev.runway;
-public class Main { public static void main(String[] a) {} }
+
+import dev.runway.cli.MigrateCommand;
+import dev.runway.cli.ServeCommand;
+import java.io.PrintWriter;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code runway} command line: one executable jar, one subcommand per job. */
+@Command(
+    name = "runway",
+    mixinStandardHelpOptions = true,
+    version = "runway 0.1.0",
+    description = "Dispatches GitHub Actions workflow_job webhooks to self-hosted runner pools.")
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine(System.getenv(), null, null).execute(args));
+  }
+
+  /**
+   * Builds the command line. Usage errors exit 2, runtime errors 1; output and errors go to the
+   * given writers (the console when null).
+   */
+  public static CommandLine commandLine(Map<String, String> env, PrintWriter out, PrintWriter err) {
+    CommandLine cli =
+        new CommandLine(new Main())
+            .addSubcommand(new ServeCommand(env))
+            .addSubcommand(new MigrateCommand(env));
+    if (out != null) {
+      cli.setOut(out);
+    }
+    if (err != null) {
+      cli.setErr(err);
+    }
+    cli.setExitCodeExceptionMapper(e -> 1);
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage());
+          return 1;
+        });
+    return cli;
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+}

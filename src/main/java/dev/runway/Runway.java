@@ -1,0 +1,194 @@
+package dev.runway;
+
+import com.github.kagkarlsson.scheduler.Scheduler;
+import dev.runway.config.RunwayConfig;
+import dev.runway.db.Database;
+import dev.runway.db.DatabaseHealth;
+import dev.runway.dispatch.DispatchQueue;
+import dev.runway.dispatch.DispatchWorker;
+import dev.runway.http.HttpServer;
+import dev.runway.http.JsonResponses;
+import dev.runway.inbox.DeliveriesApi;
+import dev.runway.inbox.InboxRepository;
+import dev.runway.spool.Spool;
+import dev.runway.telemetry.Metrics;
+import dev.runway.webhook.Intake;
+import dev.runway.webhook.Payloads;
+import dev.runway.webhook.SignatureVerifier;
+import dev.runway.webhook.SpoolDrainer;
+import dev.runway.webhook.WebhookHandler;
+import io.javalin.Javalin;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where Runway is wired: it builds the database, the spool, the intake path, the
+ * queue and the HTTP server from the configuration, starts them in order, and stops them in reverse
+ * order with bounded waits. There is no DI container; reading this class is reading the system's
+ * shape.
+ */
+public final class Runway implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Runway.class);
+
+  private final Deque<AutoCloseable> stack = new ArrayDeque<>();
+  private final RunwayConfig config;
+  private volatile boolean stopping;
+  private Javalin http;
+
+  private Runway(RunwayConfig config) {
+    this.config = config;
+  }
+
+  /** Builds and starts everything; on failure, stops what had started and rethrows. */
+  public static Runway start(RunwayConfig config, Clock clock) throws Exception {
+    Runway r = new Runway(config);
+    try {
+      r.startAll(clock);
+      return r;
+    } catch (Exception | Error e) {
+      r.close();
+      throw e;
+    }
+  }
+
+  private void startAll(Clock clock) throws Exception {
+    log.info("starting Runway with {}", config.redacted());
+    var json = Json.mapper();
+    Metrics metrics = new Metrics();
+
+    Database db =
+        config.databaseUrl().isPresent()
+            ? Database.open(
+                new Database.Target(
+                    config.databaseUrl().get(),
+                    config.databaseUser().orElse(null),
+                    config.databasePassword().orElse(null)),
+                config.dispatchThreads() + 6)
+            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 6);
+    stack.push(db);
+    Database.migrate(db.main());
+
+    InboxRepository inbox = new InboxRepository();
+    DatabaseHealth health = new DatabaseHealth();
+    Spool spool = new Spool(config.spoolDir(), config.spoolMaxBytes());
+    stack.push(spool);
+    log.info("spool in {}", config.spoolDir().toAbsolutePath());
+
+    DispatchWorker worker = new DispatchWorker(db.main(), inbox);
+    Scheduler scheduler =
+        DispatchQueue.scheduler(
+            db.main(),
+            config.dispatchThreads(),
+            Duration.ofSeconds(1),
+            DispatchQueue.task(worker),
+            List.of());
+    scheduler.start();
+    stack.push(scheduler::stop);
+
+    Payloads payloads = new Payloads(json);
+    Intake intake =
+        new Intake(
+            db.intake(),
+            inbox,
+            health,
+            spool,
+            config.intakeBudget(),
+            scheduler::triggerCheckForDueExecutions);
+    stack.push(() -> intake.close(config.shutdownGrace()));
+    SpoolDrainer drainer =
+        new SpoolDrainer(
+            spool, db.main(), inbox, payloads, health, scheduler::triggerCheckForDueExecutions);
+    drainer.start(config.drainInterval());
+    stack.push(drainer);
+
+    AtomicLong queueDepth = new AtomicLong();
+    ScheduledExecutorService poller =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "queue-depth");
+              t.setDaemon(true);
+              return t;
+            });
+    poller.scheduleWithFixedDelay(
+        () -> {
+          try {
+            queueDepth.set(inbox.queueDepth(db.main()));
+          } catch (SQLException | RuntimeException e) {
+            // The gauge keeps its last value; the outage shows in the spool and health signals.
+          }
+        },
+        0,
+        5,
+        TimeUnit.SECONDS);
+    stack.push(poller::shutdownNow);
+    metrics.gauge("runway.queue.depth", "Dispatch tasks not yet done", queueDepth::get);
+    metrics.gauge("runway.spool.depth", "Deliveries waiting in the disk spool", spool::depth);
+    metrics.gauge("runway.spool.bytes", "Bytes in the disk spool", spool::sizeBytes);
+
+    WebhookHandler webhook =
+        new WebhookHandler(
+            new SignatureVerifier(config.webhookSecrets()), payloads, intake, metrics, json, clock);
+    JsonResponses out = new JsonResponses(json);
+    DeliveriesApi deliveries = new DeliveriesApi(db.main(), inbox, out);
+    http =
+        HttpServer.start(
+            config.port(),
+            config.shutdownGrace(),
+            routes -> {
+              routes.post("/webhooks/github", webhook::handle);
+              routes.get("/healthz", ctx -> out.send(ctx, 200, Map.of("status", "alive")));
+              routes.get(
+                  "/readyz",
+                  ctx -> {
+                    boolean ready = !stopping && intake.ready();
+                    out.send(
+                        ctx,
+                        ready ? 200 : 503,
+                        Map.of(
+                            "status", ready ? "ready" : "not ready",
+                            "database", health.isUp() ? "up" : "down",
+                            "spool_depth", spool.depth()));
+                  });
+              routes.get(
+                  "/metrics",
+                  ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
+              routes.get("/api/v1/deliveries", deliveries::list);
+              routes.get("/api/v1/deliveries/{guid}", deliveries::one);
+            });
+    stack.push(http::stop);
+    log.info("Runway listening on port {}", http.port());
+  }
+
+  /** The HTTP port, useful when the configuration asked for 0. */
+  public int port() {
+    return http.port();
+  }
+
+  public RunwayConfig config() {
+    return config;
+  }
+
+  /** Stops in reverse start order: HTTP first (finishing requests in flight), database last. */
+  @Override
+  public void close() {
+    stopping = true;
+    while (!stack.isEmpty()) {
+      try {
+        stack.pop().close();
+      } catch (Exception e) {
+        log.warn("error while stopping: {}", e.toString());
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package dev.runway.cli;
+
+import dev.runway.config.RunwayConfig;
+import java.util.HashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * Flags with the same meaning as the {@code RUNWAY_*} variables. A flag wins over the variable;
+ * both end up in one map, which {@link RunwayConfig#from} validates once.
+ */
+public final class ConfigOptions {
+  @Option(names = "--port", description = "HTTP port (RUNWAY_PORT, default 8080)")
+  String port;
+
+  @Option(
+      names = "--database-url",
+      description = "JDBC URL; unset starts an embedded PostgreSQL (RUNWAY_DATABASE_URL)")
+  String databaseUrl;
+
+  @Option(names = "--database-user", description = "RUNWAY_DATABASE_USER")
+  String databaseUser;
+
+  @Option(
+      names = "--data-dir",
+      description = "Embedded database and default spool location (RUNWAY_DATA_DIR)")
+  String dataDir;
+
+  @Option(
+      names = "--pools",
+      description = "file:PATH or kubernetes:NAMESPACE (RUNWAY_POOLS, default file:pools.yaml)")
+  String pools;
+
+  @Option(names = "--github-app-id", description = "RUNWAY_GITHUB_APP_ID")
+  String githubAppId;
+
+  @Option(names = "--github-private-key-file", description = "RUNWAY_GITHUB_PRIVATE_KEY_FILE")
+  String githubPrivateKeyFile;
+
+  @Option(
+      names = "--github-api-url",
+      description = "RUNWAY_GITHUB_API_URL (GHES: https://HOST/api/v3)")
+  String githubApiUrl;
+
+  @Option(names = "--spool-dir", description = "RUNWAY_SPOOL_DIR (default DATA_DIR/spool)")
+  String spoolDir;
+
+  @Option(names = "--spool-max-bytes", description = "RUNWAY_SPOOL_MAX_BYTES (default 1 GiB)")
+  String spoolMaxBytes;
+
+  @Option(
+      names = "--intake-budget",
+      description = "Wait for a database commit before spooling (RUNWAY_INTAKE_BUDGET, 750ms)")
+  String intakeBudget;
+
+  @Option(names = "--dispatch-threads", description = "RUNWAY_DISPATCH_THREADS (default 4)")
+  String dispatchThreads;
+
+  @Option(names = "--log-format", description = "plain or json (RUNWAY_LOG_FORMAT)")
+  String logFormat;
+
+  /** The environment with every given flag laid over it. Secrets come only from the environment. */
+  public Map<String, String> merge(Map<String, String> env) {
+    Map<String, String> m = new HashMap<>(env);
+    put(m, RunwayConfig.PORT, port);
+    put(m, RunwayConfig.DATABASE_URL, databaseUrl);
+    put(m, RunwayConfig.DATABASE_USER, databaseUser);
+    put(m, RunwayConfig.DATA_DIR, dataDir);
+    put(m, RunwayConfig.POOLS, pools);
+    put(m, RunwayConfig.GITHUB_APP_ID, githubAppId);
+    put(m, RunwayConfig.GITHUB_PRIVATE_KEY_FILE, githubPrivateKeyFile);
+    put(m, RunwayConfig.GITHUB_API_URL, githubApiUrl);
+    put(m, RunwayConfig.SPOOL_DIR, spoolDir);
+    put(m, RunwayConfig.SPOOL_MAX_BYTES, spoolMaxBytes);
+    put(m, RunwayConfig.INTAKE_BUDGET, intakeBudget);
+    put(m, RunwayConfig.DISPATCH_THREADS, dispatchThreads);
+    put(m, RunwayConfig.LOG_FORMAT, logFormat);
+    return m;
+  }
+
+  private static void put(Map<String, String> m, String key, String value) {
+    if (value != null) {
+      m.put(key, value);
+    }
+  }
+}

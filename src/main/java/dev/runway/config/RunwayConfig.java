@@ -1,0 +1,160 @@
+package dev.runway.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The service's effective configuration, read once from {@code RUNWAY_*} variables (flags of the
+ * same meaning are merged in by the CLI under the same names) and validated here, so that a bad
+ * value stops the start with a message naming the variable.
+ *
+ * @param databaseUrl a JDBC URL; empty means "start an embedded PostgreSQL in {@code dataDir}"
+ * @param intakeBudget how long a webhook request may wait for its database commit before the
+ *     delivery is spooled to disk instead
+ */
+public record RunwayConfig(
+    int port,
+    Optional<String> databaseUrl,
+    Optional<String> databaseUser,
+    Optional<String> databasePassword,
+    Path dataDir,
+    List<String> webhookSecrets,
+    String pools,
+    Optional<String> githubAppId,
+    Optional<Path> githubPrivateKeyFile,
+    URI githubApiUrl,
+    Path spoolDir,
+    long spoolMaxBytes,
+    Duration intakeBudget,
+    Duration drainInterval,
+    int dispatchThreads,
+    String logFormat,
+    Duration shutdownGrace) {
+
+  public static final String PORT = "RUNWAY_PORT";
+  public static final String DATABASE_URL = "RUNWAY_DATABASE_URL";
+  public static final String DATABASE_USER = "RUNWAY_DATABASE_USER";
+  public static final String DATABASE_PASSWORD = "RUNWAY_DATABASE_PASSWORD";
+  public static final String DATA_DIR = "RUNWAY_DATA_DIR";
+  public static final String WEBHOOK_SECRETS = "RUNWAY_WEBHOOK_SECRETS";
+  public static final String POOLS = "RUNWAY_POOLS";
+  public static final String GITHUB_APP_ID = "RUNWAY_GITHUB_APP_ID";
+  public static final String GITHUB_PRIVATE_KEY_FILE = "RUNWAY_GITHUB_PRIVATE_KEY_FILE";
+  public static final String GITHUB_API_URL = "RUNWAY_GITHUB_API_URL";
+  public static final String SPOOL_DIR = "RUNWAY_SPOOL_DIR";
+  public static final String SPOOL_MAX_BYTES = "RUNWAY_SPOOL_MAX_BYTES";
+  public static final String INTAKE_BUDGET = "RUNWAY_INTAKE_BUDGET";
+  public static final String DRAIN_INTERVAL = "RUNWAY_DRAIN_INTERVAL";
+  public static final String DISPATCH_THREADS = "RUNWAY_DISPATCH_THREADS";
+  public static final String LOG_FORMAT = "RUNWAY_LOG_FORMAT";
+  public static final String SHUTDOWN_GRACE = "RUNWAY_SHUTDOWN_GRACE";
+
+  public RunwayConfig {
+    if (port < 0 || port > 65535) {
+      throw new ConfigException(PORT, "must be between 0 and 65535, was " + port);
+    }
+    if (webhookSecrets.isEmpty()) {
+      throw new ConfigException(
+          WEBHOOK_SECRETS, "set at least one webhook secret; without one every delivery is 401");
+    }
+    if (!pools.startsWith("file:") && !pools.startsWith("kubernetes:")) {
+      throw new ConfigException(POOLS, "must be file:PATH or kubernetes:NAMESPACE");
+    }
+    if (spoolMaxBytes < 1024 * 1024) {
+      throw new ConfigException(SPOOL_MAX_BYTES, "must be at least 1 MiB");
+    }
+    if (intakeBudget.isNegative() || intakeBudget.isZero() || intakeBudget.toSeconds() >= 9) {
+      throw new ConfigException(
+          INTAKE_BUDGET, "must be positive and well under GitHub's 10 s delivery timeout");
+    }
+    if (dispatchThreads < 1 || dispatchThreads > 64) {
+      throw new ConfigException(DISPATCH_THREADS, "must be between 1 and 64");
+    }
+    if (!logFormat.equals("plain") && !logFormat.equals("json")) {
+      throw new ConfigException(LOG_FORMAT, "must be plain or json");
+    }
+    webhookSecrets = List.copyOf(webhookSecrets);
+  }
+
+  /** Reads the configuration from a map of {@code RUNWAY_*} names to values. */
+  public static RunwayConfig from(Map<String, String> env) {
+    Function<String, Optional<String>> get =
+        name -> Optional.ofNullable(env.get(name)).map(String::trim).filter(s -> !s.isEmpty());
+    Path dataDir = Path.of(get.apply(DATA_DIR).orElse("runway-data"));
+    return new RunwayConfig(
+        parse(get, PORT, "8080", Integer::parseInt),
+        get.apply(DATABASE_URL),
+        get.apply(DATABASE_USER),
+        get.apply(DATABASE_PASSWORD),
+        dataDir,
+        get.apply(WEBHOOK_SECRETS).map(RunwayConfig::splitSecrets).orElse(List.of()),
+        get.apply(POOLS).orElse("file:pools.yaml"),
+        get.apply(GITHUB_APP_ID),
+        get.apply(GITHUB_PRIVATE_KEY_FILE).map(Path::of),
+        parse(get, GITHUB_API_URL, "https://api.github.com", URI::create),
+        get.apply(SPOOL_DIR).map(Path::of).orElse(dataDir.resolve("spool")),
+        parse(get, SPOOL_MAX_BYTES, String.valueOf(1L << 30), Long::parseLong),
+        parse(get, INTAKE_BUDGET, "750ms", Durations::parse),
+        parse(get, DRAIN_INTERVAL, "1s", Durations::parse),
+        parse(get, DISPATCH_THREADS, "4", Integer::parseInt),
+        get.apply(LOG_FORMAT).orElse("plain"),
+        parse(get, SHUTDOWN_GRACE, "10s", Durations::parse));
+  }
+
+  private static <T> T parse(
+      Function<String, Optional<String>> get, String name, String fallback, Function<String, T> f) {
+    String raw = get.apply(name).orElse(fallback);
+    try {
+      return f.apply(raw);
+    } catch (RuntimeException e) {
+      throw new ConfigException(name, "cannot use '" + raw + "': " + e.getMessage());
+    }
+  }
+
+  private static List<String> splitSecrets(String raw) {
+    List<String> out = new ArrayList<>();
+    Arrays.stream(raw.split(",")).map(String::trim).filter(s -> !s.isEmpty()).forEach(out::add);
+    return out;
+  }
+
+  /** The configuration as it may be logged: secrets are replaced by a count or a marker. */
+  public Map<String, Object> redacted() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put(PORT, port);
+    m.put(DATABASE_URL, databaseUrl.map(RunwayConfig::stripUrlSecrets).orElse("(embedded)"));
+    m.put(DATABASE_USER, databaseUser.orElse("(unset)"));
+    m.put(DATABASE_PASSWORD, databasePassword.isPresent() ? "(set)" : "(unset)");
+    m.put(DATA_DIR, dataDir.toAbsolutePath());
+    m.put(WEBHOOK_SECRETS, webhookSecrets.size() + " secret(s)");
+    m.put(POOLS, pools);
+    m.put(GITHUB_APP_ID, githubAppId.orElse("(unset)"));
+    m.put(GITHUB_PRIVATE_KEY_FILE, githubPrivateKeyFile.map(Object::toString).orElse("(unset)"));
+    m.put(GITHUB_API_URL, githubApiUrl);
+    m.put(SPOOL_DIR, spoolDir.toAbsolutePath());
+    m.put(SPOOL_MAX_BYTES, spoolMaxBytes);
+    m.put(INTAKE_BUDGET, intakeBudget);
+    m.put(DRAIN_INTERVAL, drainInterval);
+    m.put(DISPATCH_THREADS, dispatchThreads);
+    m.put(LOG_FORMAT, logFormat);
+    m.put(SHUTDOWN_GRACE, shutdownGrace);
+    return m;
+  }
+
+  /** Drops a password given as a URL parameter, so the URL can be logged. */
+  static String stripUrlSecrets(String url) {
+    return url.replaceAll("(?i)(password=)[^&;]*", "$1***");
+  }
+
+  @Override
+  public String toString() {
+    return "RunwayConfig" + redacted();
+  }
+}

@@ -1,0 +1,134 @@
+package dev.runway.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PostgreSQL the service stands on: connection pools with a bound on every wait, and the
+ * embedded server when no URL is configured.
+ *
+ * <p>There are two pools on purpose. The intake pool serves only the webhook path: it is small and
+ * its checkout times out after 250 ms, so a slow database turns into a spooled delivery instead of
+ * a hung request. The main pool serves the queue workers, reconcilers and APIs; it cannot starve
+ * the intake pool.
+ */
+public final class Database implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+
+  private final HikariDataSource main;
+  private final HikariDataSource intake;
+  private final Optional<EmbeddedPostgres> embedded;
+
+  private Database(
+      HikariDataSource main, HikariDataSource intake, Optional<EmbeddedPostgres> embedded) {
+    this.main = main;
+    this.intake = intake;
+    this.embedded = embedded;
+  }
+
+  /** Connection settings resolved from the configuration or from the embedded server. */
+  public record Target(String jdbcUrl, String user, String password) {
+    @Override
+    public String toString() {
+      return "Target[" + jdbcUrl + ", user=" + user + "]";
+    }
+  }
+
+  /** Opens the pools against {@code target}. Nothing is connected until first use. */
+  public static Database open(Target target, int mainPoolSize) {
+    return new Database(
+        pool(target, "runway-main", mainPoolSize, Duration.ofSeconds(5)),
+        pool(target, "runway-intake", 4, Duration.ofMillis(250)),
+        Optional.empty());
+  }
+
+  /**
+   * Starts (or restarts, keeping its data) an embedded PostgreSQL in {@code dataDir/postgres} and
+   * opens the pools against it.
+   */
+  public static Database openEmbedded(Path dataDir, int mainPoolSize) throws IOException {
+    Path pgDir = dataDir.resolve("postgres").toAbsolutePath();
+    Files.createDirectories(pgDir);
+    EmbeddedPostgres pg =
+        EmbeddedPostgres.builder()
+            .setDataDirectory(pgDir)
+            .setCleanDataDirectory(false)
+            .setPGStartupWait(Duration.ofSeconds(60))
+            .start();
+    log.info("embedded PostgreSQL running on port {} with its data in {}", pg.getPort(), pgDir);
+    Target t = new Target(pg.getJdbcUrl("postgres", "postgres"), "postgres", "postgres");
+    Database db = open(t, mainPoolSize);
+    return new Database(db.main, db.intake, Optional.of(pg));
+  }
+
+  static HikariDataSource pool(Target t, String name, int size, Duration checkout) {
+    HikariConfig c = new HikariConfig();
+    c.setPoolName(name);
+    c.setJdbcUrl(t.jdbcUrl());
+    c.setUsername(t.user());
+    c.setPassword(t.password());
+    c.setMaximumPoolSize(size);
+    c.setMinimumIdle(Math.min(2, size));
+    c.setConnectionTimeout(checkout.toMillis());
+    c.setValidationTimeout(250);
+    // Start even when the database is down: the spool covers intake until it is back.
+    c.setInitializationFailTimeout(-1);
+    c.setMaxLifetime(Duration.ofMinutes(10).toMillis());
+    c.setKeepaliveTime(Duration.ofSeconds(60).toMillis());
+    // Half-open connections (the incident's SSL drops) must not hang a thread forever.
+    c.addDataSourceProperty("connectTimeout", 3);
+    c.addDataSourceProperty("socketTimeout", 15);
+    c.addDataSourceProperty("tcpKeepAlive", true);
+    c.addDataSourceProperty("loginTimeout", 3);
+    c.addDataSourceProperty("options", "-c statement_timeout=10000 -c lock_timeout=5000");
+    c.addDataSourceProperty("ApplicationName", name);
+    return new HikariDataSource(c);
+  }
+
+  /** Applies the Flyway migrations in {@code db/migration}. */
+  public static void migrate(DataSource ds) {
+    var result =
+        Flyway.configure()
+            .dataSource(ds)
+            .locations("classpath:db/migration")
+            .connectRetries(5)
+            .load()
+            .migrate();
+    log.info(
+        "database schema at version {} ({} migration(s) applied)",
+        result.targetSchemaVersion,
+        result.migrationsExecuted);
+  }
+
+  public DataSource main() {
+    return main;
+  }
+
+  public DataSource intake() {
+    return intake;
+  }
+
+  @Override
+  public void close() {
+    intake.close();
+    main.close();
+    embedded.ifPresent(
+        pg -> {
+          try {
+            pg.close();
+          } catch (IOException e) {
+            log.warn("embedded PostgreSQL did not stop cleanly: {}", e.toString());
+          }
+        });
+  }
+}

@@ -1,0 +1,30 @@
+package dev.runway.dispatch;
+
+import com.github.kagkarlsson.scheduler.task.ExecutionComplete;
+import com.github.kagkarlsson.scheduler.task.ExecutionOperations;
+import com.github.kagkarlsson.scheduler.task.FailureHandler;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Retries a failed task after {@code first * 2^(failures-1)}, capped at {@code max}, with up to 20%
+ * jitter so that a backlog that failed together does not retry together. A task is never given up:
+ * an outage must delay a dispatch, not drop it.
+ */
+public record CappedBackoff<T>(Duration first, Duration max) implements FailureHandler<T> {
+
+  /** The delay before retry number {@code failures} (1-based), without jitter. */
+  public Duration delay(int failures) {
+    int shift = Math.min(30, Math.max(0, failures - 1));
+    long millis = first.toMillis() << shift;
+    return millis <= 0 || millis > max.toMillis() ? max : Duration.ofMillis(millis);
+  }
+
+  @Override
+  public void onFailure(ExecutionComplete complete, ExecutionOperations<T> ops) {
+    int failures = complete.getExecution().consecutiveFailures + 1;
+    long base = delay(failures).toMillis();
+    long jitter = (long) (base * 0.2 * ThreadLocalRandom.current().nextDouble());
+    ops.reschedule(complete, complete.getTimeDone().plusMillis(base + jitter));
+  }
+}

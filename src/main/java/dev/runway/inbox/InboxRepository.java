@@ -1,0 +1,245 @@
+package dev.runway.inbox;
+
+import dev.runway.webhook.Delivery;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/** SQL for the {@code inbox} table and for enqueueing each new delivery's dispatch task. */
+public final class InboxRepository {
+  /** The db-scheduler task that dispatches one delivery; its instance id is the delivery GUID. */
+  public static final String DISPATCH_TASK = "dispatch";
+
+  /** Events whose deliveries are stored and handed to the dispatch worker. */
+  public static final Set<String> DISPATCHED_EVENTS =
+      Set.of("workflow_job", "installation", "installation_repositories");
+
+  private static final int COLUMNS = 10;
+
+  /**
+   * Inserts {@code deliveries} in one statement, skipping GUIDs already stored, and enqueues a
+   * dispatch task for each row that was new. Runs on the caller's connection and transaction, so
+   * the inbox row and its task commit together or not at all.
+   *
+   * @return the GUIDs that were newly inserted
+   */
+  public Set<String> insert(Connection c, List<Delivery> deliveries, boolean viaSpool)
+      throws SQLException {
+    if (deliveries.isEmpty()) {
+      return Set.of();
+    }
+    StringBuilder sql =
+        new StringBuilder(
+            "insert into inbox (guid, event, action, hook_id, installation_id, workflow_job_id,"
+                + " received_at, via_spool, payload, outcome) values ");
+    for (int i = 0; i < deliveries.size(); i++) {
+      sql.append(i == 0 ? "" : ",").append("(?,?,?,?,?,?,?,?,?,?)");
+    }
+    sql.append(" on conflict (guid) do nothing returning guid");
+    Set<String> inserted = new HashSet<>();
+    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      int p = 0;
+      for (Delivery d : deliveries) {
+        ps.setString(++p, d.guid());
+        ps.setString(++p, d.event());
+        ps.setString(++p, d.action());
+        setLong(ps, ++p, d.hookId());
+        setLong(ps, ++p, d.installationId());
+        setLong(ps, ++p, d.workflowJobId());
+        ps.setTimestamp(++p, Timestamp.from(d.receivedAt()));
+        ps.setBoolean(++p, viaSpool);
+        ps.setBytes(++p, d.body());
+        // Events nobody dispatches (ping) are settled on arrival.
+        ps.setString(++p, DISPATCHED_EVENTS.contains(d.event()) ? null : "ignored");
+      }
+      assert p == deliveries.size() * COLUMNS;
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          inserted.add(rs.getString(1));
+        }
+      }
+    }
+    enqueue(
+        c,
+        deliveries.stream()
+            .filter(d -> inserted.contains(d.guid()) && DISPATCHED_EVENTS.contains(d.event()))
+            .map(Delivery::guid)
+            .toList());
+    return inserted;
+  }
+
+  /**
+   * Enqueues dispatch tasks by writing db-scheduler's documented row format directly, inside the
+   * caller's transaction. db-scheduler's client would commit on its own connection, which would let
+   * an inbox row and its task diverge.
+   */
+  static void enqueue(Connection c, List<String> guids) throws SQLException {
+    if (guids.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into scheduled_tasks (task_name, task_instance, task_data, execution_time,"
+                + " picked, version, priority) select ?, g, null, now(), false, 1, 0"
+                + " from unnest(?::text[]) as g on conflict do nothing")) {
+      ps.setString(1, DISPATCH_TASK);
+      ps.setArray(2, c.createArrayOf("text", guids.toArray()));
+      ps.executeUpdate();
+    }
+  }
+
+  private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
+    if (v == null) {
+      ps.setNull(i, Types.BIGINT);
+    } else {
+      ps.setLong(i, v);
+    }
+  }
+
+  /** One inbox row without its payload, as the deliveries API shows it. */
+  public record InboxEntry(
+      String guid,
+      String event,
+      String action,
+      Long hookId,
+      Long installationId,
+      Long workflowJobId,
+      Instant receivedAt,
+      Instant storedAt,
+      boolean viaSpool,
+      Instant workerSeenAt,
+      int dispatchAttempts,
+      String outcome,
+      String outcomeDetail,
+      Instant settledAt) {}
+
+  private static final String ENTRY_COLUMNS =
+      "guid, event, action, hook_id, installation_id, workflow_job_id, received_at, stored_at,"
+          + " via_spool, worker_seen_at, dispatch_attempts, outcome, outcome_detail, settled_at";
+
+  /** Newest first, optionally since an instant and for one event. */
+  public List<InboxEntry> list(DataSource ds, Instant since, String event, int limit)
+      throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "select "
+                    + ENTRY_COLUMNS
+                    + " from inbox where received_at >= ? and (?::text is null or event = ?)"
+                    + " order by received_at desc, guid limit ?")) {
+      ps.setTimestamp(1, Timestamp.from(since));
+      ps.setString(2, event);
+      ps.setString(3, event);
+      ps.setInt(4, limit);
+      List<InboxEntry> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(entry(rs));
+        }
+      }
+      return out;
+    }
+  }
+
+  /** One delivery with its payload. */
+  public Optional<InboxEntryWithPayload> find(DataSource ds, String guid) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("select " + ENTRY_COLUMNS + ", payload from inbox where guid = ?")) {
+      ps.setString(1, guid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? Optional.of(new InboxEntryWithPayload(entry(rs), rs.getBytes("payload")))
+            : Optional.empty();
+      }
+    }
+  }
+
+  /** A delivery and its raw body. */
+  public record InboxEntryWithPayload(InboxEntry entry, byte[] payload) {}
+
+  /** Notes that the dispatch worker picked the delivery up; returns the row's event. */
+  public Optional<Delivery> markWorkerSeen(Connection c, String guid) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update inbox set worker_seen_at = coalesce(worker_seen_at, now()),"
+                + " dispatch_attempts = dispatch_attempts + 1 where guid = ?"
+                + " returning event, action, hook_id, installation_id, workflow_job_id,"
+                + " received_at, payload")) {
+      ps.setString(1, guid);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(
+            new Delivery(
+                guid,
+                rs.getString("event"),
+                rs.getString("action"),
+                (Long) rs.getObject("hook_id"),
+                (Long) rs.getObject("installation_id"),
+                (Long) rs.getObject("workflow_job_id"),
+                rs.getTimestamp("received_at").toInstant(),
+                rs.getBytes("payload")));
+      }
+    }
+  }
+
+  /** Writes the delivery's settled outcome. */
+  public void settle(Connection c, String guid, String outcome, String detail) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update inbox set outcome = ?, outcome_detail = ?, settled_at = now() where guid = ?")) {
+      ps.setString(1, outcome);
+      ps.setString(2, detail);
+      ps.setString(3, guid);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Dispatch tasks not yet done: the queue depth. */
+  public long queueDepth(DataSource ds) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("select count(*) from scheduled_tasks where task_name = ?")) {
+      ps.setString(1, DISPATCH_TASK);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private static InboxEntry entry(ResultSet rs) throws SQLException {
+    return new InboxEntry(
+        rs.getString("guid"),
+        rs.getString("event"),
+        rs.getString("action"),
+        (Long) rs.getObject("hook_id"),
+        (Long) rs.getObject("installation_id"),
+        (Long) rs.getObject("workflow_job_id"),
+        instant(rs, "received_at"),
+        instant(rs, "stored_at"),
+        rs.getBoolean("via_spool"),
+        instant(rs, "worker_seen_at"),
+        rs.getInt("dispatch_attempts"),
+        rs.getString("outcome"),
+        rs.getString("outcome_detail"),
+        instant(rs, "settled_at"));
+  }
+
+  private static Instant instant(ResultSet rs, String col) throws SQLException {
+    Timestamp t = rs.getTimestamp(col);
+    return t == null ? null : t.toInstant();
+  }
+}

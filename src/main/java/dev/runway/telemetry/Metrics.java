@@ -1,0 +1,66 @@
+package dev.runway.telemetry;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The service's meters. Names here are contracts (see README): dashboards and alerts rely on them,
+ * so they change only with a note in the docs.
+ */
+public final class Metrics {
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Map<String, Counter> webhookCounters = new ConcurrentHashMap<>();
+  private final Map<String, Timer> ackTimers = new ConcurrentHashMap<>();
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * Counts one webhook request as {@code runway_webhook_requests_total{event,result}} and records
+   * its acknowledgement latency in {@code runway_webhook_ack_seconds{result}}.
+   */
+  public void webhookRequest(String event, String result, long nanos) {
+    webhookCounters
+        .computeIfAbsent(
+            event + '\u0000' + result,
+            k ->
+                Counter.builder("runway.webhook.requests")
+                    .description("Webhook requests by event and result")
+                    .tag("event", event)
+                    .tag("result", result)
+                    .register(registry))
+        .increment();
+    ackTimers
+        .computeIfAbsent(
+            result,
+            k ->
+                Timer.builder("runway.webhook.ack")
+                    .description("Time from the start of a webhook request to its answer")
+                    .tag("result", result)
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofSeconds(10))
+                    .register(registry))
+        .record(Duration.ofNanos(nanos));
+  }
+
+  /** Registers a gauge whose value comes from {@code value}; it must be cheap and never block. */
+  public void gauge(String name, String description, Supplier<Number> value) {
+    Gauge.builder(name, value).description(description).register(registry);
+  }
+
+  /** The Prometheus text exposition. */
+  public String scrape() {
+    return registry.scrape();
+  }
+}

@@ -1,0 +1,95 @@
+package dev.runway.webhook;
+
+import dev.runway.db.DatabaseHealth;
+import dev.runway.inbox.InboxRepository;
+import dev.runway.spool.Spool;
+import dev.runway.spool.SpoolRecord;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.sql.DataSource;
+
+/**
+ * Stores a delivery durably within a time budget: in the database when it answers in time, on the
+ * local spool otherwise. Only when both fail is the delivery refused.
+ */
+public final class Intake implements AutoCloseable {
+  /** Upper bound on waiting for the spool's fsync; a disk slower than this is a failed disk. */
+  private static final Duration SPOOL_BUDGET = Duration.ofSeconds(5);
+
+  private final IntakeBatcher batcher;
+  private final DatabaseHealth health;
+  private final Spool spool;
+  private final Duration budget;
+
+  public Intake(
+      DataSource intakeDs,
+      InboxRepository inbox,
+      DatabaseHealth health,
+      Spool spool,
+      Duration budget,
+      Runnable onCommit) {
+    this.batcher = new IntakeBatcher(intakeDs, inbox, health, 2, 256, onCommit);
+    this.health = health;
+    this.spool = spool;
+    this.budget = budget;
+  }
+
+  /** Stores {@code d}; blocks at most about the budget plus one fsync. */
+  public IntakeResult accept(Delivery d) {
+    String why = "database marked unavailable";
+    if (health.isUp()) {
+      CompletableFuture<IntakeBatcher.Stored> f = batcher.submit(d);
+      try {
+        return switch (f.get(budget.toMillis(), TimeUnit.MILLISECONDS)) {
+          case INSERTED -> new IntakeResult.Stored();
+          case DUPLICATE -> new IntakeResult.Duplicate();
+        };
+      } catch (TimeoutException e) {
+        f.cancel(false);
+        why = "database commit exceeded " + budget.toMillis() + " ms";
+        health.markDown(why);
+      } catch (ExecutionException e) {
+        why = "database write failed: " + e.getCause().getClass().getSimpleName();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        why = "interrupted";
+      }
+    }
+    return spool(d, why);
+  }
+
+  private IntakeResult spool(Delivery d, String why) {
+    try {
+      spool
+          .append(new SpoolRecord(d.guid(), d.event(), d.hookId(), d.receivedAt(), d.body()))
+          .get(SPOOL_BUDGET.toMillis(), TimeUnit.MILLISECONDS);
+      return new IntakeResult.Spooled(why);
+    } catch (ExecutionException e) {
+      return new IntakeResult.Unavailable(e.getCause().getMessage());
+    } catch (TimeoutException e) {
+      return new IntakeResult.Unavailable(
+          "spool fsync exceeded " + SPOOL_BUDGET.toSeconds() + " s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new IntakeResult.Unavailable("interrupted");
+    }
+  }
+
+  /** Ready means a delivery can be stored durably somewhere. */
+  public boolean ready() {
+    return health.isUp() || spool.canAccept();
+  }
+
+  /** Finishes the batches in flight, waiting at most {@code wait}. */
+  public void close(Duration wait) {
+    batcher.close(wait);
+  }
+
+  @Override
+  public void close() {
+    batcher.close();
+  }
+}

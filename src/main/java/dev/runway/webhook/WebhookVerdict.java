@@ -1,0 +1,150 @@
+package dev.runway.webhook;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The answer to one webhook request. Each verdict has its HTTP status and its {@code result} label
+ * of {@code runway_webhook_requests_total}; both are contracts (see README). Every verdict must
+ * implement both, so a new one cannot be added without deciding them.
+ */
+public sealed interface WebhookVerdict {
+  int status();
+
+  String result();
+
+  /** The JSON body of the answer. */
+  default Map<String, Object> body() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("result", result());
+    return m;
+  }
+
+  /** Answers that acknowledge a delivery carry its GUID. */
+  private static Map<String, Object> withGuid(WebhookVerdict v, String guid) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("result", v.result());
+    m.put("guid", guid);
+    return m;
+  }
+
+  private static Map<String, Object> withError(WebhookVerdict v, String error) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("result", v.result());
+    m.put("error", error);
+    return m;
+  }
+
+  record Accepted(String guid) implements WebhookVerdict {
+    public int status() {
+      return 202;
+    }
+
+    public String result() {
+      return "accepted";
+    }
+
+    public Map<String, Object> body() {
+      return withGuid(this, guid);
+    }
+  }
+
+  record Duplicate(String guid) implements WebhookVerdict {
+    public int status() {
+      return 200;
+    }
+
+    public String result() {
+      return "duplicate";
+    }
+
+    public Map<String, Object> body() {
+      return withGuid(this, guid);
+    }
+  }
+
+  record Spooled(String guid) implements WebhookVerdict {
+    public int status() {
+      return 202;
+    }
+
+    public String result() {
+      return "spooled";
+    }
+
+    public Map<String, Object> body() {
+      return withGuid(this, guid);
+    }
+  }
+
+  record IgnoredEvent(String guid) implements WebhookVerdict {
+    public int status() {
+      return 202;
+    }
+
+    public String result() {
+      return "ignored_event";
+    }
+
+    public Map<String, Object> body() {
+      return withGuid(this, guid);
+    }
+  }
+
+  record RejectedSignature() implements WebhookVerdict {
+    public int status() {
+      return 401;
+    }
+
+    public String result() {
+      return "rejected_signature";
+    }
+
+    public Map<String, Object> body() {
+      return withError(this, "X-Hub-Signature-256 is missing or does not match any secret");
+    }
+  }
+
+  record BadRequest(String reason) implements WebhookVerdict {
+    public int status() {
+      return 400;
+    }
+
+    public String result() {
+      return "bad_request";
+    }
+
+    public Map<String, Object> body() {
+      return withError(this, reason);
+    }
+  }
+
+  record TooLarge(long limit) implements WebhookVerdict {
+    public int status() {
+      return 413;
+    }
+
+    public String result() {
+      return "too_large";
+    }
+
+    public Map<String, Object> body() {
+      return withError(this, "body exceeds " + limit + " bytes");
+    }
+  }
+
+  /** Nothing could store the delivery durably: the one 5xx the endpoint gives. */
+  record Unavailable(String reason) implements WebhookVerdict {
+    public int status() {
+      return 503;
+    }
+
+    public String result() {
+      return "unavailable";
+    }
+
+    public Map<String, Object> body() {
+      return withError(this, "cannot store the delivery durably: " + reason);
+    }
+  }
+}
