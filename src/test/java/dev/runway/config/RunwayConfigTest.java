@@ -1,0 +1,62 @@
+package dev.runway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RunwayConfigTest {
+  @Test
+  void defaults_need_only_a_webhook_secret() {
+    RunwayConfig c = RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a, b ,"));
+    assertThat(c.port()).isEqualTo(8080);
+    assertThat(c.databaseUrl()).isEmpty();
+    assertThat(c.webhookSecrets()).containsExactly("a", "b");
+    assertThat(c.pools()).isEqualTo("file:pools.yaml");
+    assertThat(c.spoolDir()).isEqualTo(Path.of("runway-data", "spool"));
+    assertThat(c.intakeBudget()).isEqualTo(Duration.ofMillis(750));
+  }
+
+  @Test
+  void a_bad_value_names_its_variable() {
+    assertThatThrownBy(
+            () -> RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_PORT", "http")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("RUNWAY_PORT:");
+    assertThatThrownBy(() -> RunwayConfig.from(Map.of()))
+        .hasMessageStartingWith("RUNWAY_WEBHOOK_SECRETS:");
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_POOLS", "ldap:x")))
+        .hasMessageStartingWith("RUNWAY_POOLS:");
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(
+                    Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_INTAKE_BUDGET", "soon")))
+        .hasMessageStartingWith("RUNWAY_INTAKE_BUDGET:");
+  }
+
+  @Test
+  void the_logged_form_never_contains_a_secret() {
+    RunwayConfig c =
+        RunwayConfig.from(
+            Map.of(
+                "RUNWAY_WEBHOOK_SECRETS", "hunter2,swordfish",
+                "RUNWAY_DATABASE_URL", "jdbc:postgresql://db/runway?user=r&password=pa55word",
+                "RUNWAY_DATABASE_PASSWORD", "pa55word"));
+    String logged = c.toString() + c.redacted();
+    assertThat(logged).doesNotContain("hunter2", "swordfish", "pa55word").contains("2 secret(s)");
+  }
+
+  @Test
+  void durations_accept_short_and_iso_forms() {
+    assertThat(Durations.parse("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(Durations.parse("2h")).isEqualTo(Duration.ofHours(2));
+    assertThat(Durations.parse("PT5M")).isEqualTo(Duration.ofMinutes(5));
+    assertThatThrownBy(() -> Durations.parse("5 minutes"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}

@@ -1,0 +1,98 @@
+package dev.runway.testing;
+
+import dev.runway.Runway;
+import dev.runway.config.RunwayConfig;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+
+/** The service started in-process on a free port against a real PostgreSQL. */
+public final class RunwayHarness implements AutoCloseable {
+  public static final String SECRET = "test-secret-1";
+
+  public final Runway runway;
+  public final String jdbcUrl;
+  public final HttpClient http = HttpClient.newHttpClient();
+
+  private RunwayHarness(Runway runway, String jdbcUrl) {
+    this.runway = runway;
+    this.jdbcUrl = jdbcUrl;
+  }
+
+  /** Starts with a fresh database, a spool in {@code dir}, and {@code overrides} on top. */
+  public static RunwayHarness start(Path dir, String jdbcUrl, Map<String, String> overrides)
+      throws Exception {
+    Map<String, String> env = new HashMap<>();
+    env.put(RunwayConfig.PORT, "0");
+    env.put(RunwayConfig.DATABASE_URL, jdbcUrl);
+    env.put(RunwayConfig.DATABASE_USER, "postgres");
+    env.put(RunwayConfig.WEBHOOK_SECRETS, SECRET);
+    env.put(RunwayConfig.DATA_DIR, dir.toString());
+    env.put(RunwayConfig.SPOOL_DIR, dir.resolve("spool").toString());
+    env.put(RunwayConfig.DRAIN_INTERVAL, "200ms");
+    env.put(RunwayConfig.POOLS, "file:" + dir.resolve("pools.yaml"));
+    env.put(RunwayConfig.SHUTDOWN_GRACE, "2s");
+    env.putAll(overrides);
+    return new RunwayHarness(Runway.start(RunwayConfig.from(env), Clock.systemUTC()), jdbcUrl);
+  }
+
+  public static RunwayHarness start(Path dir) throws Exception {
+    return start(dir, TestDatabases.fresh(), Map.of());
+  }
+
+  public URI base() {
+    return URI.create("http://127.0.0.1:" + runway.port());
+  }
+
+  public HttpResponse<String> post(String event, String guid, String body) throws Exception {
+    return Signed.send(http, base(), event, guid, body, SECRET);
+  }
+
+  public HttpResponse<String> get(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(base().resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The value of one Prometheus sample, or 0 when it is absent. */
+  public double metric(String sample) throws Exception {
+    for (String line : get("/metrics").body().split("\n")) {
+      if (line.startsWith(sample + " ")) {
+        return Double.parseDouble(line.substring(sample.length() + 1).trim());
+      }
+    }
+    return 0;
+  }
+
+  public Connection connect() throws SQLException {
+    return DriverManager.getConnection(jdbcUrl, "postgres", "postgres");
+  }
+
+  /** Runs a query returning one long. */
+  public long count(String sql, Object... args) throws SQLException {
+    try (Connection c = connect();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    runway.close();
+  }
+}
