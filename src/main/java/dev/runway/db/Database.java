@@ -84,6 +84,7 @@ public final class Database implements AutoCloseable {
     // Start even when the database is down: the spool covers intake until it is back.
     c.setInitializationFailTimeout(-1);
     c.setMaxLifetime(Duration.ofMinutes(10).toMillis());
+    c.setIdleTimeout(Duration.ofMinutes(5).toMillis());
     c.setKeepaliveTime(Duration.ofSeconds(60).toMillis());
     // Half-open connections (the incident's SSL drops) must not hang a thread forever.
     c.addDataSourceProperty("connectTimeout", 3);

@@ -35,6 +35,10 @@ public final class DispatchQueue {
         .threads(threads)
         .pollingInterval(pollingInterval)
         .pollUsingLockAndFetch(0.5, 1.0)
+        // A dispatch takes milliseconds. A short heartbeat lets an execution orphaned by a
+        // crashed replica, or by a database drop mid-commit, be revived within half a minute.
+        .heartbeatInterval(Duration.ofSeconds(5))
+        .missedHeartbeatsLimit(4)
         .enableImmediateExecution()
         .shutdownMaxWait(Duration.ofSeconds(10))
         .build();

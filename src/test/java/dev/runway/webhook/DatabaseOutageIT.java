@@ -1,0 +1,121 @@
+package dev.runway.webhook;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runway.config.RunwayConfig;
+import dev.runway.testing.RunwayHarness;
+import dev.runway.testing.ServiceProcess;
+import dev.runway.testing.Signed;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The incident's first half: PostgreSQL goes away in the middle of a stream of deliveries. Every
+ * request must still be answered 2xx well inside GitHub's 10 s, and every delivery must end up in
+ * the inbox exactly once when the database is back.
+ */
+class DatabaseOutageIT {
+  @TempDir Path dir;
+  EmbeddedPostgres pg;
+  RunwayHarness svc;
+
+  private EmbeddedPostgres startPostgres(int port) throws Exception {
+    return EmbeddedPostgres.builder()
+        .setDataDirectory(dir.resolve("pg"))
+        .setCleanDataDirectory(false)
+        .setPort(port)
+        .start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (svc != null) {
+      svc.close();
+    }
+    if (pg != null) {
+      pg.close();
+    }
+  }
+
+  @Test
+  void deliveries_during_a_database_outage_are_spooled_and_land_exactly_once_after_it()
+      throws Exception {
+    int port = ServiceProcess.freePort();
+    pg = startPostgres(port);
+    svc =
+        RunwayHarness.start(
+            dir,
+            pg.getJdbcUrl("postgres", "postgres"),
+            Map.of(RunwayConfig.INTAKE_BUDGET, "500ms"));
+
+    ObjectMapper json = new ObjectMapper();
+    List<String> guids = new ArrayList<>();
+    List<String> results = new ArrayList<>();
+    AtomicInteger sent = new AtomicInteger();
+    AtomicBoolean stopped = new AtomicBoolean();
+    CompletableFuture<Void> stream =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                int i = 0;
+                // Keep sending until well after the stop, so the outage falls mid-stream.
+                while (i < 60
+                    || !stopped.get()
+                    || results.stream().filter("spooled"::equals).count() < 30) {
+                  String g = "outage-" + i;
+                  HttpResponse<String> r =
+                      svc.post("workflow_job", g, Signed.workflowJob("queued", 1000 + i, "linux"));
+                  assertThat(r.statusCode())
+                      .as("answer to %s: %s", g, r.body())
+                      .isBetween(200, 299);
+                  synchronized (results) {
+                    guids.add(g);
+                    results.add(json.readTree(r.body()).get("result").asText());
+                  }
+                  sent.incrementAndGet();
+                  i++;
+                }
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() >= 40);
+    pg.close();
+    stopped.set(true);
+    stream.get();
+
+    assertThat(results.subList(0, 40)).containsOnly("accepted");
+    assertThat(results).contains("spooled");
+    assertThat(Files.list(dir.resolve("spool")).count()).isPositive();
+
+    pg = startPostgres(port);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> svc.count("select count(*) from inbox") == guids.size());
+    assertThat(svc.count("select count(distinct guid) from inbox")).isEqualTo(guids.size());
+    assertThat(svc.count("select count(*) from inbox where via_spool")).isPositive();
+    await().atMost(Duration.ofSeconds(10)).until(() -> svc.metric("runway_spool_depth") == 0);
+    // Every stored delivery reaches the worker once, spooled or not.
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                svc.count("select count(*) from inbox where dispatch_attempts >= 1")
+                    == guids.size());
+  }
+}
