@@ -195,15 +195,21 @@ public final class InboxRepository {
     }
   }
 
-  /** Writes the delivery's settled outcome. */
-  public void settle(Connection c, String guid, String outcome, String detail) throws SQLException {
+  /**
+   * Writes the delivery's outcome, once.
+   *
+   * @return false when the row had settled already (the task ran twice), so nothing is counted
+   */
+  public boolean settle(Connection c, String guid, String outcome, String detail)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "update inbox set outcome = ?, outcome_detail = ?, settled_at = now() where guid = ?")) {
+            "update inbox set outcome = ?, outcome_detail = ?, settled_at = now()"
+                + " where guid = ? and settled_at is null")) {
       ps.setString(1, outcome);
       ps.setString(2, detail);
       ps.setString(3, guid);
-      ps.executeUpdate();
+      return ps.executeUpdate() == 1;
     }
   }
 

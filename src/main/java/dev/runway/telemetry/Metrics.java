@@ -54,6 +54,42 @@ public final class Metrics {
         .record(Duration.ofNanos(nanos));
   }
 
+  /**
+   * Counts one settled delivery as {@code runway_dispatch_outcomes_total{action,outcome}} and
+   * records how long it took from receipt to settlement in {@code
+   * runway_dispatch_latency_seconds}.
+   */
+  public void dispatchOutcome(String action, String outcome, Duration sinceReceived) {
+    counter(
+            "runway.dispatch.outcomes",
+            "Settled deliveries by workflow_job action and outcome",
+            "action",
+            action == null ? "none" : action,
+            "outcome",
+            outcome)
+        .increment();
+    if (!sinceReceived.isNegative()) {
+      dispatchLatency.record(sinceReceived);
+    }
+  }
+
+  private final Timer dispatchLatency =
+      Timer.builder("runway.dispatch.latency")
+          .description("Time from a delivery's receipt to its settled dispatch outcome")
+          .publishPercentileHistogram()
+          .minimumExpectedValue(Duration.ofMillis(1))
+          .maximumExpectedValue(Duration.ofHours(1))
+          .register(registry);
+
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+  /** A counter with a fixed set of tag pairs, cached so the hot path allocates little. */
+  public Counter counter(String name, String description, String... tags) {
+    return counters.computeIfAbsent(
+        name + '\u0000' + String.join("\u0000", tags),
+        k -> Counter.builder(name).description(description).tags(tags).register(registry));
+  }
+
   /** Registers a gauge whose value comes from {@code value}; it must be cheap and never block. */
   public void gauge(String name, String description, Supplier<Number> value) {
     Gauge.builder(name, value).description(description).register(registry);
