@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -192,6 +194,23 @@ class FilePoolSourceTest {
     source.start();
 
     assertThat(gauge("runway.pools")).isEqualTo(2);
+  }
+
+  @Test
+  void exports_the_documented_prometheus_names() throws IOException {
+    PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Path file = dir.resolve("pools.yaml");
+    source = new FilePoolSource(file, prometheus, Duration.ofMillis(20), clock);
+    source.start();
+    write(TWO_POOLS);
+    await().until(() -> source.current() instanceof PoolView.Available);
+
+    assertThat(prometheus.scrape())
+        .contains("runway_pool_snapshot_age_seconds{source=\"file\"} 0.0")
+        .contains("runway_pools{source=\"file\"} 2.0")
+        .contains("runway_pool_source_available{source=\"file\"} 1.0")
+        .contains("runway_pool_source_valid{source=\"file\"} 1.0")
+        .contains("runway_pool_source_errors_total{reason=\"missing\",source=\"file\"} 1.0");
   }
 
   private void start(Path file) {
