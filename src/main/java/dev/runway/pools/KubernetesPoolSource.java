@@ -189,7 +189,7 @@ public final class KubernetesPoolSource implements PoolSource {
     for (GenericKubernetesResource resource : current.getStore().list()) {
       toPool(resource).ifPresent(pools::add);
     }
-    // Synced a moment ago, before the completion callback recorded it.
+    // observedAt is null only when the sync completed a moment ago, before its callback ran.
     return new PoolView.Available(
         new PoolSnapshot(pools, observedAt != null ? observedAt : clock.instant(), describe()));
   }
