@@ -1,0 +1,75 @@
+package dev.runway.pools;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The meters every pool source exports, tagged {@code source=file|kubernetes}.
+ *
+ * <ul>
+ *   <li>{@code runway_pool_snapshot_age_seconds}: age of the snapshot served, NaN when unavailable
+ *   <li>{@code runway_pools}: pools in the snapshot served, NaN when unavailable
+ *   <li>{@code runway_pool_source_available}: 1 when {@code current()} is available, else 0
+ *   <li>{@code runway_pool_source_errors_total{reason}}: problems the source ran into
+ * </ul>
+ *
+ * <p>Gauges are removed on {@link #close()}: Micrometer returns the existing gauge when one with
+ * the same name and tags is registered again, so a leftover gauge would keep reading the closed
+ * source.
+ */
+final class PoolSourceMetrics implements AutoCloseable {
+
+  private final MeterRegistry registry;
+  private final String sourceTag;
+  private final List<Meter> gauges = new ArrayList<>();
+
+  PoolSourceMetrics(
+      MeterRegistry registry, String sourceTag, Supplier<PoolView> view, Clock clock) {
+    this.registry = registry;
+    this.sourceTag = sourceTag;
+    gauge(
+        "runway.pool.snapshot.age.seconds",
+        "Age of the pool snapshot currently served, NaN while the source is unavailable",
+        () -> view.get().fold(s -> s.age(clock).toMillis() / 1000.0, reason -> Double.NaN));
+    gauge(
+        "runway.pools",
+        "Pools in the snapshot currently served, NaN while the source is unavailable",
+        () ->
+            view.get() instanceof PoolView.Available a ? a.snapshot().pools().size() : Double.NaN);
+    gauge(
+        "runway.pool.source.available",
+        "1 when the pool source can answer, 0 when dispatch has to retry",
+        () -> view.get().fold(s -> 1, reason -> 0));
+  }
+
+  /** Registers one more gauge for this source, removed on close. */
+  synchronized void gauge(String name, String description, Supplier<Number> value) {
+    gauges.add(
+        Gauge.builder(name, value)
+            .description(description)
+            .tag("source", sourceTag)
+            .register(registry));
+  }
+
+  /** Counts one problem, e.g. {@code parse}, {@code invalid}, {@code invalid_spec}. */
+  void error(String reason) {
+    Counter.builder("runway.pool.source.errors")
+        .description("Problems a pool source ran into, by reason")
+        .tag("source", sourceTag)
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+  }
+
+  @Override
+  public synchronized void close() {
+    gauges.forEach(registry::remove);
+    gauges.clear();
+  }
+}

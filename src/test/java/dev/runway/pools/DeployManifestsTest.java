@@ -1,0 +1,83 @@
+package dev.runway.pools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Keeps {@code deploy/} in step with what {@link KubernetesPoolSource} reads. */
+class DeployManifestsTest {
+
+  private static final Path DEPLOY = Path.of("deploy");
+  private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+
+  @Test
+  void the_crd_defines_the_resource_the_informer_watches() throws IOException {
+    JsonNode spec = documents("crd/runnerpool.yaml").get(0).path("spec");
+    JsonNode version = spec.path("versions").get(0);
+
+    assertThat(spec.path("group").asText()).isEqualTo(KubernetesPoolSource.RUNNER_POOLS.getGroup());
+    assertThat(spec.path("scope").asText()).isEqualTo("Namespaced");
+    assertThat(spec.path("names").path("plural").asText()).isEqualTo("runnerpools");
+    assertThat(spec.path("names").path("kind").asText()).isEqualTo("RunnerPool");
+    assertThat(version.path("name").asText()).isEqualTo("v1alpha1");
+  }
+
+  @Test
+  void the_crd_schema_requires_labels_and_bounds_the_numbers() throws IOException {
+    JsonNode poolSpec =
+        documents("crd/runnerpool.yaml")
+            .get(0)
+            .at("/spec/versions/0/schema/openAPIV3Schema/properties/spec");
+    JsonNode properties = poolSpec.path("properties");
+
+    assertThat(poolSpec.path("required").toString()).contains("labels");
+    assertThat(properties.at("/labels/type").asText()).isEqualTo("array");
+    assertThat(properties.at("/labels/minItems").asInt()).isEqualTo(1);
+    assertThat(properties.at("/labels/items/type").asText()).isEqualTo("string");
+    assertThat(properties.at("/maxRunners/minimum").asInt()).isEqualTo(1);
+    assertThat(properties.at("/runnerGroupId/minimum").asInt()).isEqualTo(1);
+    assertThat(properties.at("/runnerGroupId/default").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void the_example_pool_is_a_valid_runner_pool() throws IOException {
+    GenericKubernetesResource example;
+    try (InputStream in = Files.newInputStream(DEPLOY.resolve("examples/runnerpool-macos.yaml"))) {
+      example = Serialization.unmarshal(in, GenericKubernetesResource.class);
+    }
+
+    assertThat(KubernetesPoolSource.parse(example))
+        .isEqualTo(new Pool("macos-arm64", List.of("macOS", "ARM64"), 4, 1));
+  }
+
+  @Test
+  void the_role_grants_exactly_what_the_informer_needs() throws IOException {
+    List<JsonNode> documents = documents("rbac/runway-rbac.yaml");
+
+    assertThat(documents)
+        .extracting(d -> d.path("kind").asText())
+        .containsExactly("ServiceAccount", "Role", "RoleBinding");
+    JsonNode rule = documents.get(1).at("/rules/0");
+    assertThat(rule.path("apiGroups").toString()).isEqualTo("[\"runway.dev\"]");
+    assertThat(rule.path("resources").toString()).isEqualTo("[\"runnerpools\"]");
+    assertThat(rule.path("verbs").toString()).isEqualTo("[\"get\",\"list\",\"watch\"]");
+    assertThat(documents.get(2).at("/roleRef/name").asText())
+        .isEqualTo(documents.get(1).at("/metadata/name").asText());
+  }
+
+  private List<JsonNode> documents(String file) throws IOException {
+    try (var documents = yaml.readerFor(JsonNode.class).readValues(DEPLOY.resolve(file).toFile())) {
+      return documents.readAll().stream().map(JsonNode.class::cast).toList();
+    }
+  }
+}
