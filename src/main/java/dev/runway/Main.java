@@ -1,7 +1,11 @@
 package dev.runway;
 
+import dev.runway.accounts.AccountsCommand;
+import dev.runway.cli.CliEnv;
 import dev.runway.cli.MigrateCommand;
 import dev.runway.cli.ServeCommand;
+import dev.runway.jobs.JobsCommand;
+import dev.runway.pools.PoolsCommand;
 import java.io.PrintWriter;
 import java.util.Map;
 import picocli.CommandLine;
@@ -13,8 +17,19 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "runway 0.1.0",
     description = "Dispatches GitHub Actions workflow_job webhooks to self-hosted runner pools.")
-public final class Main implements Runnable {
+public final class Main implements Runnable, CliEnv.Holder {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  private final Map<String, String> env;
+
+  private Main(Map<String, String> env) {
+    this.env = env;
+  }
+
+  @Override
+  public Map<String, String> env() {
+    return env;
+  }
 
   public static void main(String[] args) {
     System.exit(commandLine(System.getenv(), null, null).execute(args));
@@ -26,9 +41,12 @@ public final class Main implements Runnable {
    */
   public static CommandLine commandLine(Map<String, String> env, PrintWriter out, PrintWriter err) {
     CommandLine cli =
-        new CommandLine(new Main())
+        new CommandLine(new Main(env))
             .addSubcommand(new ServeCommand(env))
-            .addSubcommand(new MigrateCommand(env));
+            .addSubcommand(new MigrateCommand(env))
+            .addSubcommand(new AccountsCommand())
+            .addSubcommand(new PoolsCommand())
+            .addSubcommand(new JobsCommand());
     if (out != null) {
       cli.setOut(out);
     }

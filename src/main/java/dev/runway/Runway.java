@@ -1,15 +1,23 @@
 package dev.runway;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.kagkarlsson.scheduler.Scheduler;
+import dev.runway.accounts.AccountDirectory;
+import dev.runway.accounts.AccountRepository;
 import dev.runway.config.RunwayConfig;
 import dev.runway.db.Database;
 import dev.runway.db.DatabaseHealth;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchWorker;
+import dev.runway.dispatch.Redispatch;
 import dev.runway.http.HttpServer;
 import dev.runway.http.JsonResponses;
 import dev.runway.inbox.DeliveriesApi;
 import dev.runway.inbox.InboxRepository;
+import dev.runway.jobs.JobRepository;
+import dev.runway.jobs.JobsApi;
+import dev.runway.pools.PoolSource;
+import dev.runway.pools.PoolSources;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
 import dev.runway.webhook.Intake;
@@ -85,14 +93,34 @@ public final class Runway implements AutoCloseable {
     stack.push(spool);
     log.info("spool in {}", config.spoolDir().toAbsolutePath());
 
-    DispatchWorker worker = new DispatchWorker(db.main(), inbox);
+    PoolSource pools = PoolSources.fromConfig(config.pools(), metrics.registry());
+    stack.push(pools);
+    pools.start();
+    log.info("pools from {}", pools.describe());
+
+    AccountRepository accountRepo = new AccountRepository();
+    AccountDirectory accounts =
+        new AccountDirectory(db.main(), accountRepo, Duration.ofSeconds(60), Ticker.systemTicker());
+    JobRepository jobs = new JobRepository();
+    DispatchWorker worker =
+        new DispatchWorker(
+            db.main(),
+            inbox,
+            jobs,
+            accounts,
+            accountRepo,
+            pools,
+            json,
+            metrics,
+            clock,
+            DispatchWorker.JobListener.NONE);
     Scheduler scheduler =
         DispatchQueue.scheduler(
             db.main(),
             config.dispatchThreads(),
             Duration.ofSeconds(1),
             DispatchQueue.task(worker),
-            List.of());
+            List.of(Redispatch.task(worker)));
     scheduler.start();
     stack.push(scheduler::stop);
 
@@ -141,6 +169,7 @@ public final class Runway implements AutoCloseable {
             new SignatureVerifier(config.webhookSecrets()), payloads, intake, metrics, json, clock);
     JsonResponses out = new JsonResponses(json);
     DeliveriesApi deliveries = new DeliveriesApi(db.main(), inbox, out);
+    JobsApi jobsApi = new JobsApi(db.main(), jobs, out);
     http =
         HttpServer.start(
             config.port(),
@@ -165,6 +194,7 @@ public final class Runway implements AutoCloseable {
                   ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
               routes.get("/api/v1/deliveries", deliveries::list);
               routes.get("/api/v1/deliveries/{guid}", deliveries::one);
+              routes.get("/api/v1/jobs", jobsApi::list);
             });
     stack.push(http::stop);
     log.info("Runway listening on port {}", http.port());

@@ -11,8 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 /**
- * Finds the account of a delivery: by installation id first, then by the repository owner's
- * login.
+ * Finds the account of a delivery: by installation id first, then by the repository owner's login.
  *
  * <p>Only usable accounts are cached, for 60 s: a miss, a disabled account or a database error is
  * never cached, so enabling an account takes effect on the very next delivery. Disabling takes up
@@ -28,7 +27,8 @@ public final class AccountDirectory {
   public AccountDirectory(DataSource ds, AccountRepository repo, Duration ttl, Ticker ticker) {
     this.ds = ds;
     this.repo = repo;
-    this.cache = Caffeine.newBuilder().expireAfterWrite(ttl).maximumSize(100_000).ticker(ticker).build();
+    this.cache =
+        Caffeine.newBuilder().expireAfterWrite(ttl).maximumSize(100_000).ticker(ticker).build();
   }
 
   /**
@@ -38,7 +38,8 @@ public final class AccountDirectory {
    */
   public Optional<Account> lookup(Long installationId, String ownerLogin) throws SQLException {
     String byInstallation = installationId == null ? null : "i:" + installationId;
-    String byLogin = ownerLogin == null ? null : "l:" + ownerLogin.toLowerCase(java.util.Locale.ROOT);
+    String byLogin =
+        ownerLogin == null ? null : "l:" + ownerLogin.toLowerCase(java.util.Locale.ROOT);
     for (String key : new String[] {byInstallation, byLogin}) {
       Account hit = key == null ? null : cache.getIfPresent(key);
       if (hit != null) {

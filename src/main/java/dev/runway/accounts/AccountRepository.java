@@ -24,7 +24,8 @@ public final class AccountRepository {
 
   public List<Account> list(Connection c) throws SQLException {
     List<Account> out = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("select " + COLUMNS + " from accounts order by lower(login)");
+    try (PreparedStatement ps =
+            c.prepareStatement("select " + COLUMNS + " from accounts order by lower(login)");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         out.add(map(rs));
@@ -34,8 +35,8 @@ public final class AccountRepository {
   }
 
   /**
-   * Creates the account or changes the given fields of an existing one; a null argument leaves
-   * that field as it is (new accounts start disabled, with a cap of 0).
+   * Creates the account or changes the given fields of an existing one; a null argument leaves that
+   * field as it is (new accounts start disabled, with a cap of 0).
    */
   public Account set(
       Connection c, String login, Long installationId, Integer maxConcurrent, Boolean enabled)
@@ -67,8 +68,8 @@ public final class AccountRepository {
 
   /**
    * Links {@code installationId} to {@code login}, creating a disabled account for a new
-   * installation so that an operator sees it in {@code runway accounts list} and can enable it.
-   * Any other account holding that installation id loses it first.
+   * installation so that an operator sees it in {@code runway accounts list} and can enable it. Any
+   * other account holding that installation id loses it first.
    */
   public void linkInstallation(Connection c, String login, long installationId)
       throws SQLException {

@@ -44,6 +44,32 @@ public final class Database implements AutoCloseable {
     }
   }
 
+  /** Where {@code serve} records the JDBC URL of its embedded server for the CLI. */
+  public static final String EMBEDDED_URL_FILE = "embedded-jdbc-url";
+
+  /**
+   * The database for a CLI command: {@code url} when given; otherwise the embedded server a running
+   * {@code serve} recorded in {@code dataDir}; otherwise the embedded server started here.
+   */
+  public static Database forCli(String url, String user, String password, Path dataDir)
+      throws IOException {
+    if (url != null && !url.isBlank()) {
+      return open(new Target(url, user, password), 2);
+    }
+    Path recorded = dataDir.resolve(EMBEDDED_URL_FILE);
+    if (Files.exists(recorded)) {
+      Database db = open(new Target(Files.readString(recorded).trim(), "postgres", "postgres"), 2);
+      try (var c = db.main().getConnection()) {
+        return db;
+      } catch (java.sql.SQLException notRunning) {
+        db.close();
+      }
+    }
+    Database db = openEmbedded(dataDir, 2);
+    migrate(db.main());
+    return db;
+  }
+
   /** Opens the pools against {@code target}. Nothing is connected until first use. */
   public static Database open(Target target, int mainPoolSize) {
     return new Database(
@@ -67,6 +93,8 @@ public final class Database implements AutoCloseable {
             .start();
     log.info("embedded PostgreSQL running on port {} with its data in {}", pg.getPort(), pgDir);
     Target t = new Target(pg.getJdbcUrl("postgres", "postgres"), "postgres", "postgres");
+    // The CLI (accounts, jobs, pools tokens) finds the running embedded server through this file.
+    Files.writeString(dataDir.resolve(EMBEDDED_URL_FILE), t.jdbcUrl());
     Database db = open(t, mainPoolSize);
     return new Database(db.main, db.intake, Optional.of(pg));
   }

@@ -9,10 +9,9 @@ import dev.runway.inbox.InboxRepository;
 import dev.runway.jobs.Job;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobStatus;
-import dev.runway.pools.MatchResult;
 import dev.runway.pools.PoolMatcher;
+import dev.runway.pools.PoolSnapshot;
 import dev.runway.pools.PoolSource;
-import dev.runway.pools.PoolView;
 import dev.runway.telemetry.Metrics;
 import dev.runway.webhook.Delivery;
 import java.io.IOException;
@@ -28,8 +27,8 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Runs one dispatch task: turns a stored delivery into job state and settles the delivery with
- * its outcome.
+ * Runs one dispatch task: turns a stored delivery into job state and settles the delivery with its
+ * outcome.
  *
  * <p>Whatever cannot be known now (the database or the pool source does not answer) throws {@link
  * DispatchRetry}: db-scheduler retries the task with backoff, and nothing is counted until the
@@ -131,8 +130,13 @@ public final class DispatchWorker {
     try {
       // Account and pools are resolved before the transaction, so no connection is held while
       // another is checked out, and the job lock is held only for the writes.
-      Evaluation eval = target == JobStatus.QUEUED ? evaluate(event.facts().installationId(),
-          event.facts().ownerLogin(), event.facts().labels()) : null;
+      Evaluation eval =
+          target == JobStatus.QUEUED
+              ? evaluate(
+                  event.facts().installationId(),
+                  event.facts().ownerLogin(),
+                  event.facts().labels())
+              : null;
       DispatchOutcome outcome;
       boolean settled;
       try (Connection c = ds.getConnection()) {
@@ -156,7 +160,11 @@ public final class DispatchWorker {
       if (settled) {
         metrics.dispatchOutcome(
             event.action(), outcome.label(), Duration.between(d.receivedAt(), clock.instant()));
-        log.info("{} {}: {}", event.action(), outcome.label(), outcome.detail() == null ? "" : outcome.detail());
+        log.info(
+            "{} {}: {}",
+            event.action(),
+            outcome.label(),
+            outcome.detail() == null ? "" : outcome.detail());
       }
     } finally {
       MDC.remove("job");
@@ -164,8 +172,7 @@ public final class DispatchWorker {
   }
 
   private DispatchOutcome apply(
-      Connection c, WorkflowJobEvent event, JobStatus target, Evaluation eval)
-      throws SQLException {
+      Connection c, WorkflowJobEvent event, JobStatus target, Evaluation eval) throws SQLException {
     return switch (target) {
       case QUEUED -> {
         DispatchOutcome o = eval.outcome();
@@ -223,22 +230,21 @@ public final class DispatchWorker {
               : !a.runnersEnabled() ? "runners disabled" : "max_concurrent is 0";
       return new Evaluation(a.id(), new DispatchOutcome.RunnersDisabled(why));
     }
-    PoolView view = pools.current();
-    if (view instanceof PoolView.Unavailable u) {
-      throw new DispatchRetry("pool source unavailable: " + u.reason());
-    }
-    PoolView.Available available = (PoolView.Available) view;
-    MatchResult match = PoolMatcher.match(labels, available.snapshot().pools());
-    DispatchOutcome outcome;
-    if (match instanceof MatchResult.Matched m) {
-      outcome = new DispatchOutcome.Queued(m.pool().name());
-    } else if (match instanceof MatchResult.NoPools) {
-      outcome = new DispatchOutcome.NoPools(available.snapshot().source());
-    } else if (match instanceof MatchResult.Ambiguous amb) {
-      outcome = new DispatchOutcome.AmbiguousPool(amb.candidateNames());
-    } else {
-      outcome = new DispatchOutcome.NoMatchingPool(labels);
-    }
+    PoolSnapshot snapshot =
+        pools
+            .current()
+            .fold(
+                available -> available,
+                reason -> {
+                  throw new DispatchRetry("pool source unavailable: " + reason);
+                });
+    DispatchOutcome outcome =
+        PoolMatcher.match(labels, snapshot.pools())
+            .fold(
+                pool -> new DispatchOutcome.Queued(pool.name()),
+                () -> new DispatchOutcome.NoPools(snapshot.source()),
+                () -> new DispatchOutcome.NoMatchingPool(labels),
+                DispatchOutcome.AmbiguousPool::new);
     return new Evaluation(a.id(), outcome);
   }
 

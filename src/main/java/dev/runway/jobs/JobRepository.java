@@ -64,9 +64,9 @@ public final class JobRepository {
       Instant completedAt) {}
 
   /**
-   * Inserts the job, or moves an existing row to {@code status}, keeping what the row already
-   * knows where the event does not say. The caller holds the job's lock and has checked that the
-   * move is forward.
+   * Inserts the job, or moves an existing row to {@code status}, keeping what the row already knows
+   * where the event does not say. The caller holds the job's lock and has checked that the move is
+   * forward.
    */
   public void upsert(
       Connection c,

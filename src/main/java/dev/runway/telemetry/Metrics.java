@@ -56,8 +56,7 @@ public final class Metrics {
 
   /**
    * Counts one settled delivery as {@code runway_dispatch_outcomes_total{action,outcome}} and
-   * records how long it took from receipt to settlement in {@code
-   * runway_dispatch_latency_seconds}.
+   * records how long it took from receipt to settlement in {@code runway_dispatch_latency_seconds}.
    */
   public void dispatchOutcome(String action, String outcome, Duration sinceReceived) {
     counter(

@@ -1,0 +1,59 @@
+package dev.runway.dispatch;
+
+import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
+import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * Re-evaluation of ignored queued jobs, once their cause is fixed (a pool added, an account
+ * enabled). The CLI enqueues one {@code redispatch} task per job, instance id {@code
+ * JOB_ID/ATTEMPT}; the service's workers run them against their live accounts and pools.
+ */
+public final class Redispatch {
+  public static final String TASK = "redispatch";
+
+  /** The outcomes whose jobs can be dispatched again. */
+  public static final Set<String> OUTCOMES =
+      Set.of("no_matching_pool", "no_account", "runners_disabled", "ambiguous_pool", "no_pools");
+
+  private Redispatch() {}
+
+  public static OneTimeTask<Void> task(DispatchWorker worker) {
+    return Tasks.oneTime(TASK)
+        .onFailure(new CappedBackoff<>(Duration.ofSeconds(1), Duration.ofMinutes(5)))
+        .execute(
+            (instance, ctx) -> {
+              String[] id = instance.getId().split("/");
+              worker.redispatch(Long.parseLong(id[0]), Integer.parseInt(id[1]));
+            });
+  }
+
+  /**
+   * Enqueues a redispatch of every queued job ignored with {@code outcome} since {@code since}.
+   *
+   * @return how many jobs were enqueued
+   */
+  public static int enqueue(Connection c, String outcome, Instant since) throws SQLException {
+    if (!OUTCOMES.contains(outcome)) {
+      throw new IllegalArgumentException("outcome must be one of " + OUTCOMES);
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into scheduled_tasks (task_name, task_instance, task_data, execution_time,"
+                + " picked, version, priority)"
+                + " select ?, job_id || '/' || run_attempt, null, now(), false, 1, 0 from jobs"
+                + " where status = 'queued' and outcome = ? and received_at >= ?"
+                + " on conflict do nothing")) {
+      ps.setString(1, TASK);
+      ps.setString(2, outcome);
+      ps.setTimestamp(3, Timestamp.from(since == null ? Instant.EPOCH : since));
+      return ps.executeUpdate();
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package dev.runway.pools;
+
+import dev.runway.cli.CliEnv;
+import dev.runway.config.RunwayConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code runway pools list}: what the configured pool source serves right now. */
+@Command(
+    name = "pools",
+    mixinStandardHelpOptions = true,
+    description = "Inspect runner pools.",
+    subcommands = {PoolsCommand.ListPools.class})
+public final class PoolsCommand {
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "Print the pools that RUNWAY_POOLS (or --pools) serves.")
+  static final class ListPools implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--pools", description = "file:PATH or kubernetes:NAMESPACE (RUNWAY_POOLS)")
+    String pools;
+
+    @Option(names = "--format", defaultValue = "table", description = "table or json")
+    String format;
+
+    @Option(names = "--wait", defaultValue = "10s", description = "how long to wait for the source")
+    String wait;
+
+    @Override
+    public Integer call() throws Exception {
+      String source =
+          pools != null
+              ? pools
+              : CliEnv.of(spec).getOrDefault(RunwayConfig.POOLS, "file:pools.yaml");
+      try (PoolSource s = PoolSources.fromConfig(source, new SimpleMeterRegistry())) {
+        s.start();
+        PoolView view = s.awaitAvailable(dev.runway.config.Durations.parse(wait));
+        PoolsRendering r = new PoolsRendering(Clock.systemUTC());
+        spec.commandLine().getOut().print(format.equals("json") ? r.json(view) : r.table(view));
+        spec.commandLine().getOut().flush();
+        return view.fold(available -> 0, reason -> 1);
+      }
+    }
+  }
+}
