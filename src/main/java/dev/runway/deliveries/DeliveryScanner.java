@@ -84,7 +84,8 @@ public final class DeliveryScanner {
         progress.page(pages, scanned, matched);
         cursor = page.nextCursor().orElse(null);
         if (cursor == null || reachedSince || matched == limit) {
-          return new Result(pages, scanned, matched, matched == limit && cursor != null);
+          return new Result(
+              pages, scanned, matched, matched == limit && cursor != null && !reachedSince);
         }
       }
     } finally {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.runway.github.DeliverySummary;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
@@ -88,7 +89,7 @@ final class ListCommand extends DeliveriesSubcommand {
                 "ID", "DELIVERED_AT", "GUID", "EVENT", "ACTION", "CODE", "REDELIVERY", "STATUS"));
     for (DeliverySummary d : deliveries) {
       table.add(
-          java.util.Arrays.asList(
+          Arrays.asList(
               d.id(),
               d.deliveredAt(),
               d.guid(),

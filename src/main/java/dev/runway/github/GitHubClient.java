@@ -2,6 +2,7 @@ package dev.runway.github;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -21,7 +22,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
@@ -243,7 +243,7 @@ public final class GitHubClient {
     }
   }
 
-  private <T> T read(HttpResponse<String> response, com.fasterxml.jackson.databind.JavaType type) {
+  private <T> T read(HttpResponse<String> response, JavaType type) {
     try {
       return json.readValue(response.body(), type);
     } catch (JsonProcessingException e) {
@@ -300,8 +300,7 @@ public final class GitHubClient {
 
   @Override
   public String toString() {
-    StringJoiner joiner = new StringJoiner(", ", "GitHubClient[", "]");
-    return joiner.add("appId=" + signer.appId()).toString();
+    return "GitHubClient[appId=" + signer.appId() + "]";
   }
 
   /** Builds a {@link GitHubClient}; everything but the signer has a production default. */
