@@ -1,0 +1,375 @@
+package dev.runway.github;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.DoubleSupplier;
+
+/**
+ * The GitHub App's REST client, shared by the deliveries CLI, the claims endpoint and the
+ * reconcilers.
+ *
+ * <p>App-level calls authenticate with a JWT from {@link AppJwtSigner}; installation-level calls
+ * with an installation token, fetched on first use and cached until {@link #TOKEN_REFRESH_MARGIN}
+ * before it expires. Every request has a timeout; 5xx answers and connection errors are retried
+ * with backoff, and rate limits are waited out, as the {@link RetryPolicy} says. Failures surface
+ * as {@link GitHubException}. Thread-safe.
+ */
+public final class GitHubClient {
+
+  /** An installation token is replaced this long before GitHub says it expires. */
+  public static final Duration TOKEN_REFRESH_MARGIN = Duration.ofMinutes(5);
+
+  /** GitHub.com's API; GitHub Enterprise Server uses {@code https://HOST/api/v3}. */
+  public static final URI DEFAULT_API_URL = URI.create("https://api.github.com");
+
+  private final AppJwtSigner signer;
+  private final Clock clock;
+  private final ObjectMapper json;
+  private final RetryingTransport transport;
+  private final Map<Long, InstallationToken> tokens = new ConcurrentHashMap<>();
+  private final Map<Long, Object> tokenLocks = new ConcurrentHashMap<>();
+
+  private GitHubClient(Builder b) {
+    this.signer = b.signer;
+    this.clock = b.clock;
+    this.json = objectMapper();
+    HttpClient http =
+        b.httpClient != null
+            ? b.httpClient
+            : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    this.transport =
+        new RetryingTransport(
+            stripTrailingSlash(b.apiUrl.toString()),
+            http,
+            b.clock,
+            b.sleeper,
+            b.retryPolicy,
+            b.meterRegistry,
+            b.observer,
+            b.random,
+            json);
+  }
+
+  /** Starts a client for the App whose JWTs {@code signer} mints. */
+  public static Builder builder(AppJwtSigner signer) {
+    return new Builder(signer);
+  }
+
+  /**
+   * The JSON mapping GitHub's payloads need: snake_case names from the records' annotations,
+   * ISO-8601 instants, unknown properties ignored.
+   */
+  public static ObjectMapper objectMapper() {
+    return JsonMapper.builder()
+        .addModule(new JavaTimeModule())
+        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .build();
+  }
+
+  // ---- App-level calls (JWT) ----
+
+  /**
+   * One page of the App's webhook deliveries, newest first.
+   *
+   * @param perPage 1 to 100
+   * @param cursor the cursor from the previous page, or null for the first page
+   * @param status {@code success}, {@code failure}, or null for both (older GHES ignores it)
+   */
+  public DeliveryPage listDeliveries(int perPage, String cursor, String status) {
+    if (perPage < 1 || perPage > 100) {
+      throw new IllegalArgumentException("perPage must be within 1..100, was " + perPage);
+    }
+    StringBuilder path = new StringBuilder("/app/hook/deliveries?per_page=").append(perPage);
+    if (cursor != null) {
+      path.append("&cursor=").append(URLEncoder.encode(cursor, StandardCharsets.UTF_8));
+    }
+    if (status != null) {
+      path.append("&status=").append(URLEncoder.encode(status, StandardCharsets.UTF_8));
+    }
+    HttpResponse<String> response = sendAsApp("GET", path.toString(), null);
+    List<DeliverySummary> items =
+        read(
+            response,
+            json.getTypeFactory().constructCollectionType(List.class, DeliverySummary.class));
+    return new DeliveryPage(
+        items == null ? List.of() : items,
+        LinkHeader.nextCursor(response.headers().firstValue("Link").orElse(null)));
+  }
+
+  /** One delivery attempt with its request headers and payload and the response. */
+  public DeliveryDetail getDelivery(long deliveryId) {
+    HttpResponse<String> response = sendAsApp("GET", "/app/hook/deliveries/" + deliveryId, null);
+    return read(response, json.getTypeFactory().constructType(DeliveryDetail.class));
+  }
+
+  /** Asks GitHub to deliver that attempt's event again; GitHub answers 202. */
+  public void redeliver(long deliveryId) {
+    sendAsApp("POST", "/app/hook/deliveries/" + deliveryId + "/attempts", null);
+  }
+
+  /** An installation token, from the cache while it has more than five minutes to live. */
+  public InstallationToken installationToken(long installationId) {
+    InstallationToken cached = tokens.get(installationId);
+    if (fresh(cached)) {
+      return cached;
+    }
+    synchronized (tokenLocks.computeIfAbsent(installationId, id -> new Object())) {
+      cached = tokens.get(installationId);
+      if (fresh(cached)) {
+        return cached;
+      }
+      InstallationToken minted = fetchInstallationToken(installationId);
+      tokens.put(installationId, minted);
+      return minted;
+    }
+  }
+
+  // ---- Installation-level calls (installation token) ----
+
+  /**
+   * Registers a just-in-time runner. Organisation-owned repositories register at organisation level
+   * (so the runner group applies); user-owned repositories have no organisation, so the runner
+   * registers on the repository.
+   *
+   * @param labels 1 to 100 labels
+   */
+  public JitConfig generateJitConfig(
+      long installationId,
+      String owner,
+      String repo,
+      boolean ownerIsOrganization,
+      String name,
+      long runnerGroupId,
+      List<String> labels,
+      String workFolder) {
+    if (labels == null || labels.isEmpty() || labels.size() > 100) {
+      throw new IllegalArgumentException("a JIT runner needs 1 to 100 labels");
+    }
+    String path =
+        ownerIsOrganization
+            ? "/orgs/" + segment(owner) + "/actions/runners/generate-jitconfig"
+            : "/repos/"
+                + segment(owner)
+                + "/"
+                + segment(repo)
+                + "/actions/runners/generate-jitconfig";
+    ObjectNode body = json.createObjectNode();
+    body.put("name", name);
+    body.put("runner_group_id", runnerGroupId);
+    labels.forEach(body.putArray("labels")::add);
+    body.put("work_folder", workFolder == null ? "_work" : workFolder);
+    JsonNode answer = readTree(sendAsInstallation(installationId, "POST", path, write(body)));
+    JsonNode runner = answer.path("runner");
+    return new JitConfig(
+        runner.path("id").asLong(),
+        runner.path("name").asText(null),
+        answer.path("encoded_jit_config").asText(null));
+  }
+
+  /** A job's current state, as GitHub sees it. */
+  public WorkflowJob getJob(long installationId, String owner, String repo, long jobId) {
+    String path = "/repos/" + segment(owner) + "/" + segment(repo) + "/actions/jobs/" + jobId;
+    HttpResponse<String> response = sendAsInstallation(installationId, "GET", path, null);
+    return read(response, json.getTypeFactory().constructType(WorkflowJob.class));
+  }
+
+  // ---- plumbing ----
+
+  private InstallationToken fetchInstallationToken(long installationId) {
+    HttpResponse<String> response =
+        sendAsApp("POST", "/app/installations/" + installationId + "/access_tokens", null);
+    JsonNode answer = readTree(response);
+    String token = answer.path("token").asText(null);
+    String expiresAt = answer.path("expires_at").asText(null);
+    if (token == null || expiresAt == null) {
+      throw new GitHubException(
+          "GitHub answered an access token request without token or expires_at",
+          response.statusCode(),
+          "POST",
+          "/app/installations/" + installationId + "/access_tokens",
+          false);
+    }
+    return new InstallationToken(token, Instant.parse(expiresAt));
+  }
+
+  private boolean fresh(InstallationToken token) {
+    return token != null && clock.instant().isBefore(token.expiresAt().minus(TOKEN_REFRESH_MARGIN));
+  }
+
+  private HttpResponse<String> sendAsApp(String method, String path, String body) {
+    return transport.send(
+        new RetryingTransport.Call(method, path, () -> "Bearer " + signer.jwt(), "app", body));
+  }
+
+  private HttpResponse<String> sendAsInstallation(
+      long installationId, String method, String path, String body) {
+    try {
+      return transport.send(
+          new RetryingTransport.Call(
+              method,
+              path,
+              () -> "Bearer " + installationToken(installationId).token(),
+              "installation",
+              body));
+    } catch (GitHubException e) {
+      if (e.statusCode() == 401) {
+        // A revoked or rotated token: the next call fetches a new one instead of failing forever.
+        tokens.remove(installationId);
+      }
+      throw e;
+    }
+  }
+
+  private <T> T read(HttpResponse<String> response, JavaType type) {
+    try {
+      return json.readValue(response.body(), type);
+    } catch (JsonProcessingException e) {
+      throw unreadable(response, e);
+    }
+  }
+
+  private JsonNode readTree(HttpResponse<String> response) {
+    try {
+      return json.readTree(response.body());
+    } catch (JsonProcessingException e) {
+      throw unreadable(response, e);
+    }
+  }
+
+  private static GitHubException unreadable(HttpResponse<String> response, Exception e) {
+    String path = response.request().uri().getRawPath();
+    return new GitHubException(
+        "GitHub "
+            + response.request().method()
+            + " "
+            + path
+            + " answered unreadable JSON ("
+            + e.getClass().getSimpleName()
+            + ")",
+        response.statusCode(),
+        response.request().method(),
+        path,
+        false);
+  }
+
+  private String write(JsonNode body) {
+    try {
+      return json.writeValueAsString(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise a request body", e);
+    }
+  }
+
+  private static String segment(String value) {
+    if (value == null || value.isEmpty()) {
+      throw new IllegalArgumentException("an owner or repository name is empty");
+    }
+    return URLEncoder.encode(value, StandardCharsets.UTF_8);
+  }
+
+  private static String stripTrailingSlash(String url) {
+    String stripped = url;
+    while (stripped.endsWith("/")) {
+      stripped = stripped.substring(0, stripped.length() - 1);
+    }
+    return stripped;
+  }
+
+  @Override
+  public String toString() {
+    return "GitHubClient[appId=" + signer.appId() + "]";
+  }
+
+  /** Builds a {@link GitHubClient}; everything but the signer has a production default. */
+  public static final class Builder {
+    private final AppJwtSigner signer;
+    private URI apiUrl = DEFAULT_API_URL;
+    private HttpClient httpClient;
+    private Clock clock = Clock.systemUTC();
+    private Sleeper sleeper = Sleeper.system();
+    private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private MeterRegistry meterRegistry = new SimpleMeterRegistry();
+    private RequestObserver observer = RequestObserver.none();
+    private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
+
+    private Builder(AppJwtSigner signer) {
+      this.signer = Objects.requireNonNull(signer, "signer");
+    }
+
+    /** The API base URL; paths are appended to it, its own path included (GHES: /api/v3). */
+    public Builder apiUrl(URI apiUrl) {
+      String scheme = Objects.requireNonNull(apiUrl, "apiUrl").getScheme();
+      if (!"https".equalsIgnoreCase(scheme) && !"http".equalsIgnoreCase(scheme)) {
+        throw new IllegalArgumentException("the GitHub API URL must be http(s): " + apiUrl);
+      }
+      this.apiUrl = apiUrl;
+      return this;
+    }
+
+    /** The HTTP client; by default one with a 10 s connect timeout. */
+    public Builder httpClient(HttpClient httpClient) {
+      this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
+      return this;
+    }
+
+    /** The clock for token expiry and rate-limit resets (the signer has its own). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public Builder sleeper(Sleeper sleeper) {
+      this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
+    public Builder retryPolicy(RetryPolicy retryPolicy) {
+      this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+      return this;
+    }
+
+    /** Where {@code runway_github_rate_limit_remaining} and the retry counter go. */
+    public Builder meterRegistry(MeterRegistry meterRegistry) {
+      this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
+      return this;
+    }
+
+    public Builder observer(RequestObserver observer) {
+      this.observer = Objects.requireNonNull(observer, "observer");
+      return this;
+    }
+
+    /** Source of backoff jitter in [0, 1). */
+    public Builder random(DoubleSupplier random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    public GitHubClient build() {
+      return new GitHubClient(this);
+    }
+  }
+}

@@ -1,0 +1,305 @@
+package dev.runway.github;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.DoubleSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends one logical call to GitHub: adds the standard headers and a timeout to every attempt,
+ * retries 5xx answers and connection errors with jittered exponential backoff, waits out rate
+ * limits, and records the remaining quota. Authorization is a supplier, so an attempt made after a
+ * long wait gets a fresh JWT.
+ */
+final class RetryingTransport {
+
+  private static final Logger log = LoggerFactory.getLogger(RetryingTransport.class);
+  private static final Duration UNHINTED_RATE_LIMIT_WAIT = Duration.ofSeconds(60);
+  private static final Duration RESET_MARGIN = Duration.ofSeconds(1);
+  private static final int MAX_ERROR_TEXT = 200;
+
+  private final String baseUrl;
+  private final HttpClient http;
+  private final Clock clock;
+  private final Sleeper sleeper;
+  private final RetryPolicy policy;
+  private final MeterRegistry registry;
+  private final RequestObserver observer;
+  private final DoubleSupplier random;
+  private final ObjectMapper json;
+  private final Map<String, AtomicLong> remainingByAuth = new ConcurrentHashMap<>();
+
+  RetryingTransport(
+      String baseUrl,
+      HttpClient http,
+      Clock clock,
+      Sleeper sleeper,
+      RetryPolicy policy,
+      MeterRegistry registry,
+      RequestObserver observer,
+      DoubleSupplier random,
+      ObjectMapper json) {
+    this.baseUrl = baseUrl;
+    this.http = http;
+    this.clock = clock;
+    this.sleeper = sleeper;
+    this.policy = policy;
+    this.registry = registry;
+    this.observer = observer;
+    this.random = random;
+    this.json = json;
+  }
+
+  /** The parts of one call. {@code authKind} ("app" or "installation") tags the quota gauge. */
+  record Call(
+      String method,
+      String pathAndQuery,
+      Supplier<String> authorization,
+      String authKind,
+      String jsonBody) {}
+
+  /** Sends the call until it gets a 2xx answer, and returns that answer. */
+  HttpResponse<String> send(Call call) {
+    for (int attempt = 1; ; attempt++) {
+      HttpResponse<String> response;
+      try {
+        response = attempt(call, attempt);
+      } catch (IOException e) {
+        giveUpIfLast(call, attempt, e);
+        pause(call, "connection", policy.backoff(attempt, random.getAsDouble()), attempt);
+        continue;
+      }
+      int status = response.statusCode();
+      if (status >= 200 && status < 300) {
+        return response;
+      }
+      Optional<Duration> rateLimitWait = rateLimitWait(response);
+      if (rateLimitWait.isPresent()) {
+        waitForRateLimit(call, response, rateLimitWait.get(), attempt);
+      } else if (status >= 500 && attempt < policy.maxAttempts()) {
+        pause(call, "server_error", policy.backoff(attempt, random.getAsDouble()), attempt);
+      } else {
+        throw failure(call, response, false);
+      }
+    }
+  }
+
+  private HttpResponse<String> attempt(Call call, int attempt) throws IOException {
+    HttpRequest request = request(call);
+    long started = System.nanoTime();
+    try {
+      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+      observed(call, response.statusCode(), elapsed, attempt);
+      recordRemaining(call.authKind(), response);
+      return response;
+    } catch (IOException e) {
+      observed(call, 0, Duration.ofNanos(System.nanoTime() - started), attempt);
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw interrupted(call);
+    }
+  }
+
+  private HttpRequest request(Call call) {
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(URI.create(baseUrl + call.pathAndQuery()))
+            .timeout(policy.requestTimeout())
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28")
+            .header("User-Agent", "runway")
+            .header("Authorization", call.authorization().get());
+    if (call.jsonBody() != null) {
+      builder
+          .header("Content-Type", "application/json")
+          .method(call.method(), HttpRequest.BodyPublishers.ofString(call.jsonBody()));
+    } else {
+      builder.method(call.method(), HttpRequest.BodyPublishers.noBody());
+    }
+    return builder.build();
+  }
+
+  private void observed(Call call, int status, Duration elapsed, int attempt) {
+    log.debug(
+        "GitHub {} {} -> {} in {} ms (attempt {})",
+        call.method(),
+        call.pathAndQuery(),
+        status,
+        elapsed.toMillis(),
+        attempt);
+    observer.exchanged(call.method(), call.pathAndQuery(), status, elapsed, attempt);
+  }
+
+  /**
+   * GitHub signals a primary rate limit with 403 and {@code X-RateLimit-Remaining: 0}, and a
+   * secondary one with 403 or 429 and {@code Retry-After}. A bare 403 is a permission problem and
+   * is not retried.
+   */
+  private Optional<Duration> rateLimitWait(HttpResponse<?> response) {
+    int status = response.statusCode();
+    Optional<String> retryAfter = response.headers().firstValue("Retry-After");
+    Optional<String> remaining = response.headers().firstValue("X-RateLimit-Remaining");
+    boolean exhausted = remaining.map(String::trim).filter("0"::equals).isPresent();
+    boolean limited = status == 429 || (status == 403 && (retryAfter.isPresent() || exhausted));
+    if (!limited) {
+      return Optional.empty();
+    }
+    Optional<Long> seconds = retryAfter.flatMap(RetryingTransport::parseLong);
+    if (seconds.isPresent()) {
+      return Optional.of(Duration.ofSeconds(Math.max(0, seconds.get())));
+    }
+    Optional<Long> reset =
+        response.headers().firstValue("X-RateLimit-Reset").flatMap(RetryingTransport::parseLong);
+    if (exhausted && reset.isPresent()) {
+      Duration untilReset = Duration.between(clock.instant(), Instant.ofEpochSecond(reset.get()));
+      return Optional.of((untilReset.isNegative() ? Duration.ZERO : untilReset).plus(RESET_MARGIN));
+    }
+    return Optional.of(UNHINTED_RATE_LIMIT_WAIT);
+  }
+
+  private void waitForRateLimit(
+      Call call, HttpResponse<String> response, Duration wait, int attempt) {
+    if (wait.compareTo(policy.maxRateLimitWait()) > 0 || attempt >= policy.maxAttempts()) {
+      throw failure(call, response, true);
+    }
+    pause(call, "rate_limit", wait, attempt);
+  }
+
+  private void pause(Call call, String reason, Duration wait, int attempt) {
+    Counter.builder("runway.github.retries")
+        .description("GitHub API attempts retried, by reason")
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+    log.info(
+        "GitHub {} {} retrying after {} in {} ms (attempt {}/{})",
+        call.method(),
+        call.pathAndQuery(),
+        reason,
+        wait.toMillis(),
+        attempt + 1,
+        policy.maxAttempts());
+    try {
+      sleeper.sleep(wait);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw interrupted(call);
+    }
+  }
+
+  private void giveUpIfLast(Call call, int attempt, IOException e) {
+    if (attempt >= policy.maxAttempts()) {
+      throw new GitHubException(
+          "GitHub "
+              + call.method()
+              + " "
+              + call.pathAndQuery()
+              + " got no answer after "
+              + attempt
+              + " attempts: "
+              + describe(e),
+          call.method(),
+          call.pathAndQuery(),
+          e);
+    }
+  }
+
+  private static String describe(IOException e) {
+    String message = e.getMessage();
+    return e.getClass().getSimpleName() + (message == null ? "" : " " + oneLine(message));
+  }
+
+  private GitHubException failure(Call call, HttpResponse<String> response, boolean rateLimited) {
+    String message =
+        "GitHub "
+            + call.method()
+            + " "
+            + call.pathAndQuery()
+            + " answered "
+            + response.statusCode()
+            + (rateLimited ? " (rate limited beyond the allowed wait)" : "")
+            + errorText(response.body());
+    return new GitHubException(
+        message, response.statusCode(), call.method(), call.pathAndQuery(), rateLimited);
+  }
+
+  private static GitHubException interrupted(Call call) {
+    return new GitHubException(
+        "GitHub " + call.method() + " " + call.pathAndQuery() + " interrupted",
+        0,
+        call.method(),
+        call.pathAndQuery(),
+        false);
+  }
+
+  /** GitHub's {@code message} field, or the start of a non-JSON body, as one short line. */
+  private String errorText(String body) {
+    if (body == null || body.isBlank()) {
+      return "";
+    }
+    String text;
+    try {
+      JsonNode node = json.readTree(body);
+      text = node.path("message").isTextual() ? node.path("message").asText() : body;
+    } catch (IOException e) {
+      text = body;
+    }
+    text = oneLine(text);
+    if (text.length() > MAX_ERROR_TEXT) {
+      text = text.substring(0, MAX_ERROR_TEXT) + "...";
+    }
+    return ": " + text;
+  }
+
+  private static String oneLine(String text) {
+    return text.replaceAll("\\s+", " ").trim();
+  }
+
+  private void recordRemaining(String authKind, HttpResponse<?> response) {
+    response
+        .headers()
+        .firstValue("X-RateLimit-Remaining")
+        .flatMap(RetryingTransport::parseLong)
+        .ifPresent(remaining -> remainingGauge(authKind).set(remaining));
+  }
+
+  private AtomicLong remainingGauge(String authKind) {
+    return remainingByAuth.computeIfAbsent(
+        authKind,
+        kind -> {
+          AtomicLong value = new AtomicLong();
+          // The map keeps the value strongly reachable; Micrometer only holds it weakly.
+          Gauge.builder("runway.github.rate.limit.remaining", value, AtomicLong::doubleValue)
+              .description("GitHub API requests left in the current rate-limit window")
+              .tag("auth", kind)
+              .register(registry);
+          return value;
+        });
+  }
+
+  private static Optional<Long> parseLong(String text) {
+    try {
+      return Optional.of(Long.parseLong(text.trim()));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+}
