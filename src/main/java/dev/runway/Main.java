@@ -4,6 +4,7 @@ import dev.runway.accounts.AccountsCommand;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.MigrateCommand;
 import dev.runway.cli.ServeCommand;
+import dev.runway.deliveries.DeliveriesCommand;
 import dev.runway.jobs.JobsCommand;
 import dev.runway.pools.PoolsCommand;
 import java.io.PrintWriter;
@@ -46,7 +47,8 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new MigrateCommand(env))
             .addSubcommand(new AccountsCommand())
             .addSubcommand(new PoolsCommand())
-            .addSubcommand(new JobsCommand());
+            .addSubcommand(new JobsCommand())
+            .addSubcommand(new DeliveriesCommand(env));
     if (out != null) {
       cli.setOut(out);
     }
