@@ -25,6 +25,7 @@ import dev.runway.webhook.Payloads;
 import dev.runway.webhook.SignatureVerifier;
 import dev.runway.webhook.SpoolDrainer;
 import dev.runway.webhook.WebhookHandler;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javalin.Javalin;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -37,6 +38,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,9 +62,19 @@ public final class Runway implements AutoCloseable {
 
   /** Builds and starts everything; on failure, stops what had started and rethrows. */
   public static Runway start(RunwayConfig config, Clock clock) throws Exception {
+    return start(config, clock, null);
+  }
+
+  /**
+   * As {@link #start(RunwayConfig, Clock)}, with the Kubernetes client for a {@code kubernetes:}
+   * pool source given by the caller (tests point it at a mock API server); null means the default
+   * in-cluster or kubeconfig client.
+   */
+  public static Runway start(
+      RunwayConfig config, Clock clock, Supplier<KubernetesClient> kubernetes) throws Exception {
     Runway r = new Runway(config);
     try {
-      r.startAll(clock);
+      r.startAll(clock, kubernetes);
       return r;
     } catch (Exception | Error e) {
       r.close();
@@ -70,7 +82,7 @@ public final class Runway implements AutoCloseable {
     }
   }
 
-  private void startAll(Clock clock) throws Exception {
+  private void startAll(Clock clock, Supplier<KubernetesClient> kubernetes) throws Exception {
     log.info("starting Runway with {}", config.redacted());
     var json = Json.mapper();
     Metrics metrics = new Metrics();
@@ -93,7 +105,10 @@ public final class Runway implements AutoCloseable {
     stack.push(spool);
     log.info("spool in {}", config.spoolDir().toAbsolutePath());
 
-    PoolSource pools = PoolSources.fromConfig(config.pools(), metrics.registry());
+    PoolSource pools =
+        kubernetes == null
+            ? PoolSources.fromConfig(config.pools(), metrics.registry())
+            : PoolSources.fromConfig(config.pools(), metrics.registry(), kubernetes);
     stack.push(pools);
     pools.start();
     log.info("pools from {}", pools.describe());

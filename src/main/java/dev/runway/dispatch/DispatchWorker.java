@@ -146,6 +146,16 @@ public final class DispatchWorker {
           Optional<Job> existing = jobs.find(c, event.facts().jobId(), event.facts().runAttempt());
           if (existing.isPresent() && !existing.get().jobStatus().before(target)) {
             outcome = new DispatchOutcome.Ignored("job already " + existing.get().status());
+            if (eval != null) {
+              // A queued that arrives late still tells which account and pool the job belongs
+              // to, so the final row is the same whatever order the events came in.
+              jobs.fillDispatchFacts(
+                  c,
+                  event.facts().jobId(),
+                  event.facts().runAttempt(),
+                  eval.accountId(),
+                  eval.outcome() instanceof DispatchOutcome.Queued q ? q.pool() : null);
+            }
           } else {
             outcome = apply(c, event, target, eval);
             listener.onTransition(c, event, target);

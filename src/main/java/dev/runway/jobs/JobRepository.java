@@ -134,6 +134,21 @@ public final class JobRepository {
     }
   }
 
+  /** Fills in the account and pool of a job that moved on before its queued event arrived. */
+  public void fillDispatchFacts(Connection c, long jobId, int attempt, Long accountId, String pool)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs set account_id = coalesce(account_id, ?), pool = coalesce(pool, ?),"
+                + " updated_at = now() where job_id = ? and run_attempt = ?")) {
+      setLong(ps, 1, accountId);
+      ps.setString(2, pool);
+      ps.setLong(3, jobId);
+      ps.setInt(4, attempt);
+      ps.executeUpdate();
+    }
+  }
+
   /** Re-evaluation of an ignored queued job: set its pool or its new ignore outcome. */
   public boolean reevaluate(
       Connection c,

@@ -32,6 +32,16 @@ public final class RunwayHarness implements AutoCloseable {
   /** Starts with a fresh database, a spool in {@code dir}, and {@code overrides} on top. */
   public static RunwayHarness start(Path dir, String jdbcUrl, Map<String, String> overrides)
       throws Exception {
+    return start(dir, jdbcUrl, overrides, null);
+  }
+
+  /** As above, with the Kubernetes client a {@code kubernetes:} pool source uses. */
+  public static RunwayHarness start(
+      Path dir,
+      String jdbcUrl,
+      Map<String, String> overrides,
+      java.util.function.Supplier<io.fabric8.kubernetes.client.KubernetesClient> kubernetes)
+      throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put(RunwayConfig.PORT, "0");
     env.put(RunwayConfig.DATABASE_URL, jdbcUrl);
@@ -43,7 +53,8 @@ public final class RunwayHarness implements AutoCloseable {
     env.put(RunwayConfig.POOLS, "file:" + dir.resolve("pools.yaml"));
     env.put(RunwayConfig.SHUTDOWN_GRACE, "2s");
     env.putAll(overrides);
-    return new RunwayHarness(Runway.start(RunwayConfig.from(env), Clock.systemUTC()), jdbcUrl);
+    return new RunwayHarness(
+        Runway.start(RunwayConfig.from(env), Clock.systemUTC(), kubernetes), jdbcUrl);
   }
 
   public static RunwayHarness start(Path dir) throws Exception {
@@ -75,6 +86,30 @@ public final class RunwayHarness implements AutoCloseable {
 
   public Connection connect() throws SQLException {
     return DriverManager.getConnection(jdbcUrl, "postgres", "postgres");
+  }
+
+  /** Runs a query returning one string (or null). */
+  public String text(String sql, Object... args) throws SQLException {
+    try (Connection c = connect();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  /** Runs an update. */
+  public void exec(String sql, Object... args) throws SQLException {
+    try (Connection c = connect();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      ps.execute();
+    }
   }
 
   /** Runs a query returning one long. */
