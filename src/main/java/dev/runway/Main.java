@@ -55,7 +55,6 @@ public final class Main implements Runnable, CliEnv.Holder {
     if (err != null) {
       cli.setErr(err);
     }
-    cli.setExitCodeExceptionMapper(e -> 1);
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage());

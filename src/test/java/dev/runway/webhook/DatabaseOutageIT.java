@@ -101,6 +101,10 @@ class DatabaseOutageIT {
 
     assertThat(results.subList(0, 40)).containsOnly("accepted");
     assertThat(results).contains("spooled");
+    // Still ready: deliveries are stored durably, on disk.
+    HttpResponse<String> ready = svc.get("/readyz");
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.body()).contains("\"database\":\"down\"");
     assertThat(Files.list(dir.resolve("spool")).count()).isPositive();
 
     pg = startPostgres(port);
@@ -117,5 +121,51 @@ class DatabaseOutageIT {
             () ->
                 svc.count("select count(*) from inbox where dispatch_attempts >= 1")
                     == guids.size());
+  }
+
+  @Test
+  void a_full_spool_answers_503_with_retry_after_and_keeps_what_it_acknowledged() throws Exception {
+    int port = ServiceProcess.freePort();
+    pg = startPostgres(port);
+    svc =
+        RunwayHarness.start(
+            dir,
+            pg.getJdbcUrl("postgres", "postgres"),
+            Map.of(RunwayConfig.SPOOL_MAX_BYTES, String.valueOf(1024 * 1024)));
+    pg.close();
+
+    // ~200 KB bodies: the 1 MiB spool takes a handful, then refuses.
+    String padding = "x".repeat(200_000);
+    List<String> acknowledged = new ArrayList<>();
+    HttpResponse<String> refused = null;
+    for (int i = 0; i < 20 && refused == null; i++) {
+      String g = "full-" + i;
+      String body =
+          Signed.workflowJob("queued", 9000 + i, "linux")
+              .replace("\"steps\":[]", "\"steps\":[],\"pad\":\"" + padding + "\"");
+      HttpResponse<String> r = svc.post("workflow_job", g, body);
+      if (r.statusCode() == 503) {
+        refused = r;
+      } else {
+        assertThat(r.statusCode()).isEqualTo(202);
+        acknowledged.add(g);
+      }
+    }
+    assertThat(refused).as("the spool never filled up").isNotNull();
+    assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+    assertThat(refused.body()).contains("RUNWAY_SPOOL_MAX_BYTES");
+    assertThat(acknowledged).isNotEmpty();
+    assertThat(
+            svc.metric(
+                "runway_webhook_requests_total{event=\"workflow_job\",result=\"unavailable\"}"))
+        .isEqualTo(1);
+
+    pg = startPostgres(port);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                svc.count("select count(*) from inbox where guid like 'full-%'")
+                    == acknowledged.size());
   }
 }
