@@ -90,6 +90,12 @@ public final class Database implements AutoCloseable {
             .setDataDirectory(pgDir)
             .setCleanDataDirectory(false)
             .setPGStartupWait(Duration.ofSeconds(60))
+            // The library's defaults suit throwaway test databases (no fsync, asynchronous
+            // commit). Here a commit is what lets the service acknowledge a delivery, so it must
+            // be durable.
+            .setServerConfig("fsync", "on")
+            .setServerConfig("synchronous_commit", "on")
+            .setServerConfig("full_page_writes", "on")
             .start();
     log.info("embedded PostgreSQL running on port {} with its data in {}", pg.getPort(), pgDir);
     Target t = new Target(pg.getJdbcUrl("postgres", "postgres"), "postgres", "postgres");
