@@ -125,7 +125,10 @@ public final class Database implements AutoCloseable {
     c.addDataSourceProperty("socketTimeout", 15);
     c.addDataSourceProperty("tcpKeepAlive", true);
     c.addDataSourceProperty("loginTimeout", 3);
-    c.addDataSourceProperty("options", "-c statement_timeout=10000 -c lock_timeout=5000");
+    // synchronous_commit is forced on for Runway's sessions whatever the server's default: a
+    // delivery is acknowledged once its commit returns, so the commit must be on disk by then.
+    c.addDataSourceProperty(
+        "options", "-c statement_timeout=10000 -c lock_timeout=5000 -c synchronous_commit=on");
     c.addDataSourceProperty("ApplicationName", name);
     return new HikariDataSource(c);
   }
