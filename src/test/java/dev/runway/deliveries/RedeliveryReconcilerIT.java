@@ -290,16 +290,48 @@ class RedeliveryReconcilerIT {
     assertThat(svc.count("select count(*) from redeliveries where attempts = 1")).isEqualTo(3);
   }
 
+  @Test
+  void two_replicas_on_one_database_redeliver_each_event_once(@TempDir Path other)
+      throws Exception {
+    List<String> lost = List.of(guid(), guid(), guid());
+    github.stubDeliveriesPages(
+        List.of(
+            List.of(
+                delivery(701, lost.get(0), ago(1), "workflow_job", "queued", 502),
+                delivery(702, lost.get(1), ago(2), "workflow_job", "queued", 0),
+                delivery(703, lost.get(2), ago(3), "workflow_job", "queued", 503))));
+    for (long id = 701; id <= 703; id++) {
+      github.stubRedeliver(id);
+    }
+
+    svc = startWithApp(Map.of());
+    Files.writeString(other.resolve("pools.yaml"), "pools: []\n");
+    try (RunwayHarness second = RunwayHarness.start(other, jdbcUrl, appEnv(Map.of()))) {
+      String sample = "runway_redelivery_cycles_total{result=\"completed\"}";
+      double start = svc.metric(sample) + second.metric(sample);
+      waiting().until(() -> svc.metric(sample) + second.metric(sample) >= start + 4);
+    }
+    for (long id = 701; id <= 703; id++) {
+      assertThat(github.redeliveryRequests(id)).as("delivery %d", id).isEqualTo(1);
+    }
+    assertThat(svc.count("select sum(attempts) from redeliveries")).isEqualTo(3);
+  }
+
   // ---- helpers ----
 
   private RunwayHarness startWithApp(Map<String, String> extra) throws Exception {
+    return RunwayHarness.start(dir, jdbcUrl, appEnv(extra));
+  }
+
+  /** The App's credentials pointing at the stub, and a short interval. */
+  private Map<String, String> appEnv(Map<String, String> extra) {
     Map<String, String> env = new HashMap<>();
     env.put(RunwayConfig.GITHUB_APP_ID, APP_ID);
     env.put(RunwayConfig.GITHUB_PRIVATE_KEY_FILE, KEYS.writePkcs1(dir, "app.pem").toString());
     env.put(RunwayConfig.GITHUB_API_URL, github.apiUrl().toString());
     env.put(RunwayConfig.REDELIVERY_INTERVAL, "1s");
     env.putAll(extra);
-    return RunwayHarness.start(dir, jdbcUrl, env);
+    return env;
   }
 
   /** GitHub's side of a redelivery: once asked, it delivers the event again, same GUID. */
