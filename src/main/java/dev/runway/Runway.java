@@ -2,14 +2,22 @@ package dev.runway;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.kagkarlsson.scheduler.Scheduler;
+import com.github.kagkarlsson.scheduler.task.Task;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
+import dev.runway.config.ConfigException;
 import dev.runway.config.RunwayConfig;
 import dev.runway.db.Database;
 import dev.runway.db.DatabaseHealth;
+import dev.runway.deliveries.ReconcilerCheckpoints;
+import dev.runway.deliveries.RedeliveryReconciler;
+import dev.runway.deliveries.RedeliveryRepository;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchWorker;
 import dev.runway.dispatch.Redispatch;
+import dev.runway.github.AppJwtSigner;
+import dev.runway.github.GitHubClient;
+import dev.runway.github.PemKeys;
 import dev.runway.http.HttpServer;
 import dev.runway.http.JsonResponses;
 import dev.runway.inbox.DeliveriesApi;
@@ -27,18 +35,29 @@ import dev.runway.webhook.SpoolDrainer;
 import dev.runway.webhook.WebhookHandler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javalin.Javalin;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +73,7 @@ public final class Runway implements AutoCloseable {
   private final Deque<AutoCloseable> stack = new ArrayDeque<>();
   private final RunwayConfig config;
   private volatile boolean stopping;
+  private volatile boolean serving;
   private Javalin http;
 
   private Runway(RunwayConfig config) {
@@ -129,13 +149,26 @@ public final class Runway implements AutoCloseable {
             metrics,
             clock,
             DispatchWorker.JobListener.NONE);
+    Optional<GitHubClient> github = appClient(clock, metrics);
+    // Set once the intake exists; until then (and while stopping) this replica takes no webhooks.
+    AtomicReference<Intake> intakeRef = new AtomicReference<>();
+    List<Task<?>> recurring = new ArrayList<>();
+    recurring.add(Redispatch.task(worker));
+    recurring.add(
+        redeliveryTask(
+            db.main(),
+            inbox,
+            github,
+            metrics,
+            clock,
+            () -> serving && !stopping && intakeRef.get() != null && intakeRef.get().ready()));
     Scheduler scheduler =
         DispatchQueue.scheduler(
             db.main(),
             config.dispatchThreads(),
             Duration.ofSeconds(1),
             DispatchQueue.task(worker),
-            List.of(Redispatch.task(worker)));
+            recurring);
     scheduler.start();
     stack.push(scheduler::stop);
 
@@ -148,6 +181,7 @@ public final class Runway implements AutoCloseable {
             spool,
             config.intakeBudget(),
             scheduler::triggerCheckForDueExecutions);
+    intakeRef.set(intake);
     stack.push(() -> intake.close(config.shutdownGrace()));
     SpoolDrainer drainer =
         new SpoolDrainer(
@@ -212,7 +246,87 @@ public final class Runway implements AutoCloseable {
               routes.get("/api/v1/jobs", jobsApi::list);
             });
     stack.push(http::stop);
+    serving = true;
     log.info("Runway listening on port {}", http.port());
+  }
+
+  /**
+   * The GitHub App's client, when its credentials are configured. The key file is read once, here;
+   * a missing or unreadable key stops the start with a message naming the variable, never quoting
+   * the key.
+   */
+  private Optional<GitHubClient> appClient(Clock clock, Metrics metrics) {
+    if (!config.hasAppCredentials()) {
+      return Optional.empty();
+    }
+    var file = config.githubPrivateKeyFile().get();
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new ConfigException(
+          RunwayConfig.GITHUB_PRIVATE_KEY_FILE,
+          "cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+    }
+    CharBuffer chars = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes));
+    char[] pem = new char[chars.remaining()];
+    chars.get(pem);
+    try {
+      var key = PemKeys.parsePrivateKey(pem);
+      return Optional.of(
+          GitHubClient.builder(new AppJwtSigner(config.githubAppId().get(), key, clock))
+              .apiUrl(config.githubApiUrl())
+              .clock(clock)
+              .meterRegistry(metrics.registry())
+              .build());
+    } catch (PemKeys.InvalidPrivateKeyException e) {
+      throw new ConfigException(
+          RunwayConfig.GITHUB_PRIVATE_KEY_FILE, file + " holds " + e.getMessage());
+    } finally {
+      Arrays.fill(bytes, (byte) 0);
+      Arrays.fill(pem, '\0');
+      if (chars.hasArray()) {
+        Arrays.fill(chars.array(), '\0');
+      }
+    }
+  }
+
+  /**
+   * The redelivery reconciler's recurring task: the real one when the App's credentials are
+   * configured and it is enabled, otherwise a stand-in under the same name that does nothing.
+   */
+  private Task<?> redeliveryTask(
+      DataSource ds,
+      InboxRepository inbox,
+      Optional<GitHubClient> github,
+      Metrics metrics,
+      Clock clock,
+      BooleanSupplier ready) {
+    RunwayConfig.Redelivery settings = config.redelivery();
+    if (!config.redeliveryActive() || github.isEmpty()) {
+      log.info(
+          "redelivery of failed deliveries is off ({})",
+          settings.enabled()
+              ? "set " + RunwayConfig.GITHUB_APP_ID + " and " + RunwayConfig.GITHUB_PRIVATE_KEY_FILE
+              : RunwayConfig.REDELIVERY_ENABLED + "=false");
+      return RedeliveryReconciler.disabledTask(settings.interval());
+    }
+    RedeliveryReconciler reconciler =
+        new RedeliveryReconciler(
+            ds,
+            github.get(),
+            inbox,
+            new RedeliveryRepository(),
+            new ReconcilerCheckpoints(),
+            settings,
+            metrics,
+            clock,
+            ready);
+    log.info(
+        "redelivering failed workflow_job deliveries every {} via {}",
+        settings.interval(),
+        config.githubApiUrl());
+    return RedeliveryReconciler.task(reconciler, settings.interval());
   }
 
   /** The HTTP port, useful when the configuration asked for 0. */

@@ -42,6 +42,39 @@ public final class ConfigOptions {
       description = "RUNWAY_GITHUB_API_URL (GHES: https://HOST/api/v3)")
   String githubApiUrl;
 
+  @Option(
+      names = "--redelivery-enabled",
+      description =
+          "Redeliver failed workflow_job deliveries; needs the App's credentials"
+              + " (RUNWAY_REDELIVERY_ENABLED, default true)")
+  String redeliveryEnabled;
+
+  @Option(
+      names = "--redelivery-interval",
+      description = "Pause between redelivery cycles (RUNWAY_REDELIVERY_INTERVAL, default 2m)")
+  String redeliveryInterval;
+
+  @Option(
+      names = "--redelivery-overlap",
+      description = "How far before the checkpoint a cycle lists (RUNWAY_REDELIVERY_OVERLAP, 5m)")
+  String redeliveryOverlap;
+
+  @Option(
+      names = "--redelivery-lookback",
+      description = "How far back a cycle looks at most (RUNWAY_REDELIVERY_LOOKBACK, default 3d)")
+  String redeliveryLookback;
+
+  @Option(
+      names = "--redelivery-max-per-cycle",
+      description = "Redelivery requests per cycle (RUNWAY_REDELIVERY_MAX_PER_CYCLE, default 50)")
+  String redeliveryMaxPerCycle;
+
+  @Option(
+      names = "--redelivery-max-attempts",
+      description =
+          "Redeliveries of one event before giving up (RUNWAY_REDELIVERY_MAX_ATTEMPTS, 3)")
+  String redeliveryMaxAttempts;
+
   @Option(names = "--spool-dir", description = "RUNWAY_SPOOL_DIR (default DATA_DIR/spool)")
   String spoolDir;
 
@@ -70,6 +103,12 @@ public final class ConfigOptions {
     put(m, RunwayConfig.GITHUB_APP_ID, githubAppId);
     put(m, RunwayConfig.GITHUB_PRIVATE_KEY_FILE, githubPrivateKeyFile);
     put(m, RunwayConfig.GITHUB_API_URL, githubApiUrl);
+    put(m, RunwayConfig.REDELIVERY_ENABLED, redeliveryEnabled);
+    put(m, RunwayConfig.REDELIVERY_INTERVAL, redeliveryInterval);
+    put(m, RunwayConfig.REDELIVERY_OVERLAP, redeliveryOverlap);
+    put(m, RunwayConfig.REDELIVERY_LOOKBACK, redeliveryLookback);
+    put(m, RunwayConfig.REDELIVERY_MAX_PER_CYCLE, redeliveryMaxPerCycle);
+    put(m, RunwayConfig.REDELIVERY_MAX_ATTEMPTS, redeliveryMaxAttempts);
     put(m, RunwayConfig.SPOOL_DIR, spoolDir);
     put(m, RunwayConfig.SPOOL_MAX_BYTES, spoolMaxBytes);
     put(m, RunwayConfig.INTAKE_BUDGET, intakeBudget);

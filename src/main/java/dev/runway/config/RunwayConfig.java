@@ -31,6 +31,7 @@ public record RunwayConfig(
     Optional<String> githubAppId,
     Optional<Path> githubPrivateKeyFile,
     URI githubApiUrl,
+    Redelivery redelivery,
     Path spoolDir,
     long spoolMaxBytes,
     Duration intakeBudget,
@@ -49,6 +50,12 @@ public record RunwayConfig(
   public static final String GITHUB_APP_ID = "RUNWAY_GITHUB_APP_ID";
   public static final String GITHUB_PRIVATE_KEY_FILE = "RUNWAY_GITHUB_PRIVATE_KEY_FILE";
   public static final String GITHUB_API_URL = "RUNWAY_GITHUB_API_URL";
+  public static final String REDELIVERY_ENABLED = "RUNWAY_REDELIVERY_ENABLED";
+  public static final String REDELIVERY_INTERVAL = "RUNWAY_REDELIVERY_INTERVAL";
+  public static final String REDELIVERY_OVERLAP = "RUNWAY_REDELIVERY_OVERLAP";
+  public static final String REDELIVERY_LOOKBACK = "RUNWAY_REDELIVERY_LOOKBACK";
+  public static final String REDELIVERY_MAX_PER_CYCLE = "RUNWAY_REDELIVERY_MAX_PER_CYCLE";
+  public static final String REDELIVERY_MAX_ATTEMPTS = "RUNWAY_REDELIVERY_MAX_ATTEMPTS";
   public static final String SPOOL_DIR = "RUNWAY_SPOOL_DIR";
   public static final String SPOOL_MAX_BYTES = "RUNWAY_SPOOL_MAX_BYTES";
   public static final String INTAKE_BUDGET = "RUNWAY_INTAKE_BUDGET";
@@ -67,6 +74,14 @@ public record RunwayConfig(
     }
     if (!pools.startsWith("file:") && !pools.startsWith("kubernetes:")) {
       throw new ConfigException(POOLS, "must be file:PATH or kubernetes:NAMESPACE");
+    }
+    if (githubAppId.isPresent() && githubPrivateKeyFile.isEmpty()) {
+      throw new ConfigException(
+          GITHUB_PRIVATE_KEY_FILE, "must be set when " + GITHUB_APP_ID + " is set");
+    }
+    if (githubPrivateKeyFile.isPresent() && githubAppId.isEmpty()) {
+      throw new ConfigException(
+          GITHUB_APP_ID, "must be set when " + GITHUB_PRIVATE_KEY_FILE + " is set");
     }
     if (spoolMaxBytes < 1024 * 1024) {
       throw new ConfigException(SPOOL_MAX_BYTES, "must be at least 1 MiB");
@@ -100,6 +115,13 @@ public record RunwayConfig(
         get.apply(GITHUB_APP_ID),
         get.apply(GITHUB_PRIVATE_KEY_FILE).map(Path::of),
         parse(get, GITHUB_API_URL, "https://api.github.com", URI::create),
+        new Redelivery(
+            parse(get, REDELIVERY_ENABLED, "true", RunwayConfig::parseBoolean),
+            parse(get, REDELIVERY_INTERVAL, "2m", Durations::parse),
+            parse(get, REDELIVERY_OVERLAP, "5m", Durations::parse),
+            parse(get, REDELIVERY_LOOKBACK, "3d", Durations::parse),
+            parse(get, REDELIVERY_MAX_PER_CYCLE, "50", Integer::parseInt),
+            parse(get, REDELIVERY_MAX_ATTEMPTS, "3", Integer::parseInt)),
         get.apply(SPOOL_DIR).map(Path::of).orElse(dataDir.resolve("spool")),
         parse(get, SPOOL_MAX_BYTES, String.valueOf(1L << 30), Long::parseLong),
         parse(get, INTAKE_BUDGET, "750ms", Durations::parse),
@@ -117,6 +139,16 @@ public record RunwayConfig(
     } catch (RuntimeException e) {
       throw new ConfigException(name, "cannot use '" + raw + "': " + e.getMessage());
     }
+  }
+
+  private static boolean parseBoolean(String raw) {
+    if (raw.equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (raw.equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw new IllegalArgumentException("must be true or false");
   }
 
   private static List<String> splitSecrets(String raw) {
@@ -138,6 +170,12 @@ public record RunwayConfig(
     m.put(GITHUB_APP_ID, githubAppId.orElse("(unset)"));
     m.put(GITHUB_PRIVATE_KEY_FILE, githubPrivateKeyFile.map(Object::toString).orElse("(unset)"));
     m.put(GITHUB_API_URL, githubApiUrl);
+    m.put(REDELIVERY_ENABLED, redelivery.enabled() + (redeliveryActive() ? "" : " (off)"));
+    m.put(REDELIVERY_INTERVAL, redelivery.interval());
+    m.put(REDELIVERY_OVERLAP, redelivery.overlap());
+    m.put(REDELIVERY_LOOKBACK, redelivery.lookback());
+    m.put(REDELIVERY_MAX_PER_CYCLE, redelivery.maxPerCycle());
+    m.put(REDELIVERY_MAX_ATTEMPTS, redelivery.maxAttempts());
     m.put(SPOOL_DIR, spoolDir.toAbsolutePath());
     m.put(SPOOL_MAX_BYTES, spoolMaxBytes);
     m.put(INTAKE_BUDGET, intakeBudget);
@@ -146,6 +184,60 @@ public record RunwayConfig(
     m.put(LOG_FORMAT, logFormat);
     m.put(SHUTDOWN_GRACE, shutdownGrace);
     return m;
+  }
+
+  /** Whether the App's credentials are configured (both or neither, see the constructor). */
+  public boolean hasAppCredentials() {
+    return githubAppId.isPresent() && githubPrivateKeyFile.isPresent();
+  }
+
+  /** Whether the redelivery reconciler runs: enabled, and the App's credentials are configured. */
+  public boolean redeliveryActive() {
+    return redelivery.enabled() && hasAppCredentials();
+  }
+
+  /**
+   * The redelivery reconciler's settings.
+   *
+   * @param enabled false turns the reconciler off even when the App's credentials are configured
+   * @param interval the pause between the end of one cycle and the start of the next
+   * @param overlap how far before the checkpoint each cycle starts listing, for attempts that
+   *     GitHub lists late
+   * @param lookback how far back a cycle looks at most, the first one included; GitHub redelivers
+   *     only within 3 days (7 on GitHub Enterprise Server)
+   * @param maxPerCycle the most redelivery requests one cycle sends
+   * @param maxAttempts redelivery requests per event before it is given up
+   */
+  public record Redelivery(
+      boolean enabled,
+      Duration interval,
+      Duration overlap,
+      Duration lookback,
+      int maxPerCycle,
+      int maxAttempts) {
+
+    public Redelivery {
+      if (interval.compareTo(Duration.ofSeconds(1)) < 0
+          || interval.compareTo(Duration.ofDays(1)) > 0) {
+        throw new ConfigException(
+            REDELIVERY_INTERVAL, "must be between 1s and 1d, was " + interval);
+      }
+      if (lookback.compareTo(Duration.ofMinutes(1)) < 0
+          || lookback.compareTo(Duration.ofDays(7)) > 0) {
+        throw new ConfigException(
+            REDELIVERY_LOOKBACK, "must be between 1m and 7d (GitHub's limit), was " + lookback);
+      }
+      if (overlap.isNegative() || overlap.compareTo(lookback) >= 0) {
+        throw new ConfigException(
+            REDELIVERY_OVERLAP, "must be at least 0 and less than " + REDELIVERY_LOOKBACK);
+      }
+      if (maxPerCycle < 1 || maxPerCycle > 1000) {
+        throw new ConfigException(REDELIVERY_MAX_PER_CYCLE, "must be between 1 and 1000");
+      }
+      if (maxAttempts < 1 || maxAttempts > 100) {
+        throw new ConfigException(REDELIVERY_MAX_ATTEMPTS, "must be between 1 and 100");
+      }
+    }
   }
 
   /** Drops a password given as a URL parameter, so the URL can be logged. */

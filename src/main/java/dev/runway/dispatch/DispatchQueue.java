@@ -3,6 +3,7 @@ package dev.runway.dispatch;
 import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.task.Task;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
+import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import dev.runway.inbox.InboxRepository;
 import java.time.Duration;
@@ -25,13 +26,25 @@ public final class DispatchQueue {
         .execute((instance, ctx) -> worker.dispatch(instance.getId()));
   }
 
-  /** Builds the scheduler with the dispatch task plus any recurring reconciler tasks. */
+  /**
+   * Builds the scheduler with the dispatch task plus {@code more} tasks. Recurring ones (the
+   * reconcilers) are registered as start tasks: db-scheduler schedules a recurring task's execution
+   * only for those, and a recurring task registered as merely known would never run.
+   */
   public static Scheduler scheduler(
       DataSource ds, int threads, Duration pollingInterval, Task<?> dispatch, List<Task<?>> more) {
     List<Task<?>> known = new ArrayList<>();
+    List<RecurringTask<?>> recurring = new ArrayList<>();
     known.add(dispatch);
-    known.addAll(more);
+    for (Task<?> task : more) {
+      if (task instanceof RecurringTask<?> r) {
+        recurring.add(r);
+      } else {
+        known.add(task);
+      }
+    }
     return Scheduler.create(ds, known)
+        .startTasks(recurring)
         .threads(threads)
         .pollingInterval(pollingInterval)
         .pollUsingLockAndFetch(0.5, 1.0)

@@ -9,6 +9,7 @@ import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -211,6 +212,24 @@ public final class InboxRepository {
       ps.setString(3, guid);
       return ps.executeUpdate() == 1;
     }
+  }
+
+  /** Those of {@code guids} that the inbox holds. */
+  public Set<String> present(DataSource ds, Collection<String> guids) throws SQLException {
+    Set<String> found = new HashSet<>();
+    if (guids.isEmpty()) {
+      return found;
+    }
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement("select guid from inbox where guid = any(?)")) {
+      ps.setArray(1, c.createArrayOf("text", guids.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1));
+        }
+      }
+    }
+    return found;
   }
 
   /** Dispatch tasks not yet done: the queue depth. */
