@@ -140,6 +140,13 @@ final class LoadGenerator implements Callable<Integer> {
   @Option(names = "--quiet", description = "print only the JSON line")
   boolean quiet;
 
+  @Option(
+      names = "--record",
+      description =
+          "write one CSV line per request (guid,job_id,action,status; status -1 = no answer),"
+              + " for fault drills that check nothing was lost or duplicated")
+  Path record;
+
   private final AtomicLong budget = new AtomicLong(Long.MAX_VALUE);
   private final AtomicLong jobIds = new AtomicLong();
   private final AtomicLong lastDone = new AtomicLong();
@@ -203,6 +210,16 @@ final class LoadGenerator implements Callable<Integer> {
     }
     if (e2e != null) {
       e2e.finish(Duration.ofMillis((long) (e2eWait * 1000)));
+    }
+    if (record != null) {
+      try (var out = Files.newBufferedWriter(record, StandardCharsets.UTF_8)) {
+        out.write("guid,job_id,action,status\n");
+        for (Worker w : workers) {
+          synchronized (w.log) {
+            out.write(w.log.toString());
+          }
+        }
+      }
     }
 
     Histogram h = new Histogram();
@@ -332,6 +349,7 @@ final class LoadGenerator implements Callable<Integer> {
     final HttpConnection conn;
     final Histogram hist = new Histogram();
     final Map<Integer, Long> codes = new TreeMap<>();
+    final StringBuilder log = new StringBuilder();
     long errors;
     long unsent;
     long sent;
@@ -428,12 +446,14 @@ final class LoadGenerator implements Callable<Integer> {
             code = conn.exchange(req.head(), req.body());
           } catch (IOException | RuntimeException e) {
             errors += measured ? 1 : 0;
+            note(req, -1);
             if (rate == 0) {
               LockSupport.parkNanos(1_000_000); // a refused connection must not spin
             }
             continue;
           }
           long done = System.nanoTime();
+          note(req, code);
           if (measured) {
             hist.record((done - intended) / 1000);
             codes.merge(code, 1L, Long::sum);
@@ -450,6 +470,21 @@ final class LoadGenerator implements Callable<Integer> {
         }
       } finally {
         conn.close();
+      }
+    }
+
+    private void note(Deliveries.Request req, int code) {
+      if (record != null) {
+        synchronized (log) {
+          log.append(req.guid())
+              .append(',')
+              .append(Math.abs(req.jobId()))
+              .append(',')
+              .append(req.action().wire)
+              .append(',')
+              .append(code)
+              .append('\n');
+        }
       }
     }
 
