@@ -139,6 +139,10 @@ runway_ready() { # runway_ready DATA_DIR: wait for /readyz, then enable the payl
     --installation-id 4242 --max-concurrent 1000000 --enabled >>"$1/cli.log" 2>&1
 }
 
+keep_log() { # keep_log DATA_DIR NAME: the service's log, gzipped, into the results
+  [[ -f $1/service.log ]] && gzip -c "$1/service.log" >"$OUT/$2-service.log.gz" || true
+}
+
 stop_postgres() { # stop_postgres DATA_DIR: fast shutdown of the embedded PostgreSQL (SIGINT)
   local pid; pid=$(head -1 "$1/postgres/postmaster.pid")
   log "stopping the embedded PostgreSQL (postmaster PID $pid)"

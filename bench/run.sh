@@ -177,6 +177,7 @@ scenario_runway() {
   stop_pid "$SERVICE_PID"; row "Runway (embedded PostgreSQL, healthy)"
   SUSTAINED[runway]=$BEST_RATE MAXRPS[runway]=$(jget "$MAX_LINE" throughput_rps) P99AT[runway]=${BEST_P99:-}
   RSS_RUNWAY_REST=$RSS_REST RSS_RUNWAY_LOAD=$RSS_LOAD
+  keep_log "$data" runway
   rm -rf "$data"
 }
 
@@ -190,6 +191,7 @@ scenario_runway_spool() {
   curl -fsS --max-time 5 "$RUNWAY_BASE/metrics" >"$OUT/runway-spool-metrics.txt" 2>/dev/null || true
   log "runway-spool: $(grep -E '^runway_webhook_requests_total' "$OUT/runway-spool-metrics.txt" | tr '\n' ' ')"
   stop_pid "$SERVICE_PID"; row "Runway, PostgreSQL stopped (spool only)"
+  keep_log "$data" runway-spool
   rm -rf "$data"
 }
 
@@ -214,6 +216,7 @@ scenario_dispatch() {
     log "dispatch: $k thread(s): $(jget "$line" dispatched) jobs, $(jget "$line" jobs_per_s) jobs/s (steady $(jget "$line" steady_jobs_per_s)), $(jget "$line" queue_left) left"
     DISPATCH_ROWS+="| $k | $(jget "$line" dispatched) | $(jget "$line" claimable) | $(jget "$line" span_s) | $(jget "$line" jobs_per_s) | $(jget "$line" steady_jobs_per_s) | $(jget "$line" queue_left) |"$'\n'
     stop_pid "$SERVICE_PID"
+    keep_log "$data" "dispatch-$k"
     rm -rf "$data"
   done
 }
@@ -240,6 +243,7 @@ scenario_memory() {
   MEMORY_ROWS+="| peak while $(jget "$line" requests) deliveries arrive (dispatch blocked) | $((${fill:-0} / 1024)) |"$'\n'
   MEMORY_ROWS+="| 30 s later, backlog ${depth:-?} undispatched | $((after / 1024)) |"$'\n'
   stop_pid "$SERVICE_PID"
+  keep_log "$data" memory
   rm -rf "$data"
 }
 
