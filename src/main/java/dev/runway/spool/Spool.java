@@ -35,6 +35,12 @@ public final class Spool implements AutoCloseable {
   private static final String PREFIX = "spool-";
   private static final String SUFFIX = ".log";
 
+  /**
+   * A segment is sealed once it passes this size, so that a long outage leaves many bounded
+   * segments rather than one huge file, and the drainer never holds more than one in memory.
+   */
+  static final long SEGMENT_BYTES = 16L * 1024 * 1024;
+
   private record Append(byte[] frame, CompletableFuture<Void> done) {}
 
   private final Path dir;
@@ -56,7 +62,7 @@ public final class Spool implements AutoCloseable {
     Files.createDirectories(dir);
     for (Path p : segments()) {
       bytes.addAndGet(Files.size(p));
-      records.addAndGet(read(p).records().size());
+      records.addAndGet(countRecords(p));
     }
     this.segmentSeq = System.currentTimeMillis() * 1000;
     this.writer = new Thread(this::run, "spool-writer");
@@ -145,6 +151,9 @@ public final class Spool implements AutoCloseable {
           ch.write(buf);
         }
         ch.force(false);
+        if (ch.position() >= SEGMENT_BYTES) {
+          closeActive();
+        }
       } catch (IOException e) {
         undoPartialWrite(before);
         SpoolFullException failure =
@@ -226,6 +235,29 @@ public final class Spool implements AutoCloseable {
           .sorted()
           .toList();
     }
+  }
+
+  /** Counts the frames of a segment without reading their bodies into memory. */
+  static long countRecords(Path segment) throws IOException {
+    long n = 0;
+    try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ)) {
+      ByteBuffer header = ByteBuffer.allocate(SpoolRecord.HEADER);
+      long size = ch.size();
+      long pos = 0;
+      while (pos + SpoolRecord.HEADER <= size) {
+        header.clear();
+        ch.read(header, pos);
+        header.flip();
+        int magic = header.getInt();
+        int length = header.getInt();
+        if (magic != SpoolRecord.MAGIC || length < 0 || pos + SpoolRecord.HEADER + length > size) {
+          break;
+        }
+        pos += SpoolRecord.HEADER + length;
+        n++;
+      }
+    }
+    return n;
   }
 
   /** The records of one segment, and whether it ended in a torn or corrupt record. */

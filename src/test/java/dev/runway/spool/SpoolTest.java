@@ -121,4 +121,34 @@ class SpoolTest {
           .containsExactly("guid-1");
     }
   }
+
+  @Test
+  void a_long_outage_fills_many_bounded_segments_not_one_huge_file() throws Exception {
+    try (Spool spool = new Spool(dir, 64L * 1024 * 1024)) {
+      byte[] body = new byte[1024 * 1024];
+      for (int i = 0; i < 40; i++) {
+        spool.append(new SpoolRecord("g" + i, "workflow_job", null, Instant.now(), body)).get();
+      }
+      List<Path> segments = spool.sealForDrain();
+      assertThat(segments).hasSizeGreaterThanOrEqualTo(2);
+      for (Path p : segments) {
+        assertThat(Files.size(p)).isLessThan(Spool.SEGMENT_BYTES + 2L * 1024 * 1024);
+      }
+      assertThat(
+              segments.stream()
+                  .mapToLong(
+                      p -> {
+                        try {
+                          return Spool.countRecords(p);
+                        } catch (java.io.IOException e) {
+                          throw new java.io.UncheckedIOException(e);
+                        }
+                      })
+                  .sum())
+          .isEqualTo(40);
+    }
+    try (Spool reopened = new Spool(dir, 64L * 1024 * 1024)) {
+      assertThat(reopened.depth()).isEqualTo(40);
+    }
+  }
 }
