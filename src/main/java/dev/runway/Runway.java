@@ -341,6 +341,9 @@ public final class Runway implements AutoCloseable {
   /** Stops in reverse start order: HTTP first (finishing requests in flight), database last. */
   @Override
   public void close() {
+    if (!stopping) {
+      log.info("stopping Runway");
+    }
     stopping = true;
     while (!stack.isEmpty()) {
       try {

@@ -188,4 +188,69 @@ class ServiceProcessIT {
       return rs.getLong(1);
     }
   }
+
+  @Test
+  void sigterm_finishes_requests_in_flight_and_every_acknowledged_delivery_is_stored(
+      @TempDir Path work) throws Exception {
+    String url = dev.runway.testing.TestDatabases.fresh();
+    Map<String, String> env =
+        Map.of(
+            "RUNWAY_WEBHOOK_SECRETS",
+            SECRET,
+            "RUNWAY_DATABASE_URL",
+            url,
+            "RUNWAY_DATABASE_USER",
+            "postgres",
+            "RUNWAY_SHUTDOWN_GRACE",
+            "5s");
+    ServiceProcess svc =
+        ServiceProcess.start(work, env, List.of(), ServiceProcess.freePort())
+            .awaitReady(Duration.ofSeconds(60));
+    java.util.concurrent.ConcurrentLinkedQueue<String> acknowledged =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.concurrent.atomic.AtomicInteger serverErrors =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ExecutorService senders =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    for (int t = 0; t < 4; t++) {
+      int thread = t;
+      senders.submit(
+          () -> {
+            for (int i = 0; i < 10_000; i++) {
+              String g = "term-" + thread + "-" + i;
+              try {
+                HttpResponse<String> r =
+                    Signed.send(
+                        http,
+                        svc.base(),
+                        "workflow_job",
+                        g,
+                        Signed.workflowJob("queued", 50 + i, "linux"),
+                        SECRET);
+                if (r.statusCode() >= 500) {
+                  serverErrors.incrementAndGet();
+                } else if (r.statusCode() / 100 == 2) {
+                  acknowledged.add(g);
+                }
+              } catch (Exception stopped) {
+                return; // connection refused or closed: the server is gone
+              }
+            }
+          });
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() >= 100);
+    svc.close(); // SIGTERM, then wait for the exit
+    senders.shutdown();
+    senders.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertThat(serverErrors).hasValue(0);
+    assertThat(svc.log()).contains("stopping Runway");
+    try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "postgres")) {
+      var ps = c.prepareStatement("select count(*) from inbox where guid = any(?)");
+      ps.setArray(1, c.createArrayOf("text", acknowledged.toArray()));
+      ResultSet rs = ps.executeQuery();
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(acknowledged.size());
+    }
+  }
 }
