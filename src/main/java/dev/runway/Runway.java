@@ -2,14 +2,27 @@ package dev.runway;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.kagkarlsson.scheduler.Scheduler;
+import com.github.kagkarlsson.scheduler.task.Task;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
+import dev.runway.claims.ClaimMetrics;
+import dev.runway.claims.Claims;
+import dev.runway.claims.ClaimsApi;
+import dev.runway.claims.LeaseReaper;
+import dev.runway.claims.PoolTokens;
+import dev.runway.claims.RunnerBinding;
+import dev.runway.claims.StaleJobCheck;
+import dev.runway.config.ConfigException;
 import dev.runway.config.RunwayConfig;
 import dev.runway.db.Database;
 import dev.runway.db.DatabaseHealth;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchWorker;
 import dev.runway.dispatch.Redispatch;
+import dev.runway.github.AppJwtSigner;
+import dev.runway.github.GitHubClient;
+import dev.runway.github.PemKeys;
+import dev.runway.github.Sleeper;
 import dev.runway.http.HttpServer;
 import dev.runway.http.JsonResponses;
 import dev.runway.inbox.DeliveriesApi;
@@ -26,13 +39,20 @@ import dev.runway.webhook.SignatureVerifier;
 import dev.runway.webhook.SpoolDrainer;
 import dev.runway.webhook.WebhookHandler;
 import io.javalin.Javalin;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.interfaces.RSAPrivateKey;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -60,9 +80,18 @@ public final class Runway implements AutoCloseable {
 
   /** Builds and starts everything; on failure, stops what had started and rethrows. */
   public static Runway start(RunwayConfig config, Clock clock) throws Exception {
+    return start(config, clock, Sleeper.system());
+  }
+
+  /**
+   * As {@link #start(RunwayConfig, Clock)}, with the waits of the GitHub client (backoff, rate
+   * limits) going to {@code githubSleeper}, so tests need not spend them.
+   */
+  public static Runway start(RunwayConfig config, Clock clock, Sleeper githubSleeper)
+      throws Exception {
     Runway r = new Runway(config);
     try {
-      r.startAll(clock);
+      r.startAll(clock, githubSleeper);
       return r;
     } catch (Exception | Error e) {
       r.close();
@@ -70,10 +99,12 @@ public final class Runway implements AutoCloseable {
     }
   }
 
-  private void startAll(Clock clock) throws Exception {
+  private void startAll(Clock clock, Sleeper githubSleeper) throws Exception {
     log.info("starting Runway with {}", config.redacted());
     var json = Json.mapper();
     Metrics metrics = new Metrics();
+    // Before anything starts: a bad key file stops the start with a message naming the variable.
+    Optional<GitHubClient> github = github(clock, githubSleeper, metrics);
 
     Database db =
         config.databaseUrl().isPresent()
@@ -102,25 +133,34 @@ public final class Runway implements AutoCloseable {
     AccountDirectory accounts =
         new AccountDirectory(db.main(), accountRepo, Duration.ofSeconds(60), Ticker.systemTicker());
     JobRepository jobs = new JobRepository();
+    ClaimMetrics claimMetrics = new ClaimMetrics(metrics);
+    RunnerBinding binding = new RunnerBinding(claimMetrics, clock);
     DispatchWorker worker =
         new DispatchWorker(
-            db.main(),
-            inbox,
-            jobs,
-            accounts,
-            accountRepo,
-            pools,
-            json,
-            metrics,
-            clock,
-            DispatchWorker.JobListener.NONE);
+            db.main(), inbox, jobs, accounts, accountRepo, pools, json, metrics, clock, binding);
+    List<Task<?>> background = new ArrayList<>();
+    background.add(Redispatch.task(worker));
+    background.add(new LeaseReaper(db.main(), jobs, clock).task(config.claimReapInterval()));
+    github.ifPresentOrElse(
+        gh ->
+            background.add(
+                new StaleJobCheck(
+                        db.main(),
+                        jobs,
+                        gh,
+                        binding,
+                        clock,
+                        config.staleInProgress(),
+                        config.staleQueued())
+                    .task(config.staleCheckInterval())),
+        () -> log.info("no GitHub App configured: claims answer 503, the stale-job check is off"));
     Scheduler scheduler =
         DispatchQueue.scheduler(
             db.main(),
             config.dispatchThreads(),
             Duration.ofSeconds(1),
             DispatchQueue.task(worker),
-            List.of(Redispatch.task(worker)));
+            background);
     scheduler.start();
     stack.push(scheduler::stop);
 
@@ -150,8 +190,9 @@ public final class Runway implements AutoCloseable {
             });
     poller.scheduleWithFixedDelay(
         () -> {
-          try {
+          try (Connection c = db.main().getConnection()) {
             queueDepth.set(inbox.queueDepth(db.main()));
+            claimMetrics.refreshJobs(c);
           } catch (SQLException | RuntimeException e) {
             // The gauge keeps its last value; the outage shows in the spool and health signals.
           }
@@ -170,6 +211,12 @@ public final class Runway implements AutoCloseable {
     JsonResponses out = new JsonResponses(json);
     DeliveriesApi deliveries = new DeliveriesApi(db.main(), inbox, out);
     JobsApi jobsApi = new JobsApi(db.main(), jobs, out);
+    ClaimsApi claimsApi =
+        new ClaimsApi(
+            db.main(),
+            new PoolTokens(),
+            new Claims(db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease()),
+            out);
     http =
         HttpServer.start(
             config.port(),
@@ -195,9 +242,34 @@ public final class Runway implements AutoCloseable {
               routes.get("/api/v1/deliveries", deliveries::list);
               routes.get("/api/v1/deliveries/{guid}", deliveries::one);
               routes.get("/api/v1/jobs", jobsApi::list);
+              routes.post("/api/v1/pools/{pool}/claims", claimsApi::claim);
             });
     stack.push(http::stop);
     log.info("Runway listening on port {}", http.port());
+  }
+
+  /** The GitHub App client, when its id and key are configured. */
+  private Optional<GitHubClient> github(Clock clock, Sleeper sleeper, Metrics metrics) {
+    if (!config.githubConfigured()) {
+      return Optional.empty();
+    }
+    Path keyFile = config.githubPrivateKeyFile().get();
+    RSAPrivateKey key;
+    try {
+      key = PemKeys.parsePrivateKey(Files.readString(keyFile));
+    } catch (IOException | IllegalArgumentException e) {
+      // The message names the file and the problem, never the key.
+      throw new ConfigException(
+          RunwayConfig.GITHUB_PRIVATE_KEY_FILE,
+          "cannot read a private key from " + keyFile + ": " + e.getClass().getSimpleName());
+    }
+    return Optional.of(
+        GitHubClient.builder(new AppJwtSigner(config.githubAppId().get(), key, clock))
+            .apiUrl(config.githubApiUrl())
+            .clock(clock)
+            .sleeper(sleeper)
+            .meterRegistry(metrics.registry())
+            .build());
   }
 
   /** The HTTP port, useful when the configuration asked for 0. */

@@ -3,6 +3,7 @@ package dev.runway.dispatch;
 import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.task.Task;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
+import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import dev.runway.inbox.InboxRepository;
 import java.time.Duration;
@@ -25,13 +26,21 @@ public final class DispatchQueue {
         .execute((instance, ctx) -> worker.dispatch(instance.getId()));
   }
 
-  /** Builds the scheduler with the dispatch task plus any recurring reconciler tasks. */
+  /**
+   * Builds the scheduler with the dispatch task plus other tasks; recurring ones (the reconcilers)
+   * are scheduled at start, and db-scheduler runs each on one replica at a time.
+   */
   public static Scheduler scheduler(
       DataSource ds, int threads, Duration pollingInterval, Task<?> dispatch, List<Task<?>> more) {
     List<Task<?>> known = new ArrayList<>();
     known.add(dispatch);
     known.addAll(more);
+    List<RecurringTask<?>> recurring = new ArrayList<>();
+    more.stream()
+        .filter(t -> t instanceof RecurringTask<?>)
+        .forEach(t -> recurring.add((RecurringTask<?>) t));
     return Scheduler.create(ds, known)
+        .startTasks(recurring)
         .threads(threads)
         .pollingInterval(pollingInterval)
         .pollUsingLockAndFetch(0.5, 1.0)

@@ -2,6 +2,7 @@ package dev.runway.testing;
 
 import dev.runway.Runway;
 import dev.runway.config.RunwayConfig;
+import dev.runway.github.Sleeper;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,6 +33,13 @@ public final class RunwayHarness implements AutoCloseable {
   /** Starts with a fresh database, a spool in {@code dir}, and {@code overrides} on top. */
   public static RunwayHarness start(Path dir, String jdbcUrl, Map<String, String> overrides)
       throws Exception {
+    return start(dir, jdbcUrl, overrides, Clock.systemUTC(), Sleeper.system());
+  }
+
+  /** As above, with the service's clock and the GitHub client's sleeper given by the test. */
+  public static RunwayHarness start(
+      Path dir, String jdbcUrl, Map<String, String> overrides, Clock clock, Sleeper sleeper)
+      throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put(RunwayConfig.PORT, "0");
     env.put(RunwayConfig.DATABASE_URL, jdbcUrl);
@@ -43,7 +51,7 @@ public final class RunwayHarness implements AutoCloseable {
     env.put(RunwayConfig.POOLS, "file:" + dir.resolve("pools.yaml"));
     env.put(RunwayConfig.SHUTDOWN_GRACE, "2s");
     env.putAll(overrides);
-    return new RunwayHarness(Runway.start(RunwayConfig.from(env), Clock.systemUTC()), jdbcUrl);
+    return new RunwayHarness(Runway.start(RunwayConfig.from(env), clock, sleeper), jdbcUrl);
   }
 
   public static RunwayHarness start(Path dir) throws Exception {
