@@ -50,9 +50,6 @@ public final class ClaimMetrics {
 
   private void record(
       Map<String, Timer> timers, String name, String description, String pool, Duration d) {
-    if (d.isNegative()) {
-      return;
-    }
     timers
         .computeIfAbsent(
             pool,
@@ -64,7 +61,9 @@ public final class ClaimMetrics {
                     .minimumExpectedValue(Duration.ofMillis(100))
                     .maximumExpectedValue(Duration.ofHours(24))
                     .register(metrics.registry()))
-        .record(d);
+        // Receipt times come from the database's clock and claim times from Runway's; a skew
+        // between the two must not drop the sample.
+        .record(d.isNegative() ? Duration.ZERO : d);
   }
 
   /**

@@ -34,11 +34,15 @@ public final class DispatchQueue {
       DataSource ds, int threads, Duration pollingInterval, Task<?> dispatch, List<Task<?>> more) {
     List<Task<?>> known = new ArrayList<>();
     known.add(dispatch);
-    known.addAll(more);
+    // startTasks registers the recurring tasks itself; listing them twice is an error.
     List<RecurringTask<?>> recurring = new ArrayList<>();
-    more.stream()
-        .filter(t -> t instanceof RecurringTask<?>)
-        .forEach(t -> recurring.add((RecurringTask<?>) t));
+    for (Task<?> t : more) {
+      if (t instanceof RecurringTask<?> r) {
+        recurring.add(r);
+      } else {
+        known.add(t);
+      }
+    }
     return Scheduler.create(ds, known)
         .startTasks(recurring)
         .threads(threads)
