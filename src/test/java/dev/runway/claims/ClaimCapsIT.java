@@ -17,10 +17,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,6 +48,8 @@ class ClaimCapsIT {
 
   @TempDir Path dir;
   ClaimsFixture f;
+  String cappedToken;
+  String openToken;
 
   @BeforeEach
   void start() throws Exception {
@@ -98,68 +102,44 @@ class ClaimCapsIT {
                 f.svc.count(
                         "select count(*) from jobs where status = 'queued' and pool is not null")
                     == 100);
-    String cappedToken = f.token("capped");
-    String openToken = f.token("open");
+    cappedToken = f.token("capped");
+    openToken = f.token("open");
 
-    AtomicBoolean running = new AtomicBoolean(true);
-    List<Sample> violations = new ArrayList<>();
+    // A separate thread samples the counts every few milliseconds for the whole run.
+    List<Sample> violations = new CopyOnWriteArrayList<>();
     AtomicInteger samples = new AtomicInteger();
-    Thread sampler =
-        new Thread(
-            () -> {
-              while (running.get()) {
-                try {
-                  Sample s = sample();
-                  samples.incrementAndGet();
-                  if (s.capped() > POOL_CAP || s.acme() > ACCOUNT_CAP || s.globex() > ACCOUNT_CAP) {
-                    synchronized (violations) {
-                      violations.add(s);
-                    }
-                  }
-                } catch (Exception e) {
-                  // A failed sample is no evidence either way; the next one counts.
-                }
-              }
-            },
-            "cap-sampler");
-    sampler.start();
+    ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+    sampler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            Sample s = sample();
+            samples.incrementAndGet();
+            if (s.capped() > POOL_CAP || s.acme() > ACCOUNT_CAP || s.globex() > ACCOUNT_CAP) {
+              violations.add(s);
+            }
+          } catch (Exception e) {
+            // A failed sample is no evidence either way; the next one counts.
+          }
+        },
+        0,
+        5,
+        TimeUnit.MILLISECONDS);
 
-    // Phase 1: everyone claims at once, and no runner starts: the caps fill and then hold.
+    // Phase 1: agents claim at once, and no runner starts, so the caps fill and then hold.
+    // First only the capped pool's agents, so its cap is the one that binds: 3 of acme's 5.
+    // Then all 16: acme gets 2 more in the open pool, and globex its 5.
     Set<Long> claimed = ConcurrentHashMap.newKeySet();
     Map<Long, String> runners = new ConcurrentHashMap<>();
     ExecutorService agents = Executors.newFixedThreadPool(16);
     try {
-      List<Future<?>> rounds = new ArrayList<>();
-      for (int a = 0; a < 16; a++) {
-        String pool = a % 2 == 0 ? "capped" : "open";
-        String token = pool.equals("capped") ? cappedToken : openToken;
-        rounds.add(
-            agents.submit(
-                () -> {
-                  for (int k = 0; k < 5; k++) {
-                    HttpResponse<String> r = f.claim(pool, token);
-                    if (r.statusCode() == 200) {
-                      JsonNode body = f.body(r);
-                      long job = body.at("/job/job_id").asLong();
-                      assertThat(claimed.add(job)).as("job %d claimed twice", job).isTrue();
-                      runners.put(job, body.get("runner_name").asText());
-                    } else {
-                      assertThat(r.statusCode()).isEqualTo(204);
-                    }
-                  }
-                  return null;
-                }));
-      }
-      for (Future<?> round : rounds) {
-        round.get();
-      }
-      Sample full = sample();
-      assertThat(full.capped()).isEqualTo(POOL_CAP);
-      assertThat(full.acme()).isEqualTo(ACCOUNT_CAP);
-      assertThat(full.globex()).isEqualTo(ACCOUNT_CAP);
-      assertThat(claimed).hasSize(2 * ACCOUNT_CAP);
+      claimAtOnce(agents, 8, 0, claimed, runners);
+      assertThat(sample()).isEqualTo(new Sample(POOL_CAP, POOL_CAP, 0));
       assertThat(f.svc.metric("runway_claims_total{pool=\"capped\",result=\"over_pool_cap\"}"))
           .isPositive();
+
+      claimAtOnce(agents, 8, 8, claimed, runners);
+      assertThat(sample()).isEqualTo(new Sample(POOL_CAP, ACCOUNT_CAP, ACCOUNT_CAP));
+      assertThat(claimed).hasSize(2 * ACCOUNT_CAP);
       assertThat(f.svc.metric("runway_claims_total{pool=\"open\",result=\"over_account_cap\"}"))
           .isPositive();
 
@@ -206,12 +186,12 @@ class ClaimCapsIT {
                 }));
       }
       for (Future<?> w : workers) {
-        w.get(3, java.util.concurrent.TimeUnit.MINUTES);
+        w.get(3, TimeUnit.MINUTES);
       }
     } finally {
       agents.shutdownNow();
-      running.set(false);
-      sampler.join();
+      sampler.shutdown();
+      sampler.awaitTermination(10, TimeUnit.SECONDS);
     }
 
     assertThat(violations).as("samples over a cap").isEmpty();
@@ -219,6 +199,36 @@ class ClaimCapsIT {
     assertThat(f.svc.count("select count(*) from jobs where status = 'completed'")).isEqualTo(100);
     assertThat(f.svc.count("select count(*) from claims where status = 'completed'"))
         .isEqualTo(100);
+  }
+
+  /** Agents of each pool claim five times each, all at once. */
+  private void claimAtOnce(
+      ExecutorService pool, int capped, int open, Set<Long> claimed, Map<Long, String> runners)
+      throws Exception {
+    List<Future<?>> rounds = new ArrayList<>();
+    for (int a = 0; a < capped + open; a++) {
+      String name = a < capped ? "capped" : "open";
+      String token = a < capped ? cappedToken : openToken;
+      rounds.add(
+          pool.submit(
+              () -> {
+                for (int k = 0; k < 5; k++) {
+                  HttpResponse<String> r = f.claim(name, token);
+                  if (r.statusCode() == 200) {
+                    JsonNode body = f.body(r);
+                    long job = body.at("/job/job_id").asLong();
+                    assertThat(claimed.add(job)).as("job %d claimed twice", job).isTrue();
+                    runners.put(job, body.get("runner_name").asText());
+                  } else {
+                    assertThat(r.statusCode()).as(r.body()).isEqualTo(204);
+                  }
+                }
+                return null;
+              }));
+    }
+    for (Future<?> round : rounds) {
+      round.get();
+    }
   }
 
   private boolean claimedAllOf(String pool) throws Exception {

@@ -153,6 +153,7 @@ final class ClaimsFixture implements AutoCloseable {
   void awaitStatus(long jobId, String status) {
     await()
         .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(25))
         .until(() -> status.equals(string("select status from jobs where job_id = ?", jobId)));
   }
 
