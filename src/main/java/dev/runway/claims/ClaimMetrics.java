@@ -75,7 +75,7 @@ public final class ClaimMetrics {
     Map<String, Long> counts = new HashMap<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select coalesce(pool, ''), status, count(*) from jobs"
+            "select coalesce(pool, 'none'), status, count(*) from jobs"
                 + " where status in ('waiting', 'queued', 'claimed', 'in_progress')"
                 + " group by 1, 2")) {
       try (ResultSet rs = ps.executeQuery()) {
@@ -95,7 +95,7 @@ public final class ClaimMetrics {
     AtomicLong value = new AtomicLong();
     // The map keeps the value strongly reachable; Micrometer holds it weakly.
     Gauge.builder("runway.jobs", value, AtomicLong::doubleValue)
-        .description("Jobs Runway tracks, by pool (empty: not dispatched to one) and status")
+        .description("Jobs Runway tracks, by pool (none: not dispatched to one) and status")
         .tag("pool", parts[0])
         .tag("status", parts[1])
         .register(metrics.registry());
