@@ -94,7 +94,7 @@ public final class Claims {
       r = reserve(pool);
     } catch (SQLException e) {
       log.warn("claim in pool {}: database: {}", pool.name(), e.getMessage());
-      return new ClaimOutcome.Unavailable("database unavailable", 5);
+      return new ClaimOutcome.Unavailable("database busy or unavailable", 5);
     }
     if (r.nothing() != null) {
       return new ClaimOutcome.Nothing(r.nothing());
