@@ -43,10 +43,7 @@ public final class LeaseReaper {
 
   private void runSafely() {
     try {
-      int n = run();
-      if (n > 0) {
-        log.info("released {} claim(s) whose lease ran out", n);
-      }
+      run();
     } catch (SQLException | RuntimeException e) {
       // The next round tries again; a failed round must not end the schedule.
       log.warn("lease reaper round failed: {}", e.toString());
