@@ -5,6 +5,13 @@ import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.task.Task;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
+import dev.runway.claims.ClaimMetrics;
+import dev.runway.claims.Claims;
+import dev.runway.claims.ClaimsApi;
+import dev.runway.claims.LeaseReaper;
+import dev.runway.claims.PoolTokens;
+import dev.runway.claims.RunnerBinding;
+import dev.runway.claims.StaleJobCheck;
 import dev.runway.config.ConfigException;
 import dev.runway.config.RunwayConfig;
 import dev.runway.db.Database;
@@ -18,6 +25,7 @@ import dev.runway.dispatch.Redispatch;
 import dev.runway.github.AppJwtSigner;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.PemKeys;
+import dev.runway.github.Sleeper;
 import dev.runway.http.HttpServer;
 import dev.runway.http.JsonResponses;
 import dev.runway.inbox.DeliveriesApi;
@@ -40,6 +48,7 @@ import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -82,19 +91,24 @@ public final class Runway implements AutoCloseable {
 
   /** Builds and starts everything; on failure, stops what had started and rethrows. */
   public static Runway start(RunwayConfig config, Clock clock) throws Exception {
-    return start(config, clock, null);
+    return start(config, clock, Sleeper.system(), null);
   }
 
   /**
-   * As {@link #start(RunwayConfig, Clock)}, with the Kubernetes client for a {@code kubernetes:}
-   * pool source given by the caller (tests point it at a mock API server); null means the default
-   * in-cluster or kubeconfig client.
+   * As {@link #start(RunwayConfig, Clock)}, with the waits of the GitHub client (backoff, rate
+   * limits) going to {@code githubSleeper}, so tests need not spend them, and the Kubernetes client
+   * for a {@code kubernetes:} pool source given by the caller (tests point it at a mock API
+   * server); null means the default in-cluster or kubeconfig client.
    */
   public static Runway start(
-      RunwayConfig config, Clock clock, Supplier<KubernetesClient> kubernetes) throws Exception {
+      RunwayConfig config,
+      Clock clock,
+      Sleeper githubSleeper,
+      Supplier<KubernetesClient> kubernetes)
+      throws Exception {
     Runway r = new Runway(config);
     try {
-      r.startAll(clock, kubernetes);
+      r.startAll(clock, githubSleeper, kubernetes);
       return r;
     } catch (Exception | Error e) {
       r.close();
@@ -102,10 +116,13 @@ public final class Runway implements AutoCloseable {
     }
   }
 
-  private void startAll(Clock clock, Supplier<KubernetesClient> kubernetes) throws Exception {
+  private void startAll(Clock clock, Sleeper githubSleeper, Supplier<KubernetesClient> kubernetes)
+      throws Exception {
     log.info("starting Runway with {}", config.redacted());
     var json = Json.mapper();
     Metrics metrics = new Metrics();
+    // Before anything starts: a bad key file stops the start with a message naming the variable.
+    Optional<GitHubClient> github = github(clock, githubSleeper, metrics);
 
     Database db =
         config.databaseUrl().isPresent()
@@ -137,24 +154,17 @@ public final class Runway implements AutoCloseable {
     AccountDirectory accounts =
         new AccountDirectory(db.main(), accountRepo, Duration.ofSeconds(60), Ticker.systemTicker());
     JobRepository jobs = new JobRepository();
+    ClaimMetrics claimMetrics = new ClaimMetrics(metrics);
+    RunnerBinding binding = new RunnerBinding(claimMetrics, clock);
     DispatchWorker worker =
         new DispatchWorker(
-            db.main(),
-            inbox,
-            jobs,
-            accounts,
-            accountRepo,
-            pools,
-            json,
-            metrics,
-            clock,
-            DispatchWorker.JobListener.NONE);
-    Optional<GitHubClient> github = appClient(clock, metrics);
+            db.main(), inbox, jobs, accounts, accountRepo, pools, json, metrics, clock, binding);
     // Set once the intake exists; until then (and while stopping) this replica takes no webhooks.
     AtomicReference<Intake> intakeRef = new AtomicReference<>();
-    List<Task<?>> recurring = new ArrayList<>();
-    recurring.add(Redispatch.task(worker));
-    recurring.add(
+    List<Task<?>> background = new ArrayList<>();
+    background.add(Redispatch.task(worker));
+    background.add(new LeaseReaper(db.main(), jobs, clock).task(config.claimReapInterval()));
+    background.add(
         redeliveryTask(
             db.main(),
             inbox,
@@ -162,13 +172,26 @@ public final class Runway implements AutoCloseable {
             metrics,
             clock,
             () -> serving && !stopping && intakeRef.get() != null && intakeRef.get().ready()));
+    github.ifPresentOrElse(
+        gh ->
+            background.add(
+                new StaleJobCheck(
+                        db.main(),
+                        jobs,
+                        gh,
+                        binding,
+                        clock,
+                        config.staleInProgress(),
+                        config.staleQueued())
+                    .task(config.staleCheckInterval())),
+        () -> log.info("no GitHub App configured: claims answer 503, the stale-job check is off"));
     Scheduler scheduler =
         DispatchQueue.scheduler(
             db.main(),
             config.dispatchThreads(),
             Duration.ofSeconds(1),
             DispatchQueue.task(worker),
-            recurring);
+            background);
     scheduler.start();
     stack.push(scheduler::stop);
 
@@ -199,8 +222,9 @@ public final class Runway implements AutoCloseable {
             });
     poller.scheduleWithFixedDelay(
         () -> {
-          try {
+          try (Connection c = db.main().getConnection()) {
             queueDepth.set(inbox.queueDepth(db.main()));
+            claimMetrics.refreshJobs(c);
           } catch (SQLException | RuntimeException e) {
             // The gauge keeps its last value; the outage shows in the spool and health signals.
           }
@@ -219,6 +243,12 @@ public final class Runway implements AutoCloseable {
     JsonResponses out = new JsonResponses(json);
     DeliveriesApi deliveries = new DeliveriesApi(db.main(), inbox, out);
     JobsApi jobsApi = new JobsApi(db.main(), jobs, out);
+    ClaimsApi claimsApi =
+        new ClaimsApi(
+            db.main(),
+            new PoolTokens(),
+            new Claims(db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease()),
+            out);
     http =
         HttpServer.start(
             config.port(),
@@ -244,6 +274,7 @@ public final class Runway implements AutoCloseable {
               routes.get("/api/v1/deliveries", deliveries::list);
               routes.get("/api/v1/deliveries/{guid}", deliveries::one);
               routes.get("/api/v1/jobs", jobsApi::list);
+              routes.post("/api/v1/pools/{pool}/claims", claimsApi::claim);
             });
     stack.push(http::stop);
     serving = true;
@@ -255,7 +286,7 @@ public final class Runway implements AutoCloseable {
    * a missing or unreadable key stops the start with a message naming the variable, never quoting
    * the key.
    */
-  private Optional<GitHubClient> appClient(Clock clock, Metrics metrics) {
+  private Optional<GitHubClient> github(Clock clock, Sleeper sleeper, Metrics metrics) {
     if (!config.hasAppCredentials()) {
       return Optional.empty();
     }
@@ -277,6 +308,7 @@ public final class Runway implements AutoCloseable {
           GitHubClient.builder(new AppJwtSigner(config.githubAppId().get(), key, clock))
               .apiUrl(config.githubApiUrl())
               .clock(clock)
+              .sleeper(sleeper)
               .meterRegistry(metrics.registry())
               .build());
     } catch (PemKeys.InvalidPrivateKeyException e) {

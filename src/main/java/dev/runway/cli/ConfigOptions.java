@@ -92,6 +92,32 @@ public final class ConfigOptions {
   @Option(names = "--log-format", description = "plain or json (RUNWAY_LOG_FORMAT)")
   String logFormat;
 
+  @Option(
+      names = "--claim-lease",
+      description =
+          "Wait for a claimed job's in_progress before releasing it (RUNWAY_CLAIM_LEASE, 5m)")
+  String claimLease;
+
+  @Option(
+      names = "--claim-reap-interval",
+      description = "How often expired claims are released (RUNWAY_CLAIM_REAP_INTERVAL, 15s)")
+  String claimReapInterval;
+
+  @Option(
+      names = "--stale-in-progress",
+      description = "Check with GitHub a job in progress this long (RUNWAY_STALE_IN_PROGRESS, 6h)")
+  String staleInProgress;
+
+  @Option(
+      names = "--stale-queued",
+      description = "Check with GitHub a job queued this long (RUNWAY_STALE_QUEUED, 1h)")
+  String staleQueued;
+
+  @Option(
+      names = "--stale-check-interval",
+      description = "How often the stale-job check runs (RUNWAY_STALE_CHECK_INTERVAL, 5m)")
+  String staleCheckInterval;
+
   /** The environment with every given flag laid over it. Secrets come only from the environment. */
   public Map<String, String> merge(Map<String, String> env) {
     Map<String, String> m = new HashMap<>(env);
@@ -114,6 +140,11 @@ public final class ConfigOptions {
     put(m, RunwayConfig.INTAKE_BUDGET, intakeBudget);
     put(m, RunwayConfig.DISPATCH_THREADS, dispatchThreads);
     put(m, RunwayConfig.LOG_FORMAT, logFormat);
+    put(m, RunwayConfig.CLAIM_LEASE, claimLease);
+    put(m, RunwayConfig.CLAIM_REAP_INTERVAL, claimReapInterval);
+    put(m, RunwayConfig.STALE_IN_PROGRESS, staleInProgress);
+    put(m, RunwayConfig.STALE_QUEUED, staleQueued);
+    put(m, RunwayConfig.STALE_CHECK_INTERVAL, staleCheckInterval);
     return m;
   }
 

@@ -19,6 +19,12 @@ import java.util.function.Function;
  * @param databaseUrl a JDBC URL; empty means "start an embedded PostgreSQL in {@code dataDir}"
  * @param intakeBudget how long a webhook request may wait for its database commit before the
  *     delivery is spooled to disk instead
+ * @param claimLease how long a claimed job waits for its runner's {@code in_progress} before the
+ *     claim is released and the job is claimable again
+ * @param claimReapInterval how often expired claims are looked for
+ * @param staleInProgress a job in progress this long is checked with GitHub's jobs API
+ * @param staleQueued a job queued this long is checked with GitHub's jobs API
+ * @param staleCheckInterval how often the stale-job check runs (only with GitHub credentials)
  */
 public record RunwayConfig(
     int port,
@@ -38,7 +44,12 @@ public record RunwayConfig(
     Duration drainInterval,
     int dispatchThreads,
     String logFormat,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    Duration claimLease,
+    Duration claimReapInterval,
+    Duration staleInProgress,
+    Duration staleQueued,
+    Duration staleCheckInterval) {
 
   public static final String PORT = "RUNWAY_PORT";
   public static final String DATABASE_URL = "RUNWAY_DATABASE_URL";
@@ -63,6 +74,11 @@ public record RunwayConfig(
   public static final String DISPATCH_THREADS = "RUNWAY_DISPATCH_THREADS";
   public static final String LOG_FORMAT = "RUNWAY_LOG_FORMAT";
   public static final String SHUTDOWN_GRACE = "RUNWAY_SHUTDOWN_GRACE";
+  public static final String CLAIM_LEASE = "RUNWAY_CLAIM_LEASE";
+  public static final String CLAIM_REAP_INTERVAL = "RUNWAY_CLAIM_REAP_INTERVAL";
+  public static final String STALE_IN_PROGRESS = "RUNWAY_STALE_IN_PROGRESS";
+  public static final String STALE_QUEUED = "RUNWAY_STALE_QUEUED";
+  public static final String STALE_CHECK_INTERVAL = "RUNWAY_STALE_CHECK_INTERVAL";
 
   public RunwayConfig {
     if (port < 0 || port > 65535) {
@@ -96,7 +112,27 @@ public record RunwayConfig(
     if (!logFormat.equals("plain") && !logFormat.equals("json")) {
       throw new ConfigException(LOG_FORMAT, "must be plain or json");
     }
+    if (githubAppId.isPresent() != githubPrivateKeyFile.isPresent()) {
+      throw new ConfigException(
+          githubAppId.isPresent() ? GITHUB_PRIVATE_KEY_FILE : GITHUB_APP_ID,
+          "set both "
+              + GITHUB_APP_ID
+              + " and "
+              + GITHUB_PRIVATE_KEY_FILE
+              + ", or neither (then claims answer 503)");
+    }
+    positive(CLAIM_LEASE, claimLease);
+    positive(CLAIM_REAP_INTERVAL, claimReapInterval);
+    positive(STALE_IN_PROGRESS, staleInProgress);
+    positive(STALE_QUEUED, staleQueued);
+    positive(STALE_CHECK_INTERVAL, staleCheckInterval);
     webhookSecrets = List.copyOf(webhookSecrets);
+  }
+
+  private static void positive(String name, Duration d) {
+    if (d.isZero() || d.isNegative()) {
+      throw new ConfigException(name, "must be a positive duration, was " + d);
+    }
   }
 
   /** Reads the configuration from a map of {@code RUNWAY_*} names to values. */
@@ -128,7 +164,12 @@ public record RunwayConfig(
         parse(get, DRAIN_INTERVAL, "1s", Durations::parse),
         parse(get, DISPATCH_THREADS, "4", Integer::parseInt),
         get.apply(LOG_FORMAT).orElse("plain"),
-        parse(get, SHUTDOWN_GRACE, "10s", Durations::parse));
+        parse(get, SHUTDOWN_GRACE, "10s", Durations::parse),
+        parse(get, CLAIM_LEASE, "5m", Durations::parse),
+        parse(get, CLAIM_REAP_INTERVAL, "15s", Durations::parse),
+        parse(get, STALE_IN_PROGRESS, "6h", Durations::parse),
+        parse(get, STALE_QUEUED, "1h", Durations::parse),
+        parse(get, STALE_CHECK_INTERVAL, "5m", Durations::parse));
   }
 
   private static <T> T parse(
@@ -183,6 +224,11 @@ public record RunwayConfig(
     m.put(DISPATCH_THREADS, dispatchThreads);
     m.put(LOG_FORMAT, logFormat);
     m.put(SHUTDOWN_GRACE, shutdownGrace);
+    m.put(CLAIM_LEASE, claimLease);
+    m.put(CLAIM_REAP_INTERVAL, claimReapInterval);
+    m.put(STALE_IN_PROGRESS, staleInProgress);
+    m.put(STALE_QUEUED, staleQueued);
+    m.put(STALE_CHECK_INTERVAL, staleCheckInterval);
     return m;
   }
 

@@ -28,8 +28,8 @@ public final class DispatchQueue {
 
   /**
    * Builds the scheduler with the dispatch task plus {@code more} tasks. Recurring ones (the
-   * reconcilers) are registered as start tasks: db-scheduler schedules a recurring task's execution
-   * only for those, and a recurring task registered as merely known would never run.
+   * reconcilers) are registered as start tasks only: db-scheduler schedules a recurring task's
+   * execution only for those, runs each on one replica at a time, and refuses a task listed twice.
    */
   public static Scheduler scheduler(
       DataSource ds, int threads, Duration pollingInterval, Task<?> dispatch, List<Task<?>> more) {

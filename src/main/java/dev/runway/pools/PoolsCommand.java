@@ -1,5 +1,6 @@
 package dev.runway.pools;
 
+import dev.runway.claims.PoolTokenCommand;
 import dev.runway.cli.CliEnv;
 import dev.runway.config.RunwayConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -10,12 +11,15 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code runway pools list}: what the configured pool source serves right now. */
+/**
+ * {@code runway pools list}: what the configured pool source serves right now; {@code runway pools
+ * token ...}: the runner agents' bearer tokens.
+ */
 @Command(
     name = "pools",
     mixinStandardHelpOptions = true,
-    description = "Inspect runner pools.",
-    subcommands = {PoolsCommand.ListPools.class})
+    description = "Inspect runner pools and manage their agents' tokens.",
+    subcommands = {PoolsCommand.ListPools.class, PoolTokenCommand.class})
 public final class PoolsCommand {
 
   @Command(

@@ -21,6 +21,30 @@ class RunwayConfigTest {
   }
 
   @Test
+  void claims_and_stale_checks_have_their_documented_defaults() {
+    RunwayConfig c = RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a"));
+    assertThat(c.claimLease()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(c.staleInProgress()).isEqualTo(Duration.ofHours(6));
+    assertThat(c.staleQueued()).isEqualTo(Duration.ofHours(1));
+    assertThat(c.hasAppCredentials()).isFalse();
+    assertThat(c.redacted()).containsKeys("RUNWAY_CLAIM_LEASE", "RUNWAY_STALE_QUEUED");
+  }
+
+  @Test
+  void an_app_id_without_a_key_file_names_the_missing_variable() {
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(
+                    Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_GITHUB_APP_ID", "1")))
+        .hasMessageStartingWith("RUNWAY_GITHUB_PRIVATE_KEY_FILE:");
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(
+                    Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_CLAIM_LEASE", "0s")))
+        .hasMessageStartingWith("RUNWAY_CLAIM_LEASE:");
+  }
+
+  @Test
   void a_bad_value_names_its_variable() {
     assertThatThrownBy(
             () -> RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_PORT", "http")))

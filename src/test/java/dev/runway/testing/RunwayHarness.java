@@ -2,6 +2,7 @@ package dev.runway.testing;
 
 import dev.runway.Runway;
 import dev.runway.config.RunwayConfig;
+import dev.runway.github.Sleeper;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,7 +33,7 @@ public final class RunwayHarness implements AutoCloseable {
   /** Starts with a fresh database, a spool in {@code dir}, and {@code overrides} on top. */
   public static RunwayHarness start(Path dir, String jdbcUrl, Map<String, String> overrides)
       throws Exception {
-    return start(dir, jdbcUrl, overrides, null);
+    return start(dir, jdbcUrl, overrides, Clock.systemUTC(), Sleeper.system(), null);
   }
 
   /** As above, with the Kubernetes client a {@code kubernetes:} pool source uses. */
@@ -40,6 +41,25 @@ public final class RunwayHarness implements AutoCloseable {
       Path dir,
       String jdbcUrl,
       Map<String, String> overrides,
+      java.util.function.Supplier<io.fabric8.kubernetes.client.KubernetesClient> kubernetes)
+      throws Exception {
+    return start(dir, jdbcUrl, overrides, Clock.systemUTC(), Sleeper.system(), kubernetes);
+  }
+
+  /** As above, with the service's clock and the GitHub client's sleeper given by the test. */
+  public static RunwayHarness start(
+      Path dir, String jdbcUrl, Map<String, String> overrides, Clock clock, Sleeper sleeper)
+      throws Exception {
+    return start(dir, jdbcUrl, overrides, clock, sleeper, null);
+  }
+
+  /** The general form: clock, GitHub sleeper and Kubernetes client given by the test. */
+  public static RunwayHarness start(
+      Path dir,
+      String jdbcUrl,
+      Map<String, String> overrides,
+      Clock clock,
+      Sleeper sleeper,
       java.util.function.Supplier<io.fabric8.kubernetes.client.KubernetesClient> kubernetes)
       throws Exception {
     Map<String, String> env = new HashMap<>();
@@ -54,7 +74,7 @@ public final class RunwayHarness implements AutoCloseable {
     env.put(RunwayConfig.SHUTDOWN_GRACE, "2s");
     env.putAll(overrides);
     return new RunwayHarness(
-        Runway.start(RunwayConfig.from(env), Clock.systemUTC(), kubernetes), jdbcUrl);
+        Runway.start(RunwayConfig.from(env), clock, sleeper, kubernetes), jdbcUrl);
   }
 
   public static RunwayHarness start(Path dir) throws Exception {

@@ -1,0 +1,148 @@
+package dev.runway.claims;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What one claim request came to. Java 17 has no pattern matching in {@code switch}, so a {@link
+ * Visitor} is the exhaustive way to handle an outcome: a new case is a compile error wherever it is
+ * not handled.
+ */
+public sealed interface ClaimOutcome {
+
+  <R> R accept(Visitor<R> visitor);
+
+  /** The {@code result} label of {@code runway_claims_total}, for outcomes that are counted. */
+  Optional<String> metricResult();
+
+  /** Handles every outcome. */
+  interface Visitor<R> {
+    R claimed(Claimed claimed);
+
+    R nothing(Nothing nothing);
+
+    R unknownPool(UnknownPool unknown);
+
+    R unavailable(Unavailable unavailable);
+
+    R gitHubFailed(GitHubFailed failed);
+  }
+
+  /** The job a runner is started for: what the agent may show or log. */
+  record Job(
+      long jobId,
+      int runAttempt,
+      Long runId,
+      String repository,
+      String name,
+      String workflowName,
+      List<String> labels,
+      String pool) {}
+
+  /**
+   * A job was claimed and a just-in-time runner registered for it. {@code encodedJitConfig} lets
+   * its holder register a runner; it goes to the agent and nowhere else.
+   */
+  record Claimed(
+      Job job, long claimId, String runnerName, String encodedJitConfig, Instant leaseExpiresAt)
+      implements ClaimOutcome {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.claimed(this);
+    }
+
+    @Override
+    public Optional<String> metricResult() {
+      return Optional.of("claimed");
+    }
+
+    @Override
+    public String toString() {
+      return "Claimed[job="
+          + job.jobId()
+          + "/"
+          + job.runAttempt()
+          + ", claimId="
+          + claimId
+          + ", runnerName="
+          + runnerName
+          + ", encodedJitConfig=<redacted>]";
+    }
+  }
+
+  /** Why nothing was claimed. */
+  enum Reason {
+    /** No claimable job in the pool. */
+    EMPTY("empty"),
+    /** Claimable jobs exist, but every one's account is at its {@code max_concurrent}. */
+    OVER_ACCOUNT_CAP("over_account_cap"),
+    /** The pool is at its {@code maxRunners}. */
+    OVER_POOL_CAP("over_pool_cap");
+
+    private final String label;
+
+    Reason(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+  }
+
+  /** Nothing to claim now; the agent asks again later. */
+  record Nothing(Reason reason) implements ClaimOutcome {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.nothing(this);
+    }
+
+    @Override
+    public Optional<String> metricResult() {
+      return Optional.of(reason.label());
+    }
+  }
+
+  /** The pool source answered, and it has no such pool. */
+  record UnknownPool(String pool) implements ClaimOutcome {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.unknownPool(this);
+    }
+
+    @Override
+    public Optional<String> metricResult() {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Runway cannot claim now: the pool source or the database does not answer, or the GitHub App is
+   * not configured. Nothing was changed.
+   */
+  record Unavailable(String reason, long retryAfterSeconds) implements ClaimOutcome {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.unavailable(this);
+    }
+
+    @Override
+    public Optional<String> metricResult() {
+      return Optional.empty();
+    }
+  }
+
+  /** GitHub refused or failed the runner registration; the claim was released. */
+  record GitHubFailed(String message) implements ClaimOutcome {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.gitHubFailed(this);
+    }
+
+    @Override
+    public Optional<String> metricResult() {
+      return Optional.of("github_error");
+    }
+  }
+}

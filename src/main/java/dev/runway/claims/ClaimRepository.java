@@ -1,0 +1,434 @@
+package dev.runway.claims;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * SQL for the {@code claims} table and the claim-related columns of {@code jobs}. Every instant
+ * comes from the caller's clock, never from {@code now()}, so tests can move time.
+ *
+ * <p>Caps count jobs in {@code claimed} and {@code in_progress}. Only a claim makes such a job
+ * where there was none, and every claim of a pool holds that pool's advisory lock, and every claim
+ * for an account that account's advisory lock, while it counts and marks: so two claims can never
+ * both see the last free slot. (A job taken by a runner Runway did not start also counts, but
+ * Runway cannot cap what it did not start.)
+ */
+final class ClaimRepository {
+  /** Advisory lock key spaces (two-int keys never collide with the jobs' one-bigint keys). */
+  private static final int POOL_LOCKS = 0x72770001;
+
+  private static final int ACCOUNT_LOCKS = 0x72770002;
+
+  /** A claimable job, locked by this transaction. */
+  record Candidate(long jobId, int runAttempt, long accountId) {}
+
+  /** What the claim answer and the JIT request need of the claimed job. */
+  record ClaimedJob(
+      long jobId,
+      int runAttempt,
+      Long runId,
+      String repository,
+      String ownerLogin,
+      boolean ownerIsOrg,
+      Long installationId,
+      String name,
+      String workflowName,
+      List<String> labels,
+      String pool,
+      Instant receivedAt) {}
+
+  /** A claim row. */
+  record Claim(
+      long id,
+      long jobId,
+      int runAttempt,
+      String pool,
+      String runnerName,
+      String status,
+      Instant createdAt,
+      Instant boundAt) {}
+
+  /** Serialises all claims of {@code pool} until the transaction ends. */
+  void lockPool(Connection c, String pool) throws SQLException {
+    lock(c, POOL_LOCKS, pool.hashCode());
+  }
+
+  /** Serialises all claims for {@code accountId}, in any pool, until the transaction ends. */
+  void lockAccount(Connection c, long accountId) throws SQLException {
+    lock(c, ACCOUNT_LOCKS, Long.hashCode(accountId));
+  }
+
+  private static void lock(Connection c, int space, int key) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("select pg_advisory_xact_lock(?, ?)")) {
+      ps.setInt(1, space);
+      ps.setInt(2, key);
+      ps.execute();
+    }
+  }
+
+  /** Jobs of {@code pool} that hold a runner slot: claimed or in progress. */
+  long activeInPool(Connection c, String pool) throws SQLException {
+    return count(
+        c,
+        "select count(*) from jobs where pool = ? and status in ('claimed', 'in_progress')",
+        pool);
+  }
+
+  /**
+   * Whether {@code accountId} may have one more job claimed: runners allowed, and fewer claimed or
+   * in-progress jobs across all pools than {@code max_concurrent}.
+   */
+  boolean accountHasRoom(Connection c, long accountId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select a.runners_enabled and not a.installation_suspended and a.max_concurrent >"
+                + " (select count(*) from jobs j where j.account_id = a.id"
+                + "  and j.status in ('claimed', 'in_progress'))"
+                + " from accounts a where a.id = ?")) {
+      ps.setLong(1, accountId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  /**
+   * The oldest claimable job of {@code pool} whose account is not in {@code excluded}, locked for
+   * this transaction; rows another transaction holds (a dispatch writing the job) are skipped.
+   */
+  Optional<Candidate> nextCandidate(Connection c, String pool, Collection<Long> excluded)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select job_id, run_attempt, account_id from jobs"
+                + " where status = 'queued' and outcome is null and pool = ?"
+                + " and account_id is not null and not (account_id = any (?))"
+                + " order by received_at, job_id limit 1 for update skip locked")) {
+      ps.setString(1, pool);
+      ps.setArray(2, c.createArrayOf("bigint", excluded.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? Optional.of(new Candidate(rs.getLong(1), rs.getInt(2), rs.getLong(3)))
+            : Optional.empty();
+      }
+    }
+  }
+
+  /** Inserts an active claim for the candidate and returns its id and runner name. */
+  Claim insertClaim(Connection c, Candidate job, String pool, Instant now, Instant leasedUntil)
+      throws SQLException {
+    long id;
+    try (PreparedStatement ps =
+        c.prepareStatement("select nextval(pg_get_serial_sequence('claims', 'id'))")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        id = rs.getLong(1);
+      }
+    }
+    String runnerName = RunnerNames.of(pool, id);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into claims (id, job_id, run_attempt, pool, account_id, runner_name, status,"
+                + " leased_until, created_at) values (?, ?, ?, ?, ?, ?, 'active', ?, ?)")) {
+      ps.setLong(1, id);
+      ps.setLong(2, job.jobId());
+      ps.setInt(3, job.runAttempt());
+      ps.setString(4, pool);
+      ps.setLong(5, job.accountId());
+      ps.setString(6, runnerName);
+      setTime(ps, 7, leasedUntil);
+      setTime(ps, 8, now);
+      ps.executeUpdate();
+    }
+    return new Claim(id, job.jobId(), job.runAttempt(), pool, runnerName, "active", now, null);
+  }
+
+  /** Moves the locked queued candidate to {@code claimed} under {@code claimId}. */
+  ClaimedJob markClaimed(
+      Connection c, Candidate job, long claimId, Instant now, Instant leasedUntil)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs j set status = 'claimed', claim_id = ?, claimed_at = ?,"
+                + " lease_expires_at = ?, updated_at = ?"
+                + " where job_id = ? and run_attempt = ? and status = 'queued'"
+                + " returning job_id, run_attempt, run_id, repository, owner_login, owner_is_org,"
+                + " coalesce(installation_id,"
+                + "   (select a.installation_id from accounts a where a.id = j.account_id))"
+                + "   as installation_id,"
+                + " name, workflow_name, labels, pool, received_at")) {
+      ps.setLong(1, claimId);
+      setTime(ps, 2, now);
+      setTime(ps, 3, leasedUntil);
+      setTime(ps, 4, now);
+      ps.setLong(5, job.jobId());
+      ps.setInt(6, job.runAttempt());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          // The row is locked by this transaction and was queued when selected.
+          throw new IllegalStateException("claimed job " + job + " is no longer queued");
+        }
+        Array labels = rs.getArray("labels");
+        return new ClaimedJob(
+            rs.getLong("job_id"),
+            rs.getInt("run_attempt"),
+            (Long) rs.getObject("run_id"),
+            rs.getString("repository"),
+            rs.getString("owner_login"),
+            rs.getBoolean("owner_is_org"),
+            (Long) rs.getObject("installation_id"),
+            rs.getString("name"),
+            rs.getString("workflow_name"),
+            labels == null ? List.of() : Arrays.asList((String[]) labels.getArray()),
+            rs.getString("pool"),
+            time(rs, "received_at"));
+      }
+    }
+  }
+
+  /**
+   * Releases an active claim: the claim ends with {@code reason}, and the job it held goes back to
+   * {@code queued}, claimable again.
+   *
+   * @return whether the claim was active
+   */
+  boolean release(Connection c, long claimId, String reason, Instant now) throws SQLException {
+    Optional<Claim> claim;
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set status = 'released', ended_at = ?, end_reason = ?"
+                + " where id = ? and status = 'active'"
+                + " returning id, job_id, run_attempt, pool, runner_name, status, created_at,"
+                + " bound_at")) {
+      setTime(ps, 1, now);
+      ps.setString(2, reason);
+      ps.setLong(3, claimId);
+      claim = one(ps);
+    }
+    if (claim.isEmpty()) {
+      return false;
+    }
+    requeue(c, claimId, claim.get().jobId(), claim.get().runAttempt(), now);
+    return true;
+  }
+
+  /** Active claims whose lease ran out before {@code now}, oldest first, at most {@code limit}. */
+  List<Long> expired(Connection c, Instant now, int limit) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select id from claims where status = 'active' and leased_until < ?"
+                + " order by leased_until limit ?")) {
+      setTime(ps, 1, now);
+      ps.setInt(2, limit);
+      List<Long> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getLong(1));
+        }
+      }
+      return out;
+    }
+  }
+
+  Optional<Claim> find(Connection c, long id) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select id, job_id, run_attempt, pool, runner_name, status, created_at, bound_at"
+                + " from claims where id = ?")) {
+      ps.setLong(1, id);
+      return one(ps);
+    }
+  }
+
+  /** The claim, locked for this transaction. */
+  Optional<Claim> lockClaim(Connection c, long id) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select id, job_id, run_attempt, pool, runner_name, status, created_at, bound_at"
+                + " from claims where id = ? for update")) {
+      ps.setLong(1, id);
+      return one(ps);
+    }
+  }
+
+  /** The active claim other than {@code except} that holds the job's place, locked. */
+  Optional<Claim> activeHolder(Connection c, long jobId, int attempt, long except)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select id, job_id, run_attempt, pool, runner_name, status, created_at, bound_at"
+                + " from claims where job_id = ? and run_attempt = ? and status = 'active'"
+                + " and id <> ? order by id limit 1 for update")) {
+      ps.setLong(1, jobId);
+      ps.setInt(2, attempt);
+      ps.setLong(3, except);
+      return one(ps);
+    }
+  }
+
+  /**
+   * Hands the claimed job that {@code from} holds over to claim {@code to}, with {@code to}'s
+   * lease.
+   *
+   * @return whether {@code from} still held it
+   */
+  boolean handOver(Connection c, long from, long to, long jobId, int attempt, Instant now)
+      throws SQLException {
+    int moved;
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs set claim_id = ?, updated_at = ?,"
+                + " lease_expires_at = (select leased_until from claims where id = ?)"
+                + " where job_id = ? and run_attempt = ? and status = 'claimed' and claim_id = ?")) {
+      ps.setLong(1, to);
+      setTime(ps, 2, now);
+      ps.setLong(3, to);
+      ps.setLong(4, jobId);
+      ps.setInt(5, attempt);
+      ps.setLong(6, from);
+      moved = ps.executeUpdate();
+    }
+    if (moved == 1) {
+      try (PreparedStatement ps =
+          c.prepareStatement("update claims set job_id = ?, run_attempt = ? where id = ?")) {
+        ps.setLong(1, jobId);
+        ps.setInt(2, attempt);
+        ps.setLong(3, to);
+        ps.executeUpdate();
+      }
+    }
+    return moved == 1;
+  }
+
+  /** Puts the job back to {@code queued} if {@code claimId} still holds it claimed. */
+  boolean requeue(Connection c, long claimId, long jobId, int attempt, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs set status = 'queued', claim_id = null, claimed_at = null,"
+                + " lease_expires_at = null, updated_at = ?"
+                + " where job_id = ? and run_attempt = ? and status = 'claimed' and claim_id = ?")) {
+      setTime(ps, 1, now);
+      ps.setLong(2, jobId);
+      ps.setInt(3, attempt);
+      ps.setLong(4, claimId);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * Records that the runner of {@code claimId} took the job: the job names the claim, and takes the
+   * claim's pool (and its account by installation) if the job never had them, so it counts against
+   * the caps like any claimed job.
+   */
+  void attach(Connection c, long claimId, String pool, long jobId, int attempt, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs j set claim_id = ?, lease_expires_at = null, updated_at = ?,"
+                + " pool = coalesce(j.pool, ?),"
+                + " account_id = coalesce(j.account_id,"
+                + "   (select a.id from accounts a where a.installation_id = j.installation_id))"
+                + " where job_id = ? and run_attempt = ?")) {
+      ps.setLong(1, claimId);
+      setTime(ps, 2, now);
+      ps.setString(3, pool);
+      ps.setLong(4, jobId);
+      ps.setInt(5, attempt);
+      ps.executeUpdate();
+    }
+  }
+
+  /** The claim's runner took that job. */
+  void bind(Connection c, long claimId, long jobId, int attempt, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set status = 'bound', job_id = ?, run_attempt = ?, bound_at = ?,"
+                + " ended_at = null, end_reason = null where id = ?")) {
+      ps.setLong(1, jobId);
+      ps.setInt(2, attempt);
+      setTime(ps, 3, now);
+      ps.setLong(4, claimId);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Drops the claim reference of a job whose place no longer belongs to that claim. */
+  void detach(Connection c, long jobId, int attempt, long claimId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs set claim_id = null where job_id = ? and run_attempt = ?"
+                + " and claim_id = ?")) {
+      ps.setLong(1, jobId);
+      ps.setInt(2, attempt);
+      ps.setLong(3, claimId);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Ends the active or bound claims of a completed job. */
+  int complete(Connection c, long jobId, int attempt, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set status = 'completed', ended_at = ?, end_reason = 'job completed'"
+                + " where job_id = ? and run_attempt = ? and status in ('active', 'bound')")) {
+      setTime(ps, 1, now);
+      ps.setLong(2, jobId);
+      ps.setInt(3, attempt);
+      return ps.executeUpdate();
+    }
+  }
+
+  private static Optional<Claim> one(PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new Claim(
+              rs.getLong("id"),
+              rs.getLong("job_id"),
+              rs.getInt("run_attempt"),
+              rs.getString("pool"),
+              rs.getString("runner_name"),
+              rs.getString("status"),
+              time(rs, "created_at"),
+              time(rs, "bound_at")));
+    }
+  }
+
+  private static long count(Connection c, String sql, String arg) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, arg);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  static void setTime(PreparedStatement ps, int i, Instant v) throws SQLException {
+    if (v == null) {
+      ps.setNull(i, Types.TIMESTAMP_WITH_TIMEZONE);
+    } else {
+      ps.setObject(i, OffsetDateTime.ofInstant(v, ZoneOffset.UTC));
+    }
+  }
+
+  static Instant time(ResultSet rs, String col) throws SQLException {
+    OffsetDateTime t = rs.getObject(col, OffsetDateTime.class);
+    return t == null ? null : t.toInstant();
+  }
+}

@@ -1,0 +1,258 @@
+package dev.runway.claims;
+
+import dev.runway.github.GitHubClient;
+import dev.runway.github.GitHubException;
+import dev.runway.github.JitConfig;
+import dev.runway.jobs.JobRepository;
+import dev.runway.pools.Pool;
+import dev.runway.pools.PoolSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Claims a pool's oldest claimable job for a runner agent and registers a just-in-time runner for
+ * it.
+ *
+ * <p>The claim is one short transaction that holds no connection while GitHub is called: the pool
+ * lock, then for each candidate its account's lock, the cap counts and the mark. The JIT config is
+ * minted after the commit; if GitHub fails (after the client's own retries), the claim is released
+ * in the same request and the job is claimable again. A crash in between leaves a claim whose lease
+ * runs out, and {@link LeaseReaper} releases it.
+ */
+public final class Claims {
+  private static final Logger log = LoggerFactory.getLogger(Claims.class);
+
+  /** Accounts over their cap that one claim steps past before it gives up. */
+  private static final int MAX_ACCOUNTS_SKIPPED = 100;
+
+  private static final String WORK_FOLDER = "_work";
+
+  private final DataSource ds;
+  private final ClaimRepository repo;
+  private final JobRepository jobs;
+  private final PoolSource pools;
+  private final Optional<GitHubClient> github;
+  private final ClaimMetrics metrics;
+  private final Clock clock;
+  private final Duration lease;
+
+  public Claims(
+      DataSource ds,
+      JobRepository jobs,
+      PoolSource pools,
+      Optional<GitHubClient> github,
+      ClaimMetrics metrics,
+      Clock clock,
+      Duration lease) {
+    this.ds = ds;
+    this.repo = new ClaimRepository();
+    this.jobs = jobs;
+    this.pools = pools;
+    this.github = github;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.lease = lease;
+  }
+
+  /** Claims a job of {@code poolName}. The caller has authenticated the agent for that pool. */
+  public ClaimOutcome claim(String poolName) {
+    ClaimOutcome outcome =
+        pools
+            .current()
+            .fold(
+                snapshot ->
+                    snapshot.pools().stream()
+                        .filter(p -> p.name().equals(poolName))
+                        .findFirst()
+                        .map(this::claimIn)
+                        .orElseGet(() -> new ClaimOutcome.UnknownPool(poolName)),
+                reason -> new ClaimOutcome.Unavailable("pool source unavailable: " + reason, 5));
+    outcome.metricResult().ifPresent(result -> metrics.claim(poolName, result));
+    return outcome;
+  }
+
+  private ClaimOutcome claimIn(Pool pool) {
+    if (github.isEmpty()) {
+      return new ClaimOutcome.Unavailable(
+          "GitHub App not configured: set RUNWAY_GITHUB_APP_ID and RUNWAY_GITHUB_PRIVATE_KEY_FILE",
+          300);
+    }
+    Reservation r;
+    try {
+      r = reserve(pool);
+    } catch (SQLException e) {
+      log.warn("claim in pool {}: database: {}", pool.name(), e.getMessage());
+      return new ClaimOutcome.Unavailable("database busy or unavailable", 5);
+    }
+    if (r.nothing() != null) {
+      return new ClaimOutcome.Nothing(r.nothing());
+    }
+    ClaimRepository.ClaimedJob job = r.job();
+    ClaimRepository.Claim claim = r.claim();
+    JitConfig jit;
+    try {
+      jit = mint(pool, job, claim.runnerName());
+    } catch (GitHubException | IllegalArgumentException e) {
+      release(claim, job, "github_error");
+      log.warn(
+          "claim {} of job {}/{} in pool {} released: GitHub did not register the runner: {}",
+          claim.id(),
+          job.jobId(),
+          job.runAttempt(),
+          pool.name(),
+          e.getMessage());
+      return new ClaimOutcome.GitHubFailed(
+          "GitHub did not register the runner (the job is claimable again): " + e.getMessage());
+    }
+    metrics.queueWait(pool.name(), Duration.between(job.receivedAt(), claim.createdAt()));
+    log.info(
+        "job {}/{} of {} claimed in pool {} for runner {}",
+        job.jobId(),
+        job.runAttempt(),
+        job.repository(),
+        pool.name(),
+        claim.runnerName());
+    return new ClaimOutcome.Claimed(
+        new ClaimOutcome.Job(
+            job.jobId(),
+            job.runAttempt(),
+            job.runId(),
+            job.repository(),
+            job.name(),
+            job.workflowName(),
+            job.labels(),
+            job.pool()),
+        claim.id(),
+        claim.runnerName(),
+        jit.encodedJitConfig(),
+        claim.createdAt().plus(lease));
+  }
+
+  /** Either a claimed job and its claim, or why there is none. */
+  private record Reservation(
+      ClaimRepository.ClaimedJob job, ClaimRepository.Claim claim, ClaimOutcome.Reason nothing) {}
+
+  /**
+   * The claim transaction. The pool lock makes the pool's count exact while it is held; each
+   * candidate's account lock does the same for the account's count across pools. Locks are always
+   * taken pool first, then account, so two claims never wait on each other in a cycle.
+   */
+  private Reservation reserve(Pool pool) throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        Reservation r = reserveIn(c, pool);
+        c.commit();
+        return r;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  private Reservation reserveIn(Connection c, Pool pool) throws SQLException {
+    repo.lockPool(c, pool.name());
+    if (pool.maxRunners() != null && repo.activeInPool(c, pool.name()) >= pool.maxRunners()) {
+      return new Reservation(null, null, ClaimOutcome.Reason.OVER_POOL_CAP);
+    }
+    Set<Long> full = new HashSet<>();
+    while (full.size() < MAX_ACCOUNTS_SKIPPED) {
+      Optional<ClaimRepository.Candidate> candidate = repo.nextCandidate(c, pool.name(), full);
+      if (candidate.isEmpty()) {
+        break;
+      }
+      long account = candidate.get().accountId();
+      repo.lockAccount(c, account);
+      if (!repo.accountHasRoom(c, account)) {
+        full.add(account);
+        continue;
+      }
+      Instant now = clock.instant();
+      Instant leasedUntil = now.plus(lease);
+      ClaimRepository.Claim claim =
+          repo.insertClaim(c, candidate.get(), pool.name(), now, leasedUntil);
+      ClaimRepository.ClaimedJob job =
+          repo.markClaimed(c, candidate.get(), claim.id(), now, leasedUntil);
+      return new Reservation(job, claim, null);
+    }
+    return new Reservation(
+        null,
+        null,
+        full.isEmpty() ? ClaimOutcome.Reason.EMPTY : ClaimOutcome.Reason.OVER_ACCOUNT_CAP);
+  }
+
+  private JitConfig mint(Pool pool, ClaimRepository.ClaimedJob job, String runnerName) {
+    if (job.installationId() == null) {
+      throw new IllegalArgumentException("the job's account has no GitHub App installation");
+    }
+    String repository = job.repository() == null ? "" : job.repository();
+    int slash = repository.indexOf('/');
+    String owner =
+        job.ownerLogin() != null
+            ? job.ownerLogin()
+            : slash > 0 ? repository.substring(0, slash) : "";
+    String repoName = slash >= 0 ? repository.substring(slash + 1) : repository;
+    return github
+        .get()
+        .generateJitConfig(
+            job.installationId(),
+            owner,
+            repoName,
+            job.ownerIsOrg(),
+            runnerName,
+            pool.runnerGroupId(),
+            runnerLabels(pool),
+            WORK_FOLDER);
+  }
+
+  /**
+   * The runner's labels: the pool's, plus {@code self-hosted}, which every self-hosted job asks for
+   * and which pool matching ignores.
+   */
+  static List<String> runnerLabels(Pool pool) {
+    List<String> labels = new ArrayList<>();
+    boolean selfHosted = false;
+    for (String l : pool.labels()) {
+      labels.add(l);
+      selfHosted |= l.toLowerCase(Locale.ROOT).equals("self-hosted");
+    }
+    if (!selfHosted) {
+      labels.add(0, "self-hosted");
+    }
+    return labels;
+  }
+
+  /** Releases the claim in its own transaction, under its job's lock like every job change. */
+  private void release(ClaimRepository.Claim claim, ClaimRepository.ClaimedJob job, String reason) {
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        jobs.lock(c, job.jobId());
+        repo.release(c, claim.id(), reason, clock.instant());
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      // The lease runs out and LeaseReaper releases it; the job waits that long.
+      log.warn(
+          "claim {} could not be released now ({}); its lease will release it",
+          claim.id(),
+          e.getMessage());
+    }
+  }
+}

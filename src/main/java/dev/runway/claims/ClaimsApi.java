@@ -1,0 +1,131 @@
+package dev.runway.claims;
+
+import dev.runway.http.JsonResponses;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /api/v1/pools/{pool}/claims}: a runner agent, authenticated by its pool's bearer
+ * token, claims the pool's oldest claimable job and gets a just-in-time runner config for it.
+ *
+ * <ul>
+ *   <li>200: claimed; the job, the runner name, the encoded JIT config, the lease's end
+ *   <li>204: nothing claimable now ({@code Runway-Claim-Result} says why)
+ *   <li>401: token missing, wrong, revoked or of another pool
+ *   <li>404: the pool source does not list the pool
+ *   <li>502: GitHub did not register the runner; the job is claimable again
+ *   <li>503 with {@code Retry-After}: pool source or database unavailable, or no GitHub App
+ * </ul>
+ */
+public final class ClaimsApi {
+  private static final Logger log = LoggerFactory.getLogger(ClaimsApi.class);
+
+  private final DataSource ds;
+  private final PoolTokens tokens;
+  private final Claims claims;
+  private final JsonResponses out;
+
+  public ClaimsApi(DataSource ds, PoolTokens tokens, Claims claims, JsonResponses out) {
+    this.ds = ds;
+    this.tokens = tokens;
+    this.claims = claims;
+    this.out = out;
+  }
+
+  /** An HTTP answer. */
+  private record Answer(int status, Object body, Map<String, String> headers) {}
+
+  public void claim(Context ctx) throws IOException {
+    String pool = ctx.pathParam("pool");
+    boolean authentic;
+    try (Connection c = ds.getConnection()) {
+      authentic = tokens.authenticate(c, pool, bearer(ctx.header("Authorization")));
+    } catch (SQLException e) {
+      log.warn("claim in pool {}: token check failed: {}", pool, e.getMessage());
+      send(ctx, unavailable("database unavailable", 5));
+      return;
+    }
+    if (!authentic) {
+      ctx.header("WWW-Authenticate", "Bearer");
+      out.send(ctx, 401, Map.of("error", "a live bearer token of pool " + pool + " is required"));
+      return;
+    }
+    send(ctx, claims.claim(pool).accept(new Answers()));
+  }
+
+  private void send(Context ctx, Answer a) throws IOException {
+    a.headers().forEach(ctx::header);
+    if (a.body() == null) {
+      ctx.status(a.status());
+    } else {
+      out.send(ctx, a.status(), a.body());
+    }
+  }
+
+  private static String bearer(String header) {
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return null;
+    }
+    return header.substring(7).trim();
+  }
+
+  private static Answer unavailable(String reason, long retryAfter) {
+    return new Answer(
+        503, Map.of("error", reason), Map.of("Retry-After", String.valueOf(retryAfter)));
+  }
+
+  /** The JSON of a successful claim. */
+  record ClaimBody(
+      ClaimOutcome.Job job,
+      long claimId,
+      String runnerName,
+      String encodedJitConfig,
+      Instant leaseExpiresAt) {
+    @Override
+    public String toString() {
+      return "ClaimBody[claimId=" + claimId + ", encodedJitConfig=<redacted>]";
+    }
+  }
+
+  private static final class Answers implements ClaimOutcome.Visitor<Answer> {
+    @Override
+    public Answer claimed(ClaimOutcome.Claimed c) {
+      return new Answer(
+          200,
+          new ClaimBody(
+              c.job(), c.claimId(), c.runnerName(), c.encodedJitConfig(), c.leaseExpiresAt()),
+          Map.of("Cache-Control", "no-store"));
+    }
+
+    @Override
+    public Answer nothing(ClaimOutcome.Nothing n) {
+      return new Answer(204, null, Map.of("Runway-Claim-Result", n.reason().label()));
+    }
+
+    @Override
+    public Answer unknownPool(ClaimOutcome.UnknownPool u) {
+      return new Answer(
+          404, Map.of("error", "the pool source lists no pool " + u.pool()), Map.of());
+    }
+
+    @Override
+    public Answer unavailable(ClaimOutcome.Unavailable u) {
+      return ClaimsApi.unavailable(u.reason(), u.retryAfterSeconds());
+    }
+
+    @Override
+    public Answer gitHubFailed(ClaimOutcome.GitHubFailed f) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("error", f.message());
+      return new Answer(502, body, Map.of());
+    }
+  }
+}

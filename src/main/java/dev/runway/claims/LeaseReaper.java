@@ -1,0 +1,97 @@
+package dev.runway.claims;
+
+import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
+import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import com.github.kagkarlsson.scheduler.task.schedule.Schedules;
+import dev.runway.jobs.JobRepository;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Releases claims whose lease ran out before their runner's {@code in_progress}: the job goes back
+ * to {@code queued} and is claimable again. A db-scheduler recurring task, so one replica at a time
+ * runs it.
+ */
+public final class LeaseReaper {
+  private static final Logger log = LoggerFactory.getLogger(LeaseReaper.class);
+  public static final String TASK = "claims-lease-reaper";
+  private static final int BATCH = 500;
+
+  private final DataSource ds;
+  private final ClaimRepository repo = new ClaimRepository();
+  private final JobRepository jobs;
+  private final Clock clock;
+
+  public LeaseReaper(DataSource ds, JobRepository jobs, Clock clock) {
+    this.ds = ds;
+    this.jobs = jobs;
+    this.clock = clock;
+  }
+
+  public RecurringTask<Void> task(Duration interval) {
+    return Tasks.recurring(TASK, Schedules.fixedDelay(interval))
+        .execute((instance, ctx) -> runSafely());
+  }
+
+  private void runSafely() {
+    try {
+      run();
+    } catch (SQLException | RuntimeException e) {
+      // The next round tries again; a failed round must not end the schedule.
+      log.warn("lease reaper round failed: {}", e.toString());
+    }
+  }
+
+  /** Releases every expired claim; returns how many. */
+  int run() throws SQLException {
+    Instant now = clock.instant();
+    List<Long> expired;
+    try (Connection c = ds.getConnection()) {
+      expired = repo.expired(c, now, BATCH);
+    }
+    int released = 0;
+    for (long id : expired) {
+      released += releaseOne(id, now) ? 1 : 0;
+    }
+    return released;
+  }
+
+  /**
+   * Takes the job's lock first, like the dispatch worker, then re-reads the claim: a runner's
+   * {@code in_progress} may have bound it meanwhile.
+   */
+  private boolean releaseOne(long claimId, Instant now) throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        Optional<ClaimRepository.Claim> peek = repo.find(c, claimId);
+        if (peek.isEmpty()) {
+          return false;
+        }
+        jobs.lock(c, peek.get().jobId());
+        boolean released = repo.release(c, claimId, "lease expired", now);
+        c.commit();
+        if (released) {
+          log.info(
+              "claim {} (runner {}) released after its lease; job {}/{} is claimable again",
+              claimId,
+              peek.get().runnerName(),
+              peek.get().jobId(),
+              peek.get().runAttempt());
+        }
+        return released;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package dev.runway.claims;
+
+import dev.runway.cli.CliEnv;
+import dev.runway.cli.DatabaseOptions;
+import dev.runway.cli.Output;
+import dev.runway.db.Database;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code runway pools token create|revoke|list}: the bearer tokens of runner agents. */
+@Command(
+    name = "token",
+    mixinStandardHelpOptions = true,
+    description = "Manage the bearer tokens runner agents use to claim a pool's jobs.",
+    subcommands = {
+      PoolTokenCommand.Create.class,
+      PoolTokenCommand.Revoke.class,
+      PoolTokenCommand.ListTokens.class
+    })
+public final class PoolTokenCommand {
+
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Create a token for POOL and print it once on standard output.",
+        "Runway stores only its SHA-256; a lost token cannot be shown again, only replaced."
+      })
+  static final class Create implements Callable<Integer> {
+    @Mixin DatabaseOptions db;
+    @Spec CommandSpec spec;
+
+    @Parameters(paramLabel = "POOL", description = "the pool the token may claim jobs of")
+    String pool;
+
+    @Override
+    public Integer call() throws Exception {
+      if (pool.isBlank()) {
+        spec.commandLine().getErr().println("pools token create: POOL must not be blank");
+        return 2;
+      }
+      PoolTokens.NewToken token;
+      try (Database d = db.open(CliEnv.of(spec));
+          Connection c = d.main().getConnection()) {
+        token = new PoolTokens().create(c, pool);
+      }
+      PrintWriter err = spec.commandLine().getErr();
+      err.println(
+          "token " + token.id() + " for pool " + pool + " (shown once; Runway keeps only a hash):");
+      err.flush();
+      spec.commandLine().getOut().println(token.secret());
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke token ID.")
+  static final class Revoke implements Callable<Integer> {
+    @Mixin DatabaseOptions db;
+    @Spec CommandSpec spec;
+
+    @Parameters(paramLabel = "ID", description = "the token id from `pools token list`")
+    long id;
+
+    @Override
+    public Integer call() throws Exception {
+      boolean revoked;
+      try (Database d = db.open(CliEnv.of(spec));
+          Connection c = d.main().getConnection()) {
+        revoked = new PoolTokens().revoke(c, id, Instant.now());
+      }
+      if (!revoked) {
+        spec.commandLine().getErr().println("pools token revoke: no live token " + id);
+        return 1;
+      }
+      spec.commandLine().getOut().println("token " + id + " revoked");
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List tokens (ids, pools, dates; never the tokens).")
+  static final class ListTokens implements Callable<Integer> {
+    @Mixin DatabaseOptions db;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--pool", description = "only this pool's tokens")
+    String pool;
+
+    @Override
+    public Integer call() throws Exception {
+      List<PoolTokens.TokenInfo> tokens;
+      try (Database d = db.open(CliEnv.of(spec));
+          Connection c = d.main().getConnection()) {
+        tokens = new PoolTokens().list(c, pool);
+      }
+      Output.table(
+          spec.commandLine().getOut(),
+          List.of("ID", "POOL", "CREATED", "REVOKED"),
+          tokens.stream()
+              .map(
+                  t ->
+                      List.of(
+                          String.valueOf(t.id()),
+                          t.pool(),
+                          String.valueOf(t.createdAt()),
+                          t.revokedAt() == null ? "-" : String.valueOf(t.revokedAt())))
+              .toList());
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package dev.runway.claims;
+
+import dev.runway.dispatch.DispatchWorker;
+import dev.runway.dispatch.WorkflowJobEvent;
+import dev.runway.jobs.JobRepository.JobFacts;
+import dev.runway.jobs.JobStatus;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Binds claims to the jobs their runners really took. GitHub hands a registered runner any queued
+ * job it can run, so the claim follows the runner, not the job it was created for.
+ *
+ * <p>Runs inside the dispatch transaction of an {@code in_progress} or {@code completed} event,
+ * after the job row has moved. When the runner of claim X (named {@code runway-<pool>-<X>}) takes
+ * job B while X held job A:
+ *
+ * <ul>
+ *   <li>B = A: X is bound to B.
+ *   <li>B was held by another active claim Y: Y takes over A (still claimed), so every starting
+ *       runner keeps exactly one place in the caps; X is bound to B.
+ *   <li>otherwise A goes back to {@code queued}, claimable again; X is bound to B.
+ * </ul>
+ *
+ * A job taken by a runner that is not Runway's loses its claim reference; that claim keeps nothing
+ * and its lease ends it. {@code completed} ends the claims of the job.
+ */
+public final class RunnerBinding implements DispatchWorker.JobListener {
+  private static final Logger log = LoggerFactory.getLogger(RunnerBinding.class);
+
+  private final ClaimRepository repo = new ClaimRepository();
+  private final ClaimMetrics metrics;
+  private final Clock clock;
+
+  public RunnerBinding(ClaimMetrics metrics, Clock clock) {
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  @Override
+  public void onTransition(Connection c, WorkflowJobEvent event, JobStatus status)
+      throws SQLException {
+    if (status != JobStatus.IN_PROGRESS && status != JobStatus.COMPLETED) {
+      return;
+    }
+    JobFacts job = event.facts();
+    Instant now = clock.instant();
+    Optional<RunnerNames.Parsed> name = RunnerNames.parse(job.runnerName());
+    Optional<ClaimRepository.Claim> claim =
+        name.isPresent() ? repo.lockClaim(c, name.get().claimId()) : Optional.empty();
+    if (claim.isPresent() && claim.get().runnerName().equals(job.runnerName())) {
+      bind(c, claim.get(), job.jobId(), job.runAttempt(), now);
+    } else if (job.runnerName() != null) {
+      // Not one of Runway's runners: whichever claim held the job's place holds nothing now.
+      Optional<ClaimRepository.Claim> holder =
+          repo.activeHolder(c, job.jobId(), job.runAttempt(), -1);
+      if (holder.isPresent()) {
+        repo.detach(c, job.jobId(), job.runAttempt(), holder.get().id());
+        log.info(
+            "job {}/{} taken by runner {}, not by claim {}'s runner",
+            job.jobId(),
+            job.runAttempt(),
+            job.runnerName(),
+            holder.get().id());
+      }
+    }
+    if (status == JobStatus.COMPLETED) {
+      repo.complete(c, job.jobId(), job.runAttempt(), now);
+    }
+  }
+
+  private void bind(Connection c, ClaimRepository.Claim x, long jobId, int attempt, Instant now)
+      throws SQLException {
+    if (x.boundAt() != null) {
+      if (x.jobId() != jobId || x.runAttempt() != attempt) {
+        log.warn(
+            "runner {} already took job {}/{}; not binding it to job {}/{}",
+            x.runnerName(),
+            x.jobId(),
+            x.runAttempt(),
+            jobId,
+            attempt);
+      }
+      return;
+    }
+    boolean sameJob = x.jobId() == jobId && x.runAttempt() == attempt;
+    if (!sameJob && x.status().equals("active")) {
+      Optional<ClaimRepository.Claim> y = repo.activeHolder(c, jobId, attempt, x.id());
+      boolean handedOver =
+          y.isPresent() && repo.handOver(c, x.id(), y.get().id(), x.jobId(), x.runAttempt(), now);
+      if (handedOver) {
+        log.info(
+            "runner {} took job {}/{} of claim {}; claim {} holds job {}/{} instead",
+            x.runnerName(),
+            jobId,
+            attempt,
+            y.get().id(),
+            y.get().id(),
+            x.jobId(),
+            x.runAttempt());
+      } else if (repo.requeue(c, x.id(), x.jobId(), x.runAttempt(), now)) {
+        log.info(
+            "runner {} took job {}/{} instead of job {}/{}, which is claimable again",
+            x.runnerName(),
+            jobId,
+            attempt,
+            x.jobId(),
+            x.runAttempt());
+      }
+      if (y.isPresent() && !handedOver) {
+        // Y's place was the job X's runner took, and X had no place left to give it.
+        repo.detach(c, jobId, attempt, y.get().id());
+      }
+    }
+    repo.attach(c, x.id(), x.pool(), jobId, attempt, now);
+    repo.bind(c, x.id(), jobId, attempt, now);
+    metrics.startLatency(x.pool(), Duration.between(x.createdAt(), now));
+  }
+}
