@@ -42,7 +42,6 @@ import dev.runway.webhook.SignatureVerifier;
 import dev.runway.webhook.SpoolDrainer;
 import dev.runway.webhook.WebhookHandler;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javalin.Javalin;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -83,7 +82,7 @@ public final class Runway implements AutoCloseable {
   private final RunwayConfig config;
   private volatile boolean stopping;
   private volatile boolean serving;
-  private Javalin http;
+  private HttpServer http;
 
   private Runway(RunwayConfig config) {
     this.config = config;
@@ -252,7 +251,6 @@ public final class Runway implements AutoCloseable {
     http =
         HttpServer.start(
             config.port(),
-            config.shutdownGrace(),
             routes -> {
               routes.post("/webhooks/github", webhook::handle);
               routes.get("/healthz", ctx -> out.send(ctx, 200, Map.of("status", "alive")));
@@ -276,7 +274,7 @@ public final class Runway implements AutoCloseable {
               routes.get("/api/v1/jobs", jobsApi::list);
               routes.post("/api/v1/pools/{pool}/claims", claimsApi::claim);
             });
-    stack.push(http::stop);
+    stack.push(() -> http.stop(config.shutdownGrace()));
     serving = true;
     log.info("Runway listening on port {}", http.port());
   }
