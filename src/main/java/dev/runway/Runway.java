@@ -202,7 +202,8 @@ public final class Runway implements AutoCloseable {
             health,
             spool,
             config.intakeBudget(),
-            scheduler::triggerCheckForDueExecutions);
+            scheduler::triggerCheckForDueExecutions,
+            metrics.registry());
     intakeRef.set(intake);
     stack.push(() -> intake.close(config.shutdownGrace()));
     SpoolDrainer drainer =

@@ -1,5 +1,6 @@
 package dev.runway.claims;
 
+import dev.runway.db.Database;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubException;
 import dev.runway.github.JitConfig;
@@ -153,6 +154,8 @@ public final class Claims {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       try {
+        // A runner is registered at GitHub under this claim's id once this commits.
+        Database.durableCommit(c);
         Reservation r = reserveIn(c, pool);
         c.commit();
         return r;

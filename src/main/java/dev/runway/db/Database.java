@@ -6,6 +6,9 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -44,6 +47,14 @@ public final class Database implements AutoCloseable {
     }
   }
 
+  /** Small pools whose every commit is durable, for operator commands. */
+  private static Database openDurable(Target target) {
+    return new Database(
+        pool(target, "runway-cli", 2, Duration.ofSeconds(5), true),
+        pool(target, "runway-cli-intake", 1, Duration.ofSeconds(5), true),
+        Optional.empty());
+  }
+
   /** Where {@code serve} records the JDBC URL of its embedded server for the CLI. */
   public static final String EMBEDDED_URL_FILE = "embedded-jdbc-url";
 
@@ -54,11 +65,12 @@ public final class Database implements AutoCloseable {
   public static Database forCli(String url, String user, String password, Path dataDir)
       throws IOException {
     if (url != null && !url.isBlank()) {
-      return open(new Target(url, user, password), 2);
+      return openDurable(new Target(url, user, password));
     }
     Path recorded = dataDir.resolve(EMBEDDED_URL_FILE);
     if (Files.exists(recorded)) {
-      Database db = open(new Target(Files.readString(recorded).trim(), "postgres", "postgres"), 2);
+      Database db =
+          openDurable(new Target(Files.readString(recorded).trim(), "postgres", "postgres"));
       try (var c = db.main().getConnection()) {
         return db;
       } catch (java.sql.SQLException notRunning) {
@@ -73,9 +85,20 @@ public final class Database implements AutoCloseable {
   /** Opens the pools against {@code target}. Nothing is connected until first use. */
   public static Database open(Target target, int mainPoolSize) {
     return new Database(
-        pool(target, "runway-main", mainPoolSize, Duration.ofSeconds(5)),
-        pool(target, "runway-intake", 4, Duration.ofMillis(250)),
+        pool(target, "runway-main", mainPoolSize, Duration.ofSeconds(5), false),
+        pool(target, "runway-intake", 4, Duration.ofMillis(250), true),
         Optional.empty());
+  }
+
+  /**
+   * Makes the current transaction's commit wait for its WAL flush even on the main pool. For
+   * transactions whose commit lets something else be forgotten: the spool drain (the segment is
+   * deleted afterwards) and a claim (a runner is registered at GitHub afterwards).
+   */
+  public static void durableCommit(Connection c) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute("set local synchronous_commit = on");
+    }
   }
 
   /**
@@ -105,7 +128,15 @@ public final class Database implements AutoCloseable {
     return new Database(db.main, db.intake, Optional.of(pg));
   }
 
-  static HikariDataSource pool(Target t, String name, int size, Duration checkout) {
+  /**
+   * @param durable whether every commit waits for its WAL flush. The intake pool's do: a delivery
+   *     is acknowledged once its commit returns. The main pool's do not: its work (dispatch,
+   *     reaper, APIs) is idempotent and re-runs from the durably stored inbox and queue if a
+   *     database crash loses its last commits, so waiting for each flush would only cost
+   *     throughput. Transactions that must be durable there call {@link #durableCommit}.
+   */
+  static HikariDataSource pool(
+      Target t, String name, int size, Duration checkout, boolean durable) {
     HikariConfig c = new HikariConfig();
     c.setPoolName(name);
     c.setJdbcUrl(t.jdbcUrl());
@@ -125,10 +156,11 @@ public final class Database implements AutoCloseable {
     c.addDataSourceProperty("socketTimeout", 15);
     c.addDataSourceProperty("tcpKeepAlive", true);
     c.addDataSourceProperty("loginTimeout", 3);
-    // synchronous_commit is forced on for Runway's sessions whatever the server's default: a
-    // delivery is acknowledged once its commit returns, so the commit must be on disk by then.
+    // synchronous_commit is set per pool whatever the server's default (see durable above).
     c.addDataSourceProperty(
-        "options", "-c statement_timeout=10000 -c lock_timeout=5000 -c synchronous_commit=on");
+        "options",
+        "-c statement_timeout=10000 -c lock_timeout=5000 -c synchronous_commit="
+            + (durable ? "on" : "off"));
     c.addDataSourceProperty("ApplicationName", name);
     return new HikariDataSource(c);
   }

@@ -86,17 +86,23 @@ public final class DispatchWorker {
     try {
       Optional<Delivery> d;
       try (Connection c = ds.getConnection()) {
-        d = inbox.markWorkerSeen(c, guid);
+        d = inbox.load(c, guid);
       }
       if (d.isEmpty()) {
         // Cannot happen while the task and the row are written in one transaction.
         log.warn("dispatch task has no inbox row; dropping the task");
         return;
       }
-      if (d.get().event().equals("workflow_job")) {
-        workflowJob(d.get());
-      } else {
-        installation(d.get());
+      try {
+        if (d.get().event().equals("workflow_job")) {
+          workflowJob(d.get());
+        } else {
+          installation(d.get());
+        }
+      } catch (SQLException | RuntimeException e) {
+        // A settled delivery records its attempt with its outcome; a failed one does it here.
+        inbox.recordFailedAttempt(ds, guid);
+        throw e;
       }
     } catch (SQLException e) {
       throw new DispatchRetry("database: " + e.getMessage(), e);
@@ -170,11 +176,13 @@ public final class DispatchWorker {
       if (settled) {
         metrics.dispatchOutcome(
             event.action(), outcome.label(), Duration.between(d.receivedAt(), clock.instant()));
-        log.info(
-            "{} {}: {}",
-            event.action(),
-            outcome.label(),
-            outcome.detail() == null ? "" : outcome.detail());
+        // Ignores are what an operator looks for; the normal lifecycle is only worth a debug line
+        // at thousands of deliveries a second.
+        if (outcome.isIgnore()) {
+          log.info("{} {}: {}", event.action(), outcome.label(), outcome.detail());
+        } else {
+          log.debug("{} {}", event.action(), outcome.label());
+        }
       }
     } finally {
       MDC.remove("job");

@@ -39,6 +39,11 @@ public final class InboxRepository {
     if (deliveries.isEmpty()) {
       return Set.of();
     }
+    // Rows are inserted in GUID order so that two batches holding the same GUIDs (a delivery and
+    // its redelivery, arriving at two writers or two replicas) take their index locks in the same
+    // order: one waits for the other instead of deadlocking.
+    deliveries =
+        deliveries.stream().sorted(java.util.Comparator.comparing(Delivery::guid)).toList();
     StringBuilder sql =
         new StringBuilder(
             "insert into inbox (guid, event, action, hook_id, installation_id, workflow_job_id,"
@@ -92,7 +97,7 @@ public final class InboxRepository {
         c.prepareStatement(
             "insert into scheduled_tasks (task_name, task_instance, task_data, execution_time,"
                 + " picked, version, priority) select ?, g, null, now(), false, 1, 0"
-                + " from unnest(?::text[]) as g on conflict do nothing")) {
+                + " from unnest(?::text[]) as g order by g on conflict do nothing")) {
       ps.setString(1, DISPATCH_TASK);
       ps.setArray(2, c.createArrayOf("text", guids.toArray()));
       ps.executeUpdate();
@@ -169,14 +174,12 @@ public final class InboxRepository {
   /** A delivery and its raw body. */
   public record InboxEntryWithPayload(InboxEntry entry, byte[] payload) {}
 
-  /** Notes that the dispatch worker picked the delivery up; returns the row's event. */
-  public Optional<Delivery> markWorkerSeen(Connection c, String guid) throws SQLException {
+  /** The stored delivery the dispatch worker is about to handle. */
+  public Optional<Delivery> load(Connection c, String guid) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "update inbox set worker_seen_at = coalesce(worker_seen_at, now()),"
-                + " dispatch_attempts = dispatch_attempts + 1 where guid = ?"
-                + " returning event, action, hook_id, installation_id, workflow_job_id,"
-                + " received_at, payload")) {
+            "select event, action, hook_id, installation_id, workflow_job_id, received_at, payload"
+                + " from inbox where guid = ?")) {
       ps.setString(1, guid);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -196,6 +199,20 @@ public final class InboxRepository {
     }
   }
 
+  /** Counts a dispatch attempt that failed and will be retried; best effort. */
+  public void recordFailedAttempt(DataSource ds, String guid) {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "update inbox set worker_seen_at = coalesce(worker_seen_at, now()),"
+                    + " dispatch_attempts = dispatch_attempts + 1 where guid = ?")) {
+      ps.setString(1, guid);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      // The database is what failed; the attempt count is only a diagnostic.
+    }
+  }
+
   /**
    * Writes the delivery's outcome, once.
    *
@@ -205,7 +222,9 @@ public final class InboxRepository {
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "update inbox set outcome = ?, outcome_detail = ?, settled_at = now()"
+            "update inbox set outcome = ?, outcome_detail = ?, settled_at = now(),"
+                + " worker_seen_at = coalesce(worker_seen_at, now()),"
+                + " dispatch_attempts = dispatch_attempts + 1"
                 + " where guid = ? and settled_at is null")) {
       ps.setString(1, outcome);
       ps.setString(2, detail);

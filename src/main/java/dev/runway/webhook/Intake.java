@@ -4,6 +4,7 @@ import dev.runway.db.DatabaseHealth;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.spool.Spool;
 import dev.runway.spool.SpoolRecord;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -30,8 +31,9 @@ public final class Intake implements AutoCloseable {
       DatabaseHealth health,
       Spool spool,
       Duration budget,
-      Runnable onCommit) {
-    this.batcher = new IntakeBatcher(intakeDs, inbox, health, 2, 256, onCommit);
+      Runnable onCommit,
+      MeterRegistry registry) {
+    this.batcher = new IntakeBatcher(intakeDs, inbox, health, 4, 256, onCommit, registry);
     this.health = health;
     this.spool = spool;
     this.budget = budget;

@@ -2,6 +2,9 @@ package dev.runway.webhook;
 
 import dev.runway.db.DatabaseHealth;
 import dev.runway.inbox.InboxRepository;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -43,6 +46,8 @@ final class IntakeBatcher implements AutoCloseable {
   private final DatabaseHealth health;
   private final int maxBatch;
   private final Runnable onCommit;
+  private final Timer commitTimer;
+  private final DistributionSummary batchSize;
   private final BlockingQueue<Pending> queue;
   private final List<Thread> writers = new ArrayList<>();
   private volatile boolean running = true;
@@ -53,7 +58,18 @@ final class IntakeBatcher implements AutoCloseable {
       DatabaseHealth health,
       int writerThreads,
       int maxBatch,
-      Runnable onCommit) {
+      Runnable onCommit,
+      MeterRegistry registry) {
+    this.commitTimer =
+        Timer.builder("runway.intake.commit")
+            .description("One intake batch: connection checkout, insert and commit")
+            .publishPercentiles(0.5, 0.99)
+            .register(registry);
+    this.batchSize =
+        DistributionSummary.builder("runway.intake.batch.size")
+            .description("Deliveries per intake commit")
+            .publishPercentiles(0.5, 0.99)
+            .register(registry);
     this.ds = ds;
     this.onCommit = onCommit;
     this.inbox = inbox;
@@ -114,6 +130,7 @@ final class IntakeBatcher implements AutoCloseable {
     Map<String, Delivery> unique = new LinkedHashMap<>();
     batch.forEach(p -> unique.putIfAbsent(p.delivery().guid(), p.delivery()));
     Set<String> inserted;
+    long start = System.nanoTime();
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -128,6 +145,8 @@ final class IntakeBatcher implements AutoCloseable {
       batch.forEach(p -> p.done().completeExceptionally(e));
       return;
     }
+    commitTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    batchSize.record(unique.size());
     if (!inserted.isEmpty()) {
       onCommit.run();
     }

@@ -1,5 +1,6 @@
 package dev.runway.webhook;
 
+import dev.runway.db.Database;
 import dev.runway.db.DatabaseHealth;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.spool.Spool;
@@ -108,6 +109,8 @@ public final class SpoolDrainer implements AutoCloseable {
       try (Connection c = ds.getConnection()) {
         c.setAutoCommit(false);
         try {
+          // The segment is deleted once this commits, so the commit must be on disk.
+          Database.durableCommit(c);
           stored += inbox.insert(c, chunk, true).size();
           c.commit();
         } catch (SQLException e) {
