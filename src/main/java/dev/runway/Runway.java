@@ -194,21 +194,19 @@ public final class Runway implements AutoCloseable {
     scheduler.start();
     stack.push(scheduler::stop);
 
+    // Wakes the queue after a commit so a delivery is dispatched within milliseconds at low rates,
+    // but at most every 100 ms: under a burst, one poll fetches a batch instead of one poll per
+    // commit competing with the webhook path for the same two cores.
+    Runnable wakeDispatch =
+        atMostEvery(Duration.ofMillis(100), scheduler::triggerCheckForDueExecutions);
     Payloads payloads = new Payloads(json);
     Intake intake =
         new Intake(
-            db.intake(),
-            inbox,
-            health,
-            spool,
-            config.intakeBudget(),
-            scheduler::triggerCheckForDueExecutions,
-            metrics.registry());
+            db.intake(), inbox, health, spool, config.intakeBudget(), () -> {}, metrics.registry());
     intakeRef.set(intake);
     stack.push(() -> intake.close(config.shutdownGrace()));
     SpoolDrainer drainer =
-        new SpoolDrainer(
-            spool, db.main(), inbox, payloads, health, scheduler::triggerCheckForDueExecutions);
+        new SpoolDrainer(spool, db.main(), inbox, payloads, health, wakeDispatch);
     drainer.start(config.drainInterval());
     stack.push(drainer);
 
@@ -358,6 +356,18 @@ public final class Runway implements AutoCloseable {
         settings.interval(),
         config.githubApiUrl());
     return RedeliveryReconciler.task(reconciler, settings.interval());
+  }
+
+  /** Runs {@code action} when at least {@code interval} passed since it last ran; never blocks. */
+  static Runnable atMostEvery(Duration interval, Runnable action) {
+    AtomicLong last = new AtomicLong(System.nanoTime() - interval.toNanos());
+    return () -> {
+      long now = System.nanoTime();
+      long prev = last.get();
+      if (now - prev >= interval.toNanos() && last.compareAndSet(prev, now)) {
+        action.run();
+      }
+    };
   }
 
   /** The HTTP port, useful when the configuration asked for 0. */

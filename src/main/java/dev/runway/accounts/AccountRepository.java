@@ -1,10 +1,10 @@
 package dev.runway.accounts;
 
+import dev.runway.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -53,12 +53,12 @@ public final class AccountRepository {
                 + " returning "
                 + COLUMNS)) {
       ps.setString(1, login);
-      setLong(ps, 2, installationId);
-      setInt(ps, 3, maxConcurrent);
-      setBool(ps, 4, enabled);
-      setLong(ps, 5, installationId);
-      setInt(ps, 6, maxConcurrent);
-      setBool(ps, 7, enabled);
+      Sql.setLong(ps, 2, installationId);
+      Sql.setInt(ps, 3, maxConcurrent);
+      Sql.setBool(ps, 4, enabled);
+      Sql.setLong(ps, 5, installationId);
+      Sql.setInt(ps, 6, maxConcurrent);
+      Sql.setBool(ps, 7, enabled);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return map(rs);
@@ -124,29 +124,5 @@ public final class AccountRepository {
         rs.getBoolean("installation_suspended"),
         rs.getBoolean("runners_enabled"),
         rs.getInt("max_concurrent"));
-  }
-
-  private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
-    if (v == null) {
-      ps.setNull(i, Types.BIGINT);
-    } else {
-      ps.setLong(i, v);
-    }
-  }
-
-  private static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {
-    if (v == null) {
-      ps.setNull(i, Types.INTEGER);
-    } else {
-      ps.setInt(i, v);
-    }
-  }
-
-  private static void setBool(PreparedStatement ps, int i, Boolean v) throws SQLException {
-    if (v == null) {
-      ps.setNull(i, Types.BOOLEAN);
-    } else {
-      ps.setBoolean(i, v);
-    }
   }
 }

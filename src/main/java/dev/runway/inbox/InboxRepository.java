@@ -1,12 +1,12 @@
 package dev.runway.inbox;
 
+import dev.runway.db.Sql;
 import dev.runway.webhook.Delivery;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
-import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -59,9 +59,9 @@ public final class InboxRepository {
         ps.setString(++p, d.guid());
         ps.setString(++p, d.event());
         ps.setString(++p, d.action());
-        setLong(ps, ++p, d.hookId());
-        setLong(ps, ++p, d.installationId());
-        setLong(ps, ++p, d.workflowJobId());
+        Sql.setLong(ps, ++p, d.hookId());
+        Sql.setLong(ps, ++p, d.installationId());
+        Sql.setLong(ps, ++p, d.workflowJobId());
         ps.setTimestamp(++p, Timestamp.from(d.receivedAt()));
         ps.setBoolean(++p, viaSpool);
         ps.setBytes(++p, d.body());
@@ -101,14 +101,6 @@ public final class InboxRepository {
       ps.setString(1, DISPATCH_TASK);
       ps.setArray(2, c.createArrayOf("text", guids.toArray()));
       ps.executeUpdate();
-    }
-  }
-
-  private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
-    if (v == null) {
-      ps.setNull(i, Types.BIGINT);
-    } else {
-      ps.setLong(i, v);
     }
   }
 
@@ -272,18 +264,13 @@ public final class InboxRepository {
         (Long) rs.getObject("hook_id"),
         (Long) rs.getObject("installation_id"),
         (Long) rs.getObject("workflow_job_id"),
-        instant(rs, "received_at"),
-        instant(rs, "stored_at"),
+        Sql.instant(rs, "received_at"),
+        Sql.instant(rs, "stored_at"),
         rs.getBoolean("via_spool"),
-        instant(rs, "worker_seen_at"),
+        Sql.instant(rs, "worker_seen_at"),
         rs.getInt("dispatch_attempts"),
         rs.getString("outcome"),
         rs.getString("outcome_detail"),
-        instant(rs, "settled_at"));
-  }
-
-  private static Instant instant(ResultSet rs, String col) throws SQLException {
-    Timestamp t = rs.getTimestamp(col);
-    return t == null ? null : t.toInstant();
+        Sql.instant(rs, "settled_at"));
   }
 }

@@ -1,12 +1,12 @@
 package dev.runway.jobs;
 
+import dev.runway.db.Sql;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
-import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -110,12 +110,12 @@ public final class JobRepository {
       int i = 0;
       ps.setLong(++i, f.jobId());
       ps.setInt(++i, f.runAttempt());
-      setLong(ps, ++i, f.runId());
+      Sql.setLong(ps, ++i, f.runId());
       ps.setString(++i, f.repository());
       ps.setString(++i, f.ownerLogin());
       ps.setBoolean(++i, f.ownerIsOrg());
-      setLong(ps, ++i, f.installationId());
-      setLong(ps, ++i, accountId);
+      Sql.setLong(ps, ++i, f.installationId());
+      Sql.setLong(ps, ++i, accountId);
       ps.setString(++i, f.name());
       ps.setString(++i, f.workflowName());
       ps.setArray(++i, c.createArrayOf("text", f.labels().toArray()));
@@ -124,11 +124,11 @@ public final class JobRepository {
       ps.setString(++i, outcome);
       ps.setString(++i, outcomeDetail);
       ps.setString(++i, f.conclusion());
-      setLong(ps, ++i, f.runnerId());
+      Sql.setLong(ps, ++i, f.runnerId());
       ps.setString(++i, f.runnerName());
-      setTime(ps, ++i, f.createdAtGithub());
-      setTime(ps, ++i, f.startedAt());
-      setTime(ps, ++i, f.completedAt());
+      Sql.setTime(ps, ++i, f.createdAtGithub());
+      Sql.setTime(ps, ++i, f.startedAt());
+      Sql.setTime(ps, ++i, f.completedAt());
       ps.setBoolean(++i, dispatched);
       ps.executeUpdate();
     }
@@ -141,7 +141,7 @@ public final class JobRepository {
         c.prepareStatement(
             "update jobs set account_id = coalesce(account_id, ?), pool = coalesce(pool, ?),"
                 + " updated_at = now() where job_id = ? and run_attempt = ?")) {
-      setLong(ps, 1, accountId);
+      Sql.setLong(ps, 1, accountId);
       ps.setString(2, pool);
       ps.setLong(3, jobId);
       ps.setInt(4, attempt);
@@ -165,7 +165,7 @@ public final class JobRepository {
                 + " outcome_detail = ?, dispatched_at = now(), updated_at = now()"
                 + " where job_id = ? and run_attempt = ? and status = 'queued'"
                 + " and outcome is not null")) {
-      setLong(ps, 1, accountId);
+      Sql.setLong(ps, 1, accountId);
       ps.setString(2, pool);
       ps.setString(3, outcome);
       ps.setString(4, detail);
@@ -225,35 +225,14 @@ public final class JobRepository {
         rs.getString("conclusion"),
         (Long) rs.getObject("runner_id"),
         rs.getString("runner_name"),
-        time(rs, "created_at_github"),
-        time(rs, "received_at"),
-        time(rs, "dispatched_at"),
-        time(rs, "claimed_at"),
+        Sql.instant(rs, "created_at_github"),
+        Sql.instant(rs, "received_at"),
+        Sql.instant(rs, "dispatched_at"),
+        Sql.instant(rs, "claimed_at"),
         (Long) rs.getObject("claim_id"),
-        time(rs, "lease_expires_at"),
-        time(rs, "started_at"),
-        time(rs, "completed_at"),
-        time(rs, "updated_at"));
-  }
-
-  private static Instant time(ResultSet rs, String col) throws SQLException {
-    Timestamp t = rs.getTimestamp(col);
-    return t == null ? null : t.toInstant();
-  }
-
-  private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
-    if (v == null) {
-      ps.setNull(i, Types.BIGINT);
-    } else {
-      ps.setLong(i, v);
-    }
-  }
-
-  private static void setTime(PreparedStatement ps, int i, Instant v) throws SQLException {
-    if (v == null) {
-      ps.setNull(i, Types.TIMESTAMP_WITH_TIMEZONE);
-    } else {
-      ps.setTimestamp(i, Timestamp.from(v));
-    }
+        Sql.instant(rs, "lease_expires_at"),
+        Sql.instant(rs, "started_at"),
+        Sql.instant(rs, "completed_at"),
+        Sql.instant(rs, "updated_at"));
   }
 }
