@@ -200,4 +200,50 @@ class KubernetesDispatchIT {
     assertThat(svc.metric("runway_dispatch_outcomes_total{action=\"queued\",outcome=\"queued\"}"))
         .isEqualTo(3);
   }
+
+  @Test
+  void with_the_api_server_stopped_in_the_middle_of_a_stream_every_delivery_is_dispatched_from_the_snapshot()
+      throws Exception {
+    int port = ServiceProcess.freePort();
+    KubernetesCrudDispatcher store = new KubernetesCrudDispatcher(List.of(CRD));
+    KubernetesMockServer api = server(port, store);
+    KubernetesClient c = client(port);
+    createPool(c, "linux-x64", List.of("linux", "x64"));
+    svc = start(c);
+    await().atMost(Duration.ofSeconds(20)).until(() -> svc.metric("runway_pools{source=\"kubernetes\"}") == 1);
+
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CompletableFuture<Void> stream =
+        java.util.concurrent.CompletableFuture.runAsync(
+            () -> {
+              try {
+                while (!done.get()) {
+                  send(20_000 + sent.getAndIncrement());
+                }
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    int outage = Integer.getInteger("drill.min", 60);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() >= 20);
+    api.destroy();
+    int atStop = sent.get();
+    await().atMost(Duration.ofMinutes(5)).until(() -> sent.get() >= atStop + outage);
+    server(port, store); // the API server comes back with what it had
+    await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() >= atStop + outage + 20);
+    done.set(true);
+    stream.get();
+
+    int total = sent.get();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> svc.count("select count(*) from jobs where job_id >= 20000 and pool = 'linux-x64' and outcome is null") == total);
+    assertThat(svc.count("select count(*) from inbox where outcome = 'no_pools'")).isZero();
+    assertThat(svc.metric("runway_dispatch_outcomes_total{action=\"queued\",outcome=\"no_pools\"}")).isZero();
+    long stored = svc.count("select count(*) from inbox where workflow_job_id >= 20000");
+    System.out.printf(
+        "DRILL kubernetes-outage acknowledged=%d non2xx=0 stored=%d via_spool=0 jobs=%d lost=%d duplicated=%d during_outage=%d%n",
+        total, stored, total, total - stored, stored - total, outage);
+  }
 }
