@@ -64,13 +64,13 @@ class KubernetesDispatchIT {
   }
 
   KubernetesMockServer server(int port) {
+    return server(port, new KubernetesCrudDispatcher(List.of(CRD)));
+  }
+
+  /** A mock API server keeping its resources in {@code store}, so a restart keeps them too. */
+  KubernetesMockServer server(int port, KubernetesCrudDispatcher store) {
     KubernetesMockServer s =
-        new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(List.of(CRD)),
-            false);
+        new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), store, false);
     s.start(InetAddress.getLoopbackAddress(), port);
     cleanup.push(s::destroy);
     return s;
@@ -202,18 +202,23 @@ class KubernetesDispatchIT {
   }
 
   @Test
-  void with_the_api_server_stopped_in_the_middle_of_a_stream_every_delivery_is_dispatched_from_the_snapshot()
-      throws Exception {
+  void
+      with_the_api_server_stopped_in_the_middle_of_a_stream_every_delivery_is_dispatched_from_the_snapshot()
+          throws Exception {
     int port = ServiceProcess.freePort();
     KubernetesCrudDispatcher store = new KubernetesCrudDispatcher(List.of(CRD));
     KubernetesMockServer api = server(port, store);
     KubernetesClient c = client(port);
     createPool(c, "linux-x64", List.of("linux", "x64"));
     svc = start(c);
-    await().atMost(Duration.ofSeconds(20)).until(() -> svc.metric("runway_pools{source=\"kubernetes\"}") == 1);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> svc.metric("runway_pools{source=\"kubernetes\"}") == 1);
 
-    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-    java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean done =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger sent =
+        new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.CompletableFuture<Void> stream =
         java.util.concurrent.CompletableFuture.runAsync(
             () -> {
@@ -238,9 +243,14 @@ class KubernetesDispatchIT {
     int total = sent.get();
     await()
         .atMost(Duration.ofSeconds(60))
-        .until(() -> svc.count("select count(*) from jobs where job_id >= 20000 and pool = 'linux-x64' and outcome is null") == total);
+        .until(
+            () ->
+                svc.count(
+                        "select count(*) from jobs where job_id >= 20000 and pool = 'linux-x64' and outcome is null")
+                    == total);
     assertThat(svc.count("select count(*) from inbox where outcome = 'no_pools'")).isZero();
-    assertThat(svc.metric("runway_dispatch_outcomes_total{action=\"queued\",outcome=\"no_pools\"}")).isZero();
+    assertThat(svc.metric("runway_dispatch_outcomes_total{action=\"queued\",outcome=\"no_pools\"}"))
+        .isZero();
     long stored = svc.count("select count(*) from inbox where workflow_job_id >= 20000");
     System.out.printf(
         "DRILL kubernetes-outage acknowledged=%d non2xx=0 stored=%d via_spool=0 jobs=%d lost=%d duplicated=%d during_outage=%d%n",
