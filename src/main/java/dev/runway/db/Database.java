@@ -143,7 +143,9 @@ public final class Database implements AutoCloseable {
     c.setUsername(t.user());
     c.setPassword(t.password());
     c.setMaximumPoolSize(size);
-    c.setMinimumIdle(Math.min(2, size));
+    // A pool whose checkout is short keeps all its connections open: opening one on demand takes
+    // longer than the checkout allows, which would spool a burst's first deliveries for nothing.
+    c.setMinimumIdle(checkout.compareTo(Duration.ofSeconds(1)) < 0 ? size : Math.min(2, size));
     c.setConnectionTimeout(checkout.toMillis());
     c.setValidationTimeout(250);
     // Start even when the database is down: the spool covers intake until it is back.

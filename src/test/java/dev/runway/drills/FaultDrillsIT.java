@@ -109,6 +109,20 @@ class FaultDrillsIT {
                     == sent.size());
     assertThat(svc.count("select count(*) from jobs where job_id >= 1000000"))
         .isEqualTo(sent.size());
+    report(svc, prefix, sent);
+  }
+
+  /** One line per drill for docs/reliability.md; bench/drills.sh collects them. */
+  private static void report(RunwayHarness svc, String prefix, List<String> acked)
+      throws Exception {
+    long stored = svc.count("select count(*) from inbox where guid like ?", prefix + "-%");
+    long spooled =
+        svc.count("select count(*) from inbox where guid like ? and via_spool", prefix + "-%");
+    long jobs = svc.count("select count(*) from jobs where job_id >= 1000000");
+    long distinct = acked.stream().distinct().count();
+    System.out.printf(
+        "DRILL %s acknowledged=%d non2xx=0 stored=%d via_spool=%d jobs=%d lost=%d duplicated=%d%n",
+        prefix, acked.size(), stored, spooled, jobs, distinct - stored, stored - distinct);
   }
 
   @Test
