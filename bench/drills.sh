@@ -17,7 +17,7 @@ OUT=bench/results/drills-$(date -u +%Y%m%dT%H%M%SZ).md
 mkdir -p bench/results
 LOG=$(mktemp)
 mvn -B verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dit.test='FaultDrillsIT,ServiceProcessIT,KubernetesDispatchIT,DatabaseOutageIT,ClaimsIT' \
+  -Dit.test='FaultDrillsIT,ServiceProcessIT,KubernetesDispatchIT,DatabaseOutageIT,ClaimsIT,ClaimsOutageDrillIT' \
   -Ddrill.min="$MIN" | tee "$LOG" | grep -E 'DRILL|Tests run:|BUILD' || true
 {
   echo "# Drill run $(date -u +%FT%TZ), DRILL_MIN=$MIN"

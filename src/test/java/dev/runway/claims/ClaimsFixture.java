@@ -45,7 +45,8 @@ final class ClaimsFixture implements AutoCloseable {
   final RunwayHarness svc;
   final ObjectMapper json = new ObjectMapper();
 
-  private ClaimsFixture(Path dir, String poolsYaml, Map<String, String> overrides, boolean app)
+  private ClaimsFixture(
+      Path dir, String poolsYaml, Map<String, String> overrides, boolean app, String jdbcUrl)
       throws Exception {
     Files.writeString(dir.resolve("pools.yaml"), poolsYaml);
     github = GitHubStub.start(APP_ID, KEYS, clock, "");
@@ -57,7 +58,7 @@ final class ClaimsFixture implements AutoCloseable {
     }
     env.put(RunwayConfig.CLAIM_REAP_INTERVAL, "1s");
     env.putAll(overrides);
-    svc = RunwayHarness.start(dir, TestDatabases.fresh(), env, clock, sleeper);
+    svc = RunwayHarness.start(dir, jdbcUrl, env, clock, sleeper);
     github.stubInstallationToken(ACME);
     github.stubInstallationToken(GLOBEX);
     github.stubOrgJitConfig("acme", 1, JIT);
@@ -66,11 +67,17 @@ final class ClaimsFixture implements AutoCloseable {
 
   static ClaimsFixture start(Path dir, String poolsYaml, Map<String, String> overrides)
       throws Exception {
-    return new ClaimsFixture(dir, poolsYaml, overrides, true);
+    return new ClaimsFixture(dir, poolsYaml, overrides, true, TestDatabases.fresh());
+  }
+
+  /** As {@link #start}, against the database at {@code jdbcUrl} (a drill's own PostgreSQL). */
+  static ClaimsFixture start(
+      Path dir, String poolsYaml, Map<String, String> overrides, String jdbcUrl) throws Exception {
+    return new ClaimsFixture(dir, poolsYaml, overrides, true, jdbcUrl);
   }
 
   static ClaimsFixture withoutGitHubApp(Path dir, String poolsYaml) throws Exception {
-    return new ClaimsFixture(dir, poolsYaml, Map.of(), false);
+    return new ClaimsFixture(dir, poolsYaml, Map.of(), false, TestDatabases.fresh());
   }
 
   /** Creates an enabled account with that cap. */
