@@ -112,6 +112,25 @@ class FaultDrillsIT {
     report(svc, prefix, sent);
   }
 
+  private static void enableAcme(RunwayHarness svc) throws Exception {
+    svc.exec(
+        "insert into accounts (login, installation_id, runners_enabled, max_concurrent)"
+            + " values ('acme', 4242, true, 10)");
+  }
+
+  /** Waits until the service has answered at least {@code n} deliveries with {@code result}. */
+  private static void awaitWebhooks(RunwayHarness svc, String result, int n) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                svc.metric(
+                        "runway_webhook_requests_total{event=\"workflow_job\",result=\""
+                            + result
+                            + "\"}")
+                    >= n);
+  }
+
   /** One line per drill for docs/reliability.md; bench/drills.sh collects them. */
   private static void report(RunwayHarness svc, String prefix, List<String> acked)
       throws Exception {
@@ -130,27 +149,14 @@ class FaultDrillsIT {
     PostgresProcess pg = new PostgresProcess(dir.resolve("pg"), ServiceProcess.freePort()).start();
     cleanup.add(pg);
     RunwayHarness svc = service(dir.resolve("svc"), pg.jdbcUrl());
-    svc.exec(
-        "insert into accounts (login, installation_id, runners_enabled, max_concurrent) values ('acme', 4242, true, 10)");
+    enableAcme(svc);
 
     AtomicBoolean done = new AtomicBoolean();
     Future<List<String>> load =
         Executors.newSingleThreadExecutor().submit(() -> stream(List.of(svc), "kill", done, MIN));
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                svc.metric(
-                        "runway_webhook_requests_total{event=\"workflow_job\",result=\"accepted\"}")
-                    >= 40);
+    awaitWebhooks(svc, "accepted", 40);
     pg.kill();
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                svc.metric(
-                        "runway_webhook_requests_total{event=\"workflow_job\",result=\"spooled\"}")
-                    >= 40);
+    awaitWebhooks(svc, "spooled", 40);
     pg.start();
     done.set(true);
     List<String> sent = load.get();
@@ -164,29 +170,16 @@ class FaultDrillsIT {
     PostgresProcess pg = new PostgresProcess(dir.resolve("pg"), ServiceProcess.freePort()).start();
     cleanup.add(pg);
     RunwayHarness svc = service(dir.resolve("svc"), pg.jdbcUrl());
-    svc.exec(
-        "insert into accounts (login, installation_id, runners_enabled, max_concurrent) values ('acme', 4242, true, 10)");
+    enableAcme(svc);
 
     AtomicBoolean done = new AtomicBoolean();
     Future<List<String>> load =
         Executors.newSingleThreadExecutor().submit(() -> stream(List.of(svc), "freeze", done, MIN));
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                svc.metric(
-                        "runway_webhook_requests_total{event=\"workflow_job\",result=\"accepted\"}")
-                    >= 40);
+    awaitWebhooks(svc, "accepted", 40);
     List<Long> frozen = pg.freeze();
     try {
       // The hung-connection case: answers keep coming (from the spool) while nothing answers.
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(
-              () ->
-                  svc.metric(
-                          "runway_webhook_requests_total{event=\"workflow_job\",result=\"spooled\"}")
-                      >= 60);
+      awaitWebhooks(svc, "spooled", 60);
     } finally {
       pg.thaw(frozen);
     }
@@ -200,8 +193,7 @@ class FaultDrillsIT {
     String url = TestDatabases.fresh();
     RunwayHarness a = service(dir.resolve("a"), url);
     RunwayHarness b = service(dir.resolve("b"), url);
-    a.exec(
-        "insert into accounts (login, installation_id, runners_enabled, max_concurrent) values ('acme', 4242, true, 10)");
+    enableAcme(a);
 
     AtomicBoolean done = new AtomicBoolean(true);
     List<String> sent = stream(List.of(a, b), "pair", done, MIN);
