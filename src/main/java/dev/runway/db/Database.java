@@ -145,13 +145,17 @@ public final class Database implements AutoCloseable {
     c.setMaximumPoolSize(size);
     // A pool whose checkout is short keeps all its connections open: opening one on demand takes
     // longer than the checkout allows, which would spool a burst's first deliveries for nothing.
-    c.setMinimumIdle(checkout.compareTo(Duration.ofSeconds(1)) < 0 ? size : Math.min(2, size));
+    boolean fixed = checkout.compareTo(Duration.ofSeconds(1)) < 0;
+    c.setMinimumIdle(fixed ? size : Math.min(2, size));
     c.setConnectionTimeout(checkout.toMillis());
     c.setValidationTimeout(250);
-    // Start even when the database is down: the spool covers intake until it is back.
+    // The pool exists even while the database is down, and refills itself when it is back; the
+    // spool covers intake meanwhile. (Start still needs the database once, for the migrations.)
     c.setInitializationFailTimeout(-1);
     c.setMaxLifetime(Duration.ofMinutes(10).toMillis());
-    c.setIdleTimeout(Duration.ofMinutes(5).toMillis());
+    if (!fixed) {
+      c.setIdleTimeout(Duration.ofMinutes(5).toMillis());
+    }
     c.setKeepaliveTime(Duration.ofSeconds(60).toMillis());
     // Half-open connections (the incident's SSL drops) must not hang a thread forever.
     c.addDataSourceProperty("connectTimeout", 3);
