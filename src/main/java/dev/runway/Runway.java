@@ -5,12 +5,20 @@ import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.task.Task;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
+import dev.runway.claims.ClaimEventsApi;
 import dev.runway.claims.ClaimMetrics;
+import dev.runway.claims.ClaimableSignals;
 import dev.runway.claims.Claims;
 import dev.runway.claims.ClaimsApi;
 import dev.runway.claims.LeaseReaper;
+import dev.runway.claims.LongPollClaims;
+import dev.runway.claims.OrphanedRunners;
 import dev.runway.claims.PoolTokens;
+import dev.runway.claims.PoolWakeups;
 import dev.runway.claims.RunnerBinding;
+import dev.runway.claims.RunnerMetrics;
+import dev.runway.claims.RunnerRegistrations;
+import dev.runway.claims.RunnerStates;
 import dev.runway.claims.StaleJobCheck;
 import dev.runway.config.ConfigException;
 import dev.runway.config.RunwayConfig;
@@ -34,6 +42,7 @@ import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
+import dev.runway.signals.Signals;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
 import dev.runway.webhook.Intake;
@@ -58,6 +67,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -77,6 +87,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class Runway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Runway.class);
+
+  /** Long-polling claimers one replica holds at most; past it, 503 with Retry-After. */
+  private static final int MAX_CLAIM_WAITERS = 2000;
+
+  /** Threads that run the claim attempts of woken long-polling claimers. */
+  private static final int CLAIM_WAIT_THREADS = 8;
+
+  private static final Duration ORPHAN_INTERVAL = Duration.ofMinutes(10);
 
   private final Deque<AutoCloseable> stack = new ArrayDeque<>();
   private final RunwayConfig config;
@@ -130,8 +148,8 @@ public final class Runway implements AutoCloseable {
                     config.databaseUrl().get(),
                     config.databaseUser().orElse(null),
                     config.databasePassword().orElse(null)),
-                config.dispatchThreads() + 6)
-            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 6);
+                config.dispatchThreads() + 7)
+            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 7);
     stack.push(db);
     Database.migrate(db.main());
 
@@ -155,9 +173,28 @@ public final class Runway implements AutoCloseable {
     JobRepository jobs = new JobRepository();
     ClaimMetrics claimMetrics = new ClaimMetrics(metrics);
     RunnerBinding binding = new RunnerBinding(claimMetrics, clock);
+    // One connection of the main pool listens for signals from every replica (hence the +7).
+    Signals signals = new Signals(db.main());
+    PoolWakeups wakeups = new PoolWakeups(MAX_CLAIM_WAITERS);
+    wakeups.listen(signals);
+    signals.start();
+    stack.push(signals);
+    ClaimableSignals claimable = new ClaimableSignals(jobs);
     DispatchWorker worker =
         new DispatchWorker(
-            db.main(), inbox, jobs, accounts, accountRepo, pools, json, metrics, clock, binding);
+            db.main(),
+            inbox,
+            jobs,
+            accounts,
+            accountRepo,
+            pools,
+            json,
+            metrics,
+            clock,
+            (c, event, status) -> {
+              binding.onTransition(c, event, status);
+              claimable.onTransition(c, event, status);
+            });
     // Set once the intake exists; until then (and while stopping) this replica takes no webhooks.
     AtomicReference<Intake> intakeRef = new AtomicReference<>();
     List<Task<?>> background = new ArrayList<>();
@@ -184,6 +221,8 @@ public final class Runway implements AutoCloseable {
                         config.staleQueued())
                     .task(config.staleCheckInterval())),
         () -> log.info("no GitHub App configured: claims answer 503, the stale-job check is off"));
+    github.ifPresent(
+        gh -> background.add(new OrphanedRunners(db.main(), gh, clock).task(ORPHAN_INTERVAL)));
     Scheduler scheduler =
         DispatchQueue.scheduler(
             db.main(),
@@ -210,6 +249,7 @@ public final class Runway implements AutoCloseable {
     drainer.start(config.drainInterval());
     stack.push(drainer);
 
+    RunnerMetrics runnerMetrics = new RunnerMetrics(metrics);
     AtomicLong queueDepth = new AtomicLong();
     ScheduledExecutorService poller =
         Executors.newSingleThreadScheduledExecutor(
@@ -223,6 +263,7 @@ public final class Runway implements AutoCloseable {
           try (Connection c = db.main().getConnection()) {
             queueDepth.set(inbox.queueDepth(db.main()));
             claimMetrics.refreshJobs(c);
+            runnerMetrics.refresh(c);
           } catch (SQLException | RuntimeException e) {
             // The gauge keeps its last value; the outage shows in the spool and health signals.
           }
@@ -232,6 +273,7 @@ public final class Runway implements AutoCloseable {
         TimeUnit.SECONDS);
     stack.push(poller::shutdownNow);
     metrics.gauge("runway.queue.depth", "Dispatch tasks not yet done", queueDepth::get);
+    metrics.gauge("runway.claim.waiters", "Claim requests waiting in long-poll", wakeups::waiting);
     metrics.gauge("runway.spool.depth", "Deliveries waiting in the disk spool", spool::depth);
     metrics.gauge("runway.spool.bytes", "Bytes in the disk spool", spool::sizeBytes);
 
@@ -241,12 +283,27 @@ public final class Runway implements AutoCloseable {
     JsonResponses out = new JsonResponses(json);
     DeliveriesApi deliveries = new DeliveriesApi(db.main(), inbox, out);
     JobsApi jobsApi = new JobsApi(db.main(), jobs, out);
-    ClaimsApi claimsApi =
-        new ClaimsApi(
+    Claims claims =
+        new Claims(db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease());
+    LongPollClaims longPoll = new LongPollClaims(claims::claim, wakeups, CLAIM_WAIT_THREADS);
+    ClaimsApi claimsApi = new ClaimsApi(db.main(), new PoolTokens(), claims, longPoll, out);
+    ExecutorService runnerCleanup =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "runner-cleanup");
+              t.setDaemon(true);
+              return t;
+            });
+    stack.push(runnerCleanup::shutdown);
+    RunnerStates runnerStates =
+        new RunnerStates(
             db.main(),
-            new PoolTokens(),
-            new Claims(db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease()),
-            out);
+            jobs,
+            new RunnerRegistrations(db.main(), github),
+            runnerMetrics,
+            clock,
+            runnerCleanup);
+    ClaimEventsApi claimEvents = new ClaimEventsApi(db.main(), new PoolTokens(), runnerStates, out);
     http =
         HttpServer.start(
             config.port(),
@@ -272,8 +329,11 @@ public final class Runway implements AutoCloseable {
               routes.get("/api/v1/deliveries/{guid}", deliveries::one);
               routes.get("/api/v1/jobs", jobsApi::list);
               routes.post("/api/v1/pools/{pool}/claims", claimsApi::claim);
+              routes.post("/api/v1/claims/{id}/events", claimEvents::post);
             });
     stack.push(() -> http.stop(config.shutdownGrace()));
+    // Popped before the HTTP stop: long-polling claimers are answered at once, not waited for.
+    stack.push(longPoll);
     serving = true;
     log.info("Runway listening on port {}", http.port());
   }
