@@ -37,7 +37,7 @@ final class ClaimsFixture implements AutoCloseable {
   static final long ACME = 4242;
   static final long GLOBEX = 4343;
   static final String JIT = "ZW5jb2RlZC1qaXQtY29uZmln";
-  private static final TestKeys KEYS = TestKeys.generate();
+  static final TestKeys KEYS = TestKeys.generate();
 
   final MutableClock clock = MutableClock.startingNow();
   final RecordingSleeper sleeper = new RecordingSleeper(clock);
