@@ -1,6 +1,7 @@
 package dev.runway;
 
 import dev.runway.accounts.AccountsCommand;
+import dev.runway.agent.AgentCommand;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.MigrateCommand;
 import dev.runway.cli.ServeCommand;
@@ -48,7 +49,8 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new AccountsCommand())
             .addSubcommand(new PoolsCommand())
             .addSubcommand(new JobsCommand())
-            .addSubcommand(new DeliveriesCommand(env));
+            .addSubcommand(new DeliveriesCommand(env))
+            .addSubcommand(new AgentCommand());
     if (out != null) {
       cli.setOut(out);
     }
