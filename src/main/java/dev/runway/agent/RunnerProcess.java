@@ -34,6 +34,7 @@ final class RunnerProcess {
   private final Thread pump;
   private volatile boolean jobStarted;
   private volatile boolean deprecated;
+  private volatile boolean killing;
 
   private RunnerProcess(Process process, String label, String secret) {
     this.process = process;
@@ -62,7 +63,8 @@ final class RunnerProcess {
       String line;
       while ((line = r.readLine()) != null) {
         String lower = line.toLowerCase(Locale.ROOT);
-        if (lower.contains(JOB_STARTED)) {
+        // A job "started" while the runner is being killed never ran.
+        if (lower.contains(JOB_STARTED) && !killing) {
           jobStarted = true;
         }
         // "Runner version v2.x is deprecated and cannot receive messages."
@@ -111,6 +113,7 @@ final class RunnerProcess {
    * re-parented then and can no longer be found from it.
    */
   void killTree() throws InterruptedException {
+    killing = true;
     List<ProcessHandle> tree =
         process.descendants().collect(Collectors.toCollection(ArrayList::new));
     tree.add(process.toHandle());
