@@ -210,8 +210,10 @@ public final class RunnerStates {
   }
 
   /**
-   * Marks a claim whose runner was never reported before its lease ran out as failed ({@code
-   * lease_expired}); called by the lease reaper in its release transaction.
+   * Marks a claim whose runner never came up before its lease ran out ({@code claimed}: nobody
+   * started it; {@code launching}: its start never finished) as failed with {@code lease_expired};
+   * called by the lease reaper in its release transaction. A {@code running} runner is left to its
+   * starter's {@code exited}: it may still take a job.
    */
   static void leaseExpired(Connection c, long claimId, Instant now) throws SQLException {
     new ClaimStateRepository()
@@ -220,6 +222,25 @@ public final class RunnerStates {
             claimId,
             RunnerState.FAILED,
             ClaimEvent.FailureReason.LEASE_EXPIRED.label(),
+            null,
+            Boolean.FALSE,
+            now,
+            RunnerState.CLAIMED,
+            RunnerState.LAUNCHING);
+  }
+
+  /**
+   * Marks a claim for which GitHub registered no runner as failed with {@code github_error}; called
+   * by {@link Claims} in its release transaction. Not a launch failure: {@code
+   * runway_claims_total{result="github_error"}} counts it.
+   */
+  static void registrationFailed(Connection c, long claimId, Instant now) throws SQLException {
+    new ClaimStateRepository()
+        .move(
+            c,
+            claimId,
+            RunnerState.FAILED,
+            "github_error",
             null,
             Boolean.FALSE,
             now,

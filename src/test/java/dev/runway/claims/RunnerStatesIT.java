@@ -286,6 +286,36 @@ class RunnerStatesIT {
   }
 
   @Test
+  void a_claim_nobody_starts_fails_with_lease_expired_and_its_job_is_claimable_again()
+      throws Exception {
+    long id = claimJob(380);
+
+    f.clock.advance(Duration.ofMinutes(6));
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> "queued".equals(f.status(380)));
+    assertThat(f.string("select state || ':' || state_reason from claims where id = ?", id))
+        .isEqualTo("failed:lease_expired");
+    assertThat(event(id, "{\"event\":\"launching\"}").statusCode()).isEqualTo(409);
+  }
+
+  @Test
+  void a_claim_github_registered_no_runner_for_fails_with_github_error() throws Exception {
+    f.github
+        .server()
+        .stubFor(
+            WireMock.post(urlPathEqualTo("/orgs/acme/actions/runners/generate-jitconfig"))
+                .atPriority(1)
+                .willReturn(GitHubStub.jsonResponse(422, "{\"message\":\"Validation Failed\"}")));
+    f.queued(390, "acme", ACME, "linux");
+
+    assertThat(claim("").statusCode()).isEqualTo(502);
+
+    assertThat(f.string("select state || ':' || state_reason from claims where job_id = 390"))
+        .isEqualTo("failed:github_error");
+    assertThat(f.status(390)).isEqualTo("queued");
+  }
+
+  @Test
   void events_need_a_token_of_the_claims_pool_and_a_well_formed_body() throws Exception {
     long id = claimJob(360);
     String macToken = f.token("mac");
