@@ -40,8 +40,10 @@ import dev.runway.inbox.DeliveriesApi;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
+import dev.runway.pools.KubernetesPoolSource;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
+import dev.runway.provisioner.Provisioner;
 import dev.runway.signals.Signals;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
@@ -148,8 +150,8 @@ public final class Runway implements AutoCloseable {
                     config.databaseUrl().get(),
                     config.databaseUser().orElse(null),
                     config.databasePassword().orElse(null)),
-                config.dispatchThreads() + 7)
-            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 7);
+                config.dispatchThreads() + 8)
+            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 8);
     stack.push(db);
     Database.migrate(db.main());
 
@@ -173,7 +175,7 @@ public final class Runway implements AutoCloseable {
     JobRepository jobs = new JobRepository();
     ClaimMetrics claimMetrics = new ClaimMetrics(metrics);
     RunnerBinding binding = new RunnerBinding(claimMetrics, clock);
-    // One connection of the main pool listens for signals from every replica (hence the +7).
+    // One connection of the main pool listens for signals from every replica (hence +7, and +1 for the provisioner).
     Signals signals = new Signals(db.main());
     PoolWakeups wakeups = new PoolWakeups(MAX_CLAIM_WAITERS);
     wakeups.listen(signals);
@@ -304,6 +306,14 @@ public final class Runway implements AutoCloseable {
             clock,
             runnerCleanup);
     ClaimEventsApi claimEvents = new ClaimEventsApi(db.main(), new PoolTokens(), runnerStates, out);
+    if (pools instanceof KubernetesPoolSource kubernetesPools && github.isPresent()) {
+      // One more connection of the main pool holds the provisioning leader lock (hence the +8).
+      Provisioner provisioner =
+          new Provisioner(
+              kubernetesPools, claims, runnerStates, db.main(), clock, config.provisioner());
+      provisioner.start(signals);
+      stack.push(provisioner);
+    }
     http =
         HttpServer.start(
             config.port(),

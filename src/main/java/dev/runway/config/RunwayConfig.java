@@ -25,6 +25,7 @@ import java.util.function.Function;
  * @param staleInProgress a job in progress this long is checked with GitHub's jobs API
  * @param staleQueued a job queued this long is checked with GitHub's jobs API
  * @param staleCheckInterval how often the stale-job check runs (only with GitHub credentials)
+ * @param provisioner the Kubernetes provisioner's settings
  */
 public record RunwayConfig(
     int port,
@@ -49,7 +50,8 @@ public record RunwayConfig(
     Duration claimReapInterval,
     Duration staleInProgress,
     Duration staleQueued,
-    Duration staleCheckInterval) {
+    Duration staleCheckInterval,
+    Provisioner provisioner) {
 
   public static final String PORT = "RUNWAY_PORT";
   public static final String DATABASE_URL = "RUNWAY_DATABASE_URL";
@@ -76,6 +78,9 @@ public record RunwayConfig(
   public static final String SHUTDOWN_GRACE = "RUNWAY_SHUTDOWN_GRACE";
   public static final String CLAIM_LEASE = "RUNWAY_CLAIM_LEASE";
   public static final String CLAIM_REAP_INTERVAL = "RUNWAY_CLAIM_REAP_INTERVAL";
+  public static final String PROVISIONER_INTERVAL = "RUNWAY_PROVISIONER_INTERVAL";
+  public static final String PROVISIONER_LAUNCHES_PER_CYCLE =
+      "RUNWAY_PROVISIONER_LAUNCHES_PER_CYCLE";
   public static final String STALE_IN_PROGRESS = "RUNWAY_STALE_IN_PROGRESS";
   public static final String STALE_QUEUED = "RUNWAY_STALE_QUEUED";
   public static final String STALE_CHECK_INTERVAL = "RUNWAY_STALE_CHECK_INTERVAL";
@@ -169,7 +174,10 @@ public record RunwayConfig(
         parse(get, CLAIM_REAP_INTERVAL, "15s", Durations::parse),
         parse(get, STALE_IN_PROGRESS, "6h", Durations::parse),
         parse(get, STALE_QUEUED, "1h", Durations::parse),
-        parse(get, STALE_CHECK_INTERVAL, "5m", Durations::parse));
+        parse(get, STALE_CHECK_INTERVAL, "5m", Durations::parse),
+        new Provisioner(
+            parse(get, PROVISIONER_INTERVAL, "2s", Durations::parse),
+            parse(get, PROVISIONER_LAUNCHES_PER_CYCLE, "20", Integer::parseInt)));
   }
 
   private static <T> T parse(
@@ -229,7 +237,26 @@ public record RunwayConfig(
     m.put(STALE_IN_PROGRESS, staleInProgress);
     m.put(STALE_QUEUED, staleQueued);
     m.put(STALE_CHECK_INTERVAL, staleCheckInterval);
+    m.put(PROVISIONER_INTERVAL, provisioner.interval());
+    m.put(PROVISIONER_LAUNCHES_PER_CYCLE, provisioner.launchesPerCycle());
     return m;
+  }
+
+  /**
+   * The Kubernetes provisioner's settings (pools with a {@code template}).
+   *
+   * @param interval the longest pause between two provisioning cycles; Pod events and claimable
+   *     jobs start a cycle sooner
+   * @param launchesPerCycle the most Pods one cycle creates per pool, so that a burst of jobs
+   *     becomes a steady stream of API requests
+   */
+  public record Provisioner(Duration interval, int launchesPerCycle) {
+    public Provisioner {
+      positive(PROVISIONER_INTERVAL, interval);
+      if (launchesPerCycle < 1 || launchesPerCycle > 1000) {
+        throw new ConfigException(PROVISIONER_LAUNCHES_PER_CYCLE, "must be between 1 and 1000");
+      }
+    }
   }
 
   /** Whether the App's credentials are configured (both or neither, see the constructor). */
