@@ -175,7 +175,8 @@ public final class Runway implements AutoCloseable {
     JobRepository jobs = new JobRepository();
     ClaimMetrics claimMetrics = new ClaimMetrics(metrics);
     RunnerBinding binding = new RunnerBinding(claimMetrics, clock);
-    // One connection of the main pool listens for signals from every replica (hence +7, and +1 for the provisioner).
+    // One connection of the main pool listens for signals from every replica (hence +7, and +1 for
+    // the provisioner).
     Signals signals = new Signals(db.main());
     PoolWakeups wakeups = new PoolWakeups(MAX_CLAIM_WAITERS);
     wakeups.listen(signals);
