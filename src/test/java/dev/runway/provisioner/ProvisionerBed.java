@@ -61,6 +61,7 @@ final class ProvisionerBed implements AutoCloseable {
   static final long ACME = 4242;
   static final long GLOBEX = 4343;
   static final String JIT = "UFJPVklTSU9ORVItSklULUNPTkZJRw==";
+  static final String RUNWAY_AGENT = "runway-under-test";
   static final TestKeys KEYS = TestKeys.generate();
   static final CustomResourceDefinitionContext CRD =
       new CustomResourceDefinitionContext.Builder()
@@ -123,6 +124,11 @@ final class ProvisionerBed implements AutoCloseable {
   }
 
   KubernetesClient client() {
+    return client("runway-test-kubelet");
+  }
+
+  /** A client whose requests carry {@code userAgent}: Runway's are told apart from the test's. */
+  KubernetesClient client(String userAgent) {
     Config config =
         new ConfigBuilder(Config.empty())
             .withMasterUrl("http://127.0.0.1:" + port)
@@ -132,6 +138,7 @@ final class ProvisionerBed implements AutoCloseable {
             .withConnectionTimeout(1_000)
             .withRequestTimeout(2_000)
             .withHttp2Disable(true)
+            .withUserAgent(userAgent)
             .build();
     KubernetesClient c = new KubernetesClientBuilder().withConfig(config).build();
     cleanup.push(c);
@@ -140,7 +147,7 @@ final class ProvisionerBed implements AutoCloseable {
 
   /** Starts a Runway (again, after {@link #stopRunway}) on the same database and API server. */
   void startRunway() throws Exception {
-    KubernetesClient own = client();
+    KubernetesClient own = client(RUNWAY_AGENT);
     svc = RunwayHarness.start(dir, jdbcUrl, env, clock, new RecordingSleeper(clock), () -> own);
   }
 
