@@ -151,6 +151,22 @@ final class ProvisionerBed implements AutoCloseable {
     svc = RunwayHarness.start(dir, jdbcUrl, env, clock, new RecordingSleeper(clock), () -> own);
   }
 
+  /** Another replica on the same database, API server and GitHub, with a spool of its own. */
+  RunwayHarness replica(Path replicaDir) throws Exception {
+    KubernetesClient own = client(RUNWAY_AGENT);
+    Map<String, String> replicaEnv = new HashMap<>(env);
+    replicaEnv.put(
+        RunwayConfig.GITHUB_PRIVATE_KEY_FILE, KEYS.writePkcs1(replicaDir, "app.pem").toString());
+    return RunwayHarness.start(
+        replicaDir, jdbcUrl, replicaEnv, clock, new RecordingSleeper(clock), () -> own);
+  }
+
+  long logLines(String text) {
+    synchronized (logs.list) {
+      return logs.list.stream().filter(e -> e.getFormattedMessage().contains(text)).count();
+    }
+  }
+
   void stopRunway() {
     svc.close();
     svc = null;

@@ -194,6 +194,34 @@ class ProvisionerLifecycleIT {
     assertThat(bed.svc.count("select count(*) from claims")).isEqualTo(4);
   }
 
+  @Test
+  void one_replica_provisions_and_another_takes_over_when_it_stops(@TempDir Path other)
+      throws Exception {
+    start(Map.of("maxRunners", 5));
+    await().atMost(Duration.ofSeconds(10)).until(() -> bed.logLines("leads provisioning") == 1);
+    dev.runway.testing.RunwayHarness second = bed.replica(other);
+    queue(1201);
+    queue(1202);
+    Pod a = awaitPodOf(1201);
+    Pod b = awaitPodOf(1202);
+    bed.running(a);
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> bed.pods(POOL).size() == 2);
+    assertThat(bed.logLines("leads provisioning")).isEqualTo(1);
+
+    bed.stopRunway();
+    // The survivor serves from here on (and the bed closes it).
+    bed.svc = second;
+    await().atMost(Duration.ofSeconds(20)).until(() -> bed.logLines("leads provisioning") == 2);
+    queue(1203);
+    awaitPodOf(1203);
+    // The Pods of the first leader are kept, not launched again.
+    assertThat(names()).contains(a.getMetadata().getName(), b.getMetadata().getName()).hasSize(3);
+    assertThat(bed.svc.count("select count(*) from claims")).isEqualTo(3);
+  }
+
   Map<String, String> uids() {
     Map<String, String> out = new HashMap<>();
     bed.pods(POOL).forEach(p -> out.put(p.getMetadata().getName(), p.getMetadata().getUid()));
