@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +67,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Provisioner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Provisioner.class);
+  private static final Duration RECHECK = Duration.ofSeconds(10);
 
   private final KubernetesClient client;
   private final String namespace;
@@ -79,7 +81,18 @@ public final class Provisioner implements AutoCloseable {
   private final AtomicBoolean pending = new AtomicBoolean();
   private final PoolStatusWriter statusWriter;
 
+  /** Pools with a {@code claimable} signal since their last claim attempt. */
+  private final Set<String> signalled = ConcurrentHashMap.newKeySet();
+
+  private volatile boolean signalledAll = true;
+
   // Confined to the provisioning thread.
+  /** When a claim attempt of the pool last found nothing (System.nanoTime). */
+  private final Map<String, Long> emptySince = new HashMap<>();
+
+  /** Until when the pool makes no claim attempt, signals or not (System.nanoTime). */
+  private final Map<String, Long> holdUntil = new HashMap<>();
+
   private final Map<String, PoolHealth> health = new HashMap<>();
   private final Map<Long, Instant> createdThisTerm = new HashMap<>();
   private final Set<String> invalidLogged = new HashSet<>();
@@ -138,7 +151,16 @@ public final class Provisioner implements AutoCloseable {
         });
     pods = informer;
     informer.start();
-    signals.subscribe(PoolWakeups.TOPIC, key -> trigger());
+    signals.subscribe(
+        PoolWakeups.TOPIC,
+        key -> {
+          if (Signals.ANY.equals(key)) {
+            signalledAll = true;
+          } else {
+            signalled.add(key);
+          }
+          trigger();
+        });
     long every = settings.interval().toNanos();
     thread.scheduleWithFixedDelay(this::cycleSafely, every, every, TimeUnit.NANOSECONDS);
     log.info(
@@ -257,9 +279,11 @@ public final class Provisioner implements AutoCloseable {
       statusWriter.write(
           byName.get(pool.name()), counts.get(pool.name()), h, pool.maxLaunchFailures());
     }
+    boolean all = signalledAll;
+    signalledAll = false;
     if (apiUp) {
       for (ProvisionedPool pool : provisioned.values()) {
-        launch(pool, now);
+        launch(pool, now, signalled.remove(pool.name()) || all);
       }
     }
   }
@@ -416,15 +440,36 @@ public final class Provisioner implements AutoCloseable {
     }
   }
 
-  private void launch(ProvisionedPool pool, Instant now) {
+  /**
+   * Claims and starts up to the pool's allowance. A pool whose last attempt found nothing is not
+   * asked again until a {@code claimable} signal names it (a job was queued, released or completed)
+   * or {@link #RECHECK} passed (a lost signal, or room freed by another pool's job under the
+   * account cap): an idle pool costs no claim transaction per cycle.
+   */
+  private void launch(ProvisionedPool pool, Instant now, boolean signalledNow) {
+    long ticks = System.nanoTime();
+    Long held = holdUntil.get(pool.name());
+    if (held != null && ticks - held < 0) {
+      return;
+    }
+    Long empty = emptySince.get(pool.name());
+    if (!signalledNow && empty != null && ticks - empty < RECHECK.toNanos()) {
+      return;
+    }
     PoolHealth h = health(pool.name());
     int allowed = h.launchesAllowed(pool.maxLaunchFailures(), settings.launchesPerCycle(), now);
     for (int i = 0; i < allowed; i++) {
       ClaimOutcome outcome = claims.claim(pool.name());
-      if (!(outcome instanceof ClaimOutcome.Claimed claimed)) {
-        // Nothing claimable, a cap, or GitHub/the database not answering: try next cycle.
+      if (outcome instanceof ClaimOutcome.Nothing) {
+        emptySince.put(pool.name(), System.nanoTime());
         return;
       }
+      if (!(outcome instanceof ClaimOutcome.Claimed claimed)) {
+        // GitHub or the database did not answer: no attempt for a while, whatever the signals.
+        holdUntil.put(pool.name(), System.nanoTime() + RECHECK.toNanos());
+        return;
+      }
+      emptySince.remove(pool.name());
       h.probed(pool.maxLaunchFailures(), now);
       if (!start(pool, claimed)) {
         return;
