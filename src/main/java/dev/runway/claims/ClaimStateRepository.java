@@ -114,7 +114,8 @@ final class ClaimStateRepository {
     List<LiveRunner> out = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select id, pool, state, status, state_changed_at from claims"
+            "select id, pool, state, status, coalesce(state_changed_at, created_at) as state_changed_at"
+                + " from claims"
                 + " where pool = any (?) and state in ('claimed', 'launching', 'running')")) {
       ps.setArray(1, c.createArrayOf("text", pools.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
