@@ -5,6 +5,7 @@ import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.task.Task;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
+import dev.runway.accounts.InstallationEvents;
 import dev.runway.claims.ClaimMetrics;
 import dev.runway.claims.Claims;
 import dev.runway.claims.ClaimsApi;
@@ -20,8 +21,7 @@ import dev.runway.deliveries.ReconcilerCheckpoints;
 import dev.runway.deliveries.RedeliveryReconciler;
 import dev.runway.deliveries.RedeliveryRepository;
 import dev.runway.dispatch.DispatchQueue;
-import dev.runway.dispatch.DispatchWorker;
-import dev.runway.dispatch.Redispatch;
+import dev.runway.dispatch.DispatchTasks;
 import dev.runway.github.AppJwtSigner;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.PemKeys;
@@ -154,14 +154,23 @@ public final class Runway implements AutoCloseable {
         new AccountDirectory(db.main(), accountRepo, Duration.ofSeconds(60), Ticker.systemTicker());
     JobRepository jobs = new JobRepository();
     ClaimMetrics claimMetrics = new ClaimMetrics(metrics);
-    RunnerBinding binding = new RunnerBinding(claimMetrics, clock);
-    DispatchWorker worker =
-        new DispatchWorker(
-            db.main(), inbox, jobs, accounts, accountRepo, pools, json, metrics, clock, binding);
+    RunnerBinding binding = new RunnerBinding(jobs, claimMetrics, clock);
+    DispatchTasks dispatch =
+        new DispatchTasks(
+            db.main(),
+            inbox,
+            jobs,
+            accounts,
+            new InstallationEvents(accountRepo, accounts),
+            pools,
+            json,
+            metrics,
+            clock,
+            binding);
     // Set once the intake exists; until then (and while stopping) this replica takes no webhooks.
     AtomicReference<Intake> intakeRef = new AtomicReference<>();
     List<Task<?>> background = new ArrayList<>();
-    background.add(Redispatch.task(worker));
+    background.add(dispatch.redispatch());
     background.add(new LeaseReaper(db.main(), jobs, clock).task(config.claimReapInterval()));
     background.add(
         redeliveryTask(
@@ -189,7 +198,7 @@ public final class Runway implements AutoCloseable {
             db.main(),
             config.dispatchThreads(),
             Duration.ofSeconds(1),
-            DispatchQueue.task(worker),
+            dispatch.dispatch(),
             background);
     scheduler.start();
     stack.push(scheduler::stop);
@@ -221,7 +230,7 @@ public final class Runway implements AutoCloseable {
     poller.scheduleWithFixedDelay(
         () -> {
           try (Connection c = db.main().getConnection()) {
-            queueDepth.set(inbox.queueDepth(db.main()));
+            queueDepth.set(DispatchQueue.depth(db.main()));
             claimMetrics.refreshJobs(c);
           } catch (SQLException | RuntimeException e) {
             // The gauge keeps its last value; the outage shows in the spool and health signals.

@@ -16,6 +16,11 @@ public sealed interface DispatchOutcome {
   }
 
   /** Whether this outcome is a reason a queued job is not claimable. */
+  /** The pool the job is claimable in; null unless {@link Queued}. */
+  default String pool() {
+    return null;
+  }
+
   default boolean isIgnore() {
     return false;
   }

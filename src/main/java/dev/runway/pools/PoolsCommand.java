@@ -1,6 +1,5 @@
 package dev.runway.pools;
 
-import dev.runway.claims.PoolTokenCommand;
 import dev.runway.cli.CliEnv;
 import dev.runway.config.RunwayConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -19,7 +18,7 @@ import picocli.CommandLine.Spec;
     name = "pools",
     mixinStandardHelpOptions = true,
     description = "Inspect runner pools and manage their agents' tokens.",
-    subcommands = {PoolsCommand.ListPools.class, PoolTokenCommand.class})
+    subcommands = {PoolsCommand.ListPools.class})
 public final class PoolsCommand {
 
   @Command(

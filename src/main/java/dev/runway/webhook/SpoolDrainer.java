@@ -2,6 +2,7 @@ package dev.runway.webhook;
 
 import dev.runway.db.Database;
 import dev.runway.db.DatabaseHealth;
+import dev.runway.inbox.Delivery;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.spool.Spool;
 import dev.runway.spool.SpoolRecord;
@@ -33,7 +34,7 @@ public final class SpoolDrainer implements AutoCloseable {
 
   private final Spool spool;
   private final DataSource ds;
-  private final InboxRepository inbox;
+  private final DeliveryWriter inbox;
   private final Payloads payloads;
   private final DatabaseHealth health;
   private final Runnable onCommit;
@@ -55,7 +56,7 @@ public final class SpoolDrainer implements AutoCloseable {
     this.onCommit = onCommit;
     this.spool = spool;
     this.ds = ds;
-    this.inbox = inbox;
+    this.inbox = new DeliveryWriter(inbox);
     this.payloads = payloads;
     this.health = health;
   }

@@ -1,6 +1,7 @@
 package dev.runway.webhook;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runway.inbox.Delivery;
 import dev.runway.telemetry.Metrics;
 import io.javalin.http.Context;
 import java.io.ByteArrayOutputStream;
