@@ -1,8 +1,8 @@
 package dev.runway.claims;
 
+import dev.runway.jobs.JobFacts;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
-import dev.runway.jobs.JobRepository.JobFacts;
 import dev.runway.jobs.JobStatus;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,7 +1,7 @@
 package dev.runway.dispatch;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.runway.jobs.JobRepository.JobFacts;
+import dev.runway.jobs.JobFacts;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;

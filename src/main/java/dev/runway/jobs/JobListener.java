@@ -1,6 +1,5 @@
 package dev.runway.jobs;
 
-import dev.runway.jobs.JobRepository.JobFacts;
 import java.sql.Connection;
 import java.sql.SQLException;
 

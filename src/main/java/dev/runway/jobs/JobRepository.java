@@ -49,25 +49,6 @@ public final class JobRepository {
     }
   }
 
-  /** Everything an event knows about a job, written on insert or merged into an update. */
-  public record JobFacts(
-      long jobId,
-      int runAttempt,
-      Long runId,
-      String repository,
-      String ownerLogin,
-      boolean ownerIsOrg,
-      Long installationId,
-      String name,
-      String workflowName,
-      List<String> labels,
-      Instant createdAtGithub,
-      Long runnerId,
-      String runnerName,
-      String conclusion,
-      Instant startedAt,
-      Instant completedAt) {}
-
   /**
    * Inserts the job, or moves an existing row to {@code status}, keeping what the row already knows
    * where the event does not say. The caller holds the job's lock and has checked that the move is
