@@ -73,7 +73,7 @@ public final class JobRepository {
                 + " outcome, outcome_detail, conclusion, runner_id, runner_name,"
                 + " created_at_github, started_at, completed_at, dispatched_at, received_at,"
                 + " updated_at)"
-                + " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, case when ? then ? end, ?, ?)"
+                + " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, case when ? then ?::timestamptz end, ?, ?)"
                 + " on conflict (job_id, run_attempt) do update set"
                 + " run_id = coalesce(excluded.run_id, jobs.run_id),"
                 + " repository = coalesce(excluded.repository, jobs.repository),"
