@@ -47,7 +47,9 @@ public final class PoolsCommand {
         s.start();
         PoolView view = s.awaitAvailable(dev.runway.config.Durations.parse(wait));
         PoolsRendering r = new PoolsRendering(Clock.systemUTC());
-        spec.commandLine().getOut().print(format.equals("json") ? r.json(view) : r.table(view));
+        String text = format.equals("json") ? r.json(view) : r.table(view);
+        // Output ends with a newline, so a shell prompt or a pipe does not glue onto it.
+        spec.commandLine().getOut().print(text.endsWith("\n") ? text : text + "\n");
         spec.commandLine().getOut().flush();
         return view.fold(available -> 0, reason -> 1);
       }
