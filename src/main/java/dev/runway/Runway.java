@@ -26,6 +26,7 @@ import dev.runway.github.AppJwtSigner;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.PemKeys;
 import dev.runway.github.Sleeper;
+import dev.runway.http.HttpRoutes;
 import dev.runway.http.HttpServer;
 import dev.runway.http.JsonResponses;
 import dev.runway.inbox.DeliveriesApi;
@@ -36,6 +37,8 @@ import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
+import dev.runway.telemetry.Poller;
+import dev.runway.webhook.HealthRoutes;
 import dev.runway.webhook.Intake;
 import dev.runway.webhook.Payloads;
 import dev.runway.webhook.SignatureVerifier;
@@ -47,8 +50,6 @@ import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -56,11 +57,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
@@ -219,69 +216,33 @@ public final class Runway implements AutoCloseable {
     drainer.start(config.drainInterval());
     stack.push(drainer);
 
-    AtomicLong queueDepth = new AtomicLong();
-    ScheduledExecutorService poller =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "queue-depth");
-              t.setDaemon(true);
-              return t;
-            });
-    poller.scheduleWithFixedDelay(
-        () -> {
-          try (Connection c = db.main().getConnection()) {
-            queueDepth.set(DispatchQueue.depth(db.main()));
-            claimMetrics.refreshJobs(c);
-          } catch (SQLException | RuntimeException e) {
-            // The gauge keeps its last value; the outage shows in the spool and health signals.
-          }
-        },
-        0,
-        5,
-        TimeUnit.SECONDS);
-    stack.push(poller::shutdownNow);
-    metrics.gauge("runway.queue.depth", "Dispatch tasks not yet done", queueDepth::get);
-    metrics.gauge("runway.spool.depth", "Deliveries waiting in the disk spool", spool::depth);
-    metrics.gauge("runway.spool.bytes", "Bytes in the disk spool", spool::sizeBytes);
+    Poller poller = new Poller(Duration.ofSeconds(5));
+    stack.push(poller);
+    DispatchQueue.registerMeters(metrics, poller, db.main());
+    claimMetrics.pollJobs(poller, db.main());
+    SpoolDrainer.registerMeters(metrics, spool);
 
-    WebhookHandler webhook =
-        new WebhookHandler(
-            new SignatureVerifier(config.webhookSecrets()), payloads, intake, metrics, json, clock);
     JsonResponses out = new JsonResponses(json);
-    DeliveriesApi deliveries = new DeliveriesApi(db.main(), inbox, out);
-    JobsApi jobsApi = new JobsApi(db.main(), jobs, out);
-    ClaimsApi claimsApi =
-        new ClaimsApi(
-            db.main(),
-            new PoolTokens(),
-            new Claims(db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease()),
-            out);
-    http =
-        HttpServer.start(
-            config.port(),
-            routes -> {
-              routes.post("/webhooks/github", webhook::handle);
-              routes.get("/healthz", ctx -> out.send(ctx, 200, Map.of("status", "alive")));
-              routes.get(
-                  "/readyz",
-                  ctx -> {
-                    boolean ready = !stopping && intake.ready();
-                    out.send(
-                        ctx,
-                        ready ? 200 : 503,
-                        Map.of(
-                            "status", ready ? "ready" : "not ready",
-                            "database", health.isUp() ? "up" : "down",
-                            "spool_depth", spool.depth()));
-                  });
-              routes.get(
-                  "/metrics",
-                  ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
-              routes.get("/api/v1/deliveries", deliveries::list);
-              routes.get("/api/v1/deliveries/{guid}", deliveries::one);
-              routes.get("/api/v1/jobs", jobsApi::list);
-              routes.post("/api/v1/pools/{pool}/claims", claimsApi::claim);
-            });
+    List<HttpRoutes> routes =
+        List.of(
+            new WebhookHandler(
+                new SignatureVerifier(config.webhookSecrets()),
+                payloads,
+                intake,
+                metrics,
+                json,
+                clock),
+            new ClaimsApi(
+                db.main(),
+                new PoolTokens(),
+                new Claims(
+                    db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease()),
+                out),
+            new HealthRoutes(() -> !stopping && intake.ready(), health, spool, out),
+            metrics,
+            new DeliveriesApi(db.main(), inbox, out),
+            new JobsApi(db.main(), jobs, out));
+    http = HttpServer.start(config.port(), routes);
     stack.push(() -> http.stop(config.shutdownGrace()));
     serving = true;
     log.info("Runway listening on port {}", http.port());

@@ -5,6 +5,8 @@ import com.github.kagkarlsson.scheduler.task.Task;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import dev.runway.telemetry.Metrics;
+import dev.runway.telemetry.Poller;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 /**
@@ -82,6 +85,13 @@ public final class DispatchQueue {
       ps.setTimestamp(3, Timestamp.from(since == null ? Instant.EPOCH : since));
       return ps.executeUpdate();
     }
+  }
+
+  /** The {@code runway_queue_depth} gauge, refreshed from {@code poller}'s thread. */
+  public static void registerMeters(Metrics metrics, Poller poller, DataSource ds) {
+    AtomicLong depth = new AtomicLong();
+    poller.every(() -> depth.set(depth(ds)));
+    metrics.gauge("runway.queue.depth", "Dispatch tasks not yet done", depth::get);
   }
 
   /** Dispatch tasks not yet done: the queue depth. */

@@ -6,6 +6,7 @@ import dev.runway.inbox.Delivery;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.spool.Spool;
 import dev.runway.spool.SpoolRecord;
+import dev.runway.telemetry.Metrics;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -31,6 +32,12 @@ import org.slf4j.LoggerFactory;
 public final class SpoolDrainer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpoolDrainer.class);
   private static final int CHUNK = 200;
+
+  /** The spool's gauges: deliveries and bytes waiting on disk. */
+  public static void registerMeters(Metrics metrics, Spool spool) {
+    metrics.gauge("runway.spool.depth", "Deliveries waiting in the disk spool", spool::depth);
+    metrics.gauge("runway.spool.bytes", "Bytes in the disk spool", spool::sizeBytes);
+  }
 
   private final Spool spool;
   private final DataSource ds;
