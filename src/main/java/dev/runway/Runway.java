@@ -120,17 +120,7 @@ public final class Runway implements AutoCloseable {
     // Before anything starts: a bad key file stops the start with a message naming the variable.
     Optional<GitHubClient> github = github(clock, githubSleeper, metrics);
 
-    Database db =
-        config.databaseUrl().isPresent()
-            ? Database.open(
-                new Database.Target(
-                    config.databaseUrl().get(),
-                    config.databaseUser().orElse(null),
-                    config.databasePassword().orElse(null)),
-                config.dispatchThreads() + 6)
-            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 6);
-    stack.push(db);
-    Database.migrate(db.main());
+    Database db = database();
 
     InboxRepository inbox = new InboxRepository();
     DatabaseHealth health = new DatabaseHealth();
@@ -138,13 +128,7 @@ public final class Runway implements AutoCloseable {
     stack.push(spool);
     log.info("spool in {}", config.spoolDir().toAbsolutePath());
 
-    PoolSource pools =
-        kubernetes == null
-            ? PoolSources.fromConfig(config.pools(), metrics.registry())
-            : PoolSources.fromConfig(config.pools(), metrics.registry(), kubernetes);
-    stack.push(pools);
-    pools.start();
-    log.info("pools from {}", pools.describe());
+    PoolSource pools = pools(metrics, kubernetes);
 
     AccountRepository accountRepo = new AccountRepository();
     AccountDirectory accounts =
@@ -177,19 +161,7 @@ public final class Runway implements AutoCloseable {
             metrics,
             clock,
             () -> serving && !stopping && intakeRef.get() != null && intakeRef.get().ready()));
-    github.ifPresentOrElse(
-        gh ->
-            background.add(
-                new StaleJobCheck(
-                        db.main(),
-                        jobs,
-                        gh,
-                        binding,
-                        clock,
-                        config.staleInProgress(),
-                        config.staleQueued())
-                    .task(config.staleCheckInterval())),
-        () -> log.info("no GitHub App configured: claims answer 503, the stale-job check is off"));
+    staleJobCheck(db.main(), jobs, github, binding, clock).ifPresent(background::add);
     Scheduler scheduler =
         DispatchQueue.scheduler(
             db.main(),
@@ -246,6 +218,57 @@ public final class Runway implements AutoCloseable {
     stack.push(() -> http.stop(config.shutdownGrace()));
     serving = true;
     log.info("Runway listening on port {}", http.port());
+  }
+
+  /** Opens the configured (or embedded) database and brings its schema up to date. */
+  private Database database() throws IOException {
+    Database db =
+        config.databaseUrl().isPresent()
+            ? Database.open(
+                new Database.Target(
+                    config.databaseUrl().get(),
+                    config.databaseUser().orElse(null),
+                    config.databasePassword().orElse(null)),
+                config.dispatchThreads() + 6)
+            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 6);
+    stack.push(db);
+    Database.migrate(db.main());
+    return db;
+  }
+
+  /** Starts the configured pool source; it answers from memory from now on. */
+  private PoolSource pools(Metrics metrics, Supplier<KubernetesClient> kubernetes) {
+    PoolSource pools =
+        kubernetes == null
+            ? PoolSources.fromConfig(config.pools(), metrics.registry())
+            : PoolSources.fromConfig(config.pools(), metrics.registry(), kubernetes);
+    stack.push(pools);
+    pools.start();
+    log.info("pools from {}", pools.describe());
+    return pools;
+  }
+
+  /** The stale-job check's recurring task; it needs the GitHub App to ask about jobs. */
+  private Optional<Task<?>> staleJobCheck(
+      DataSource ds,
+      JobRepository jobs,
+      Optional<GitHubClient> github,
+      RunnerBinding binding,
+      Clock clock) {
+    if (github.isEmpty()) {
+      log.info("no GitHub App configured: claims answer 503, the stale-job check is off");
+      return Optional.empty();
+    }
+    return Optional.of(
+        new StaleJobCheck(
+                ds,
+                jobs,
+                github.get(),
+                binding,
+                clock,
+                config.staleInProgress(),
+                config.staleQueued())
+            .task(config.staleCheckInterval()));
   }
 
   /**
