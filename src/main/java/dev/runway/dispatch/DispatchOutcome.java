@@ -7,7 +7,7 @@ import java.util.List;
  * runway_dispatch_outcomes_total} and the inbox row's outcome; these names are contracts (see
  * docs/operations.md for what each means and what to do about it).
  */
-public sealed interface DispatchOutcome {
+sealed interface DispatchOutcome {
   String label();
 
   /** A detail kept on the inbox row and the job, for explaining the outcome. */

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The parts of a {@code workflow_job} payload that dispatch uses. */
-public record WorkflowJobEvent(String action, JobFacts facts) {
+record WorkflowJobEvent(String action, JobFacts facts) {
 
   /**
    * Reads the event from a payload.
