@@ -135,12 +135,19 @@ public final class Agent {
         return;
       }
       if (answer instanceof ClaimAnswer.Claimed c) {
-        backoff.reset();
         if (draining.get()) {
           giveBack(c);
           return;
         }
-        runJob(c);
+        if (runJob(c)) {
+          backoff.reset();
+        } else if (!draining.get()) {
+          // A runner that cannot start or dies before any job (an outdated runner, a broken
+          // --runner-dir) would otherwise turn the slot into a loop of claims and registrations.
+          Duration d = backoff.next();
+          log.warn("slot {}: the runner ran no job; claiming again in {} ms", slot, d.toMillis());
+          pause(d);
+        }
       } else if (answer instanceof ClaimAnswer.Nothing) {
         backoff.reset();
       } else if (answer instanceof ClaimAnswer.RetryAfter r) {
@@ -174,7 +181,8 @@ public final class Agent {
     report(c, exited(null, false, false, "stopped"));
   }
 
-  private void runJob(ClaimAnswer.Claimed c) {
+  /** Runs the claim's runner; whether it ran a job. */
+  private boolean runJob(ClaimAnswer.Claimed c) {
     Path dir = null;
     running.incrementAndGet();
     try {
@@ -190,7 +198,7 @@ public final class Agent {
         log.error("[{}] cannot start the runner: {}", c.label(), e.toString());
         events.join();
         report(c, exited(null, false, false, null));
-        return;
+        return false;
       }
       runners.add(p);
       try {
@@ -206,11 +214,13 @@ public final class Agent {
             killed == null ? "" : " (killed: " + killed + ")");
         events.join();
         report(c, exited(code, p.jobStarted(), p.deprecatedVersion(), killed));
+        return p.jobStarted();
       } finally {
         runners.remove(p);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return false;
     } finally {
       running.decrementAndGet();
       if (dir != null) {

@@ -97,6 +97,14 @@ public final class AgentCommand implements Callable<Integer> {
     if (!Files.isRegularFile(runnerDir.resolve("run.sh"))) {
       throw new IllegalArgumentException("--runner-dir " + runnerDir + " has no run.sh");
     }
+    try {
+      Files.createDirectories(workRoot);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--work-root " + workRoot + " cannot be created: " + e);
+    }
+    if (!Files.isWritable(workRoot)) {
+      throw new IllegalArgumentException("--work-root " + workRoot + " is not writable");
+    }
     String token;
     try {
       token = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
