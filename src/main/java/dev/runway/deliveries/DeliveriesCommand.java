@@ -1,5 +1,8 @@
 package dev.runway.deliveries;
 
+import dev.runway.cli.UsageException;
+import dev.runway.credentials.ClientFactory;
+import dev.runway.credentials.CredentialsException;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.util.Map;

@@ -2,8 +2,11 @@ package dev.runway.deliveries;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runway.credentials.AppCredentials;
+import dev.runway.credentials.CredentialsMixin;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.RequestObserver;
+import dev.runway.redelivery.DeliveryScanner;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.concurrent.Callable;

@@ -1,7 +1,10 @@
 package dev.runway.deliveries;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.runway.cli.UsageException;
 import dev.runway.github.DeliverySummary;
+import dev.runway.redelivery.DeliveryFilter;
+import dev.runway.redelivery.DeliveryScanner;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,8 +1,13 @@
 package dev.runway.deliveries;
 
+import dev.runway.cli.UsageException;
 import dev.runway.github.DeliverySummary;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubException;
+import dev.runway.redelivery.DeliveryFilter;
+import dev.runway.redelivery.DeliveryScanner;
+import dev.runway.redelivery.RedeliveryDecision;
+import dev.runway.redelivery.RedeliveryPlanner;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine;

@@ -1,5 +1,6 @@
 package dev.runway.deliveries;
 
+import dev.runway.credentials.AppCredentials;
 import dev.runway.github.AppJwtSigner;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubStub;

@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.redelivery;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.redelivery;
 
 import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
