@@ -36,6 +36,11 @@ public final class Main implements Runnable, CliEnv.Holder {
   }
 
   public static void main(String[] args) {
+    // Set before the first logger exists (logback.xml reads it): only serve logs at INFO, so an
+    // operator command's stderr holds nothing but its errors.
+    if (args.length == 0 || !args[0].equals("serve")) {
+      System.setProperty("runway.log.level", "WARN");
+    }
     System.exit(commandLine(System.getenv(), null, null).execute(args));
   }
 
