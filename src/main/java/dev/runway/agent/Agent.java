@@ -7,8 +7,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,6 +52,13 @@ public final class Agent {
   private final Set<RunnerProcess> runners = ConcurrentHashMap.newKeySet();
   private volatile long drainDeadline;
   private final List<Thread> slots = new ArrayList<>();
+  private final ExecutorService reporter =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "claim-events");
+            t.setDaemon(true);
+            return t;
+          });
 
   public Agent(AgentSettings settings) {
     this.settings = settings;
@@ -74,6 +84,7 @@ public final class Agent {
     for (Thread t : List.copyOf(slots)) {
       t.join();
     }
+    reporter.shutdown();
     log.info("runway agent stopped");
     return exitCode.get();
   }
@@ -124,12 +135,19 @@ public final class Agent {
         return;
       }
       if (answer instanceof ClaimAnswer.Claimed c) {
-        backoff.reset();
         if (draining.get()) {
           giveBack(c);
           return;
         }
-        runJob(c);
+        if (runJob(c)) {
+          backoff.reset();
+        } else if (!draining.get()) {
+          // A runner that cannot start or dies before any job (an outdated runner, a broken
+          // --runner-dir) would otherwise turn the slot into a loop of claims and registrations.
+          Duration d = backoff.next();
+          log.warn("slot {}: the runner ran no job; claiming again in {} ms", slot, d.toMillis());
+          pause(d);
+        }
       } else if (answer instanceof ClaimAnswer.Nothing) {
         backoff.reset();
       } else if (answer instanceof ClaimAnswer.RetryAfter r) {
@@ -163,31 +181,29 @@ public final class Agent {
     report(c, exited(null, false, false, "stopped"));
   }
 
-  private void runJob(ClaimAnswer.Claimed c) {
+  /** Runs the claim's runner; whether it ran a job. */
+  private boolean runJob(ClaimAnswer.Claimed c) {
     Path dir = null;
     running.incrementAndGet();
     try {
-      RunwayApi.EventAnswer launching = report(c, api.newEvent("launching"));
-      if (launching.status() == 409) {
-        log.warn(
-            "[{}] Runway says the claim is {}; not starting a runner",
-            c.label(),
-            launching.state());
-        return;
-      }
+      // Reported beside the start, not before it: the runner's start is what the job waits for.
+      // Events of one claim still reach Runway in order: each waits for the one before.
+      CompletableFuture<Void> events =
+          CompletableFuture.runAsync(() -> report(c, api.newEvent("launching")), reporter);
       RunnerProcess p;
       try {
         dir = dirs.prepare(c.claimId());
         p = RunnerProcess.start(dir, settings.runnerArgs(), c.jitConfig(), c.label());
       } catch (IOException | RuntimeException e) {
         log.error("[{}] cannot start the runner: {}", c.label(), e.toString());
+        events.join();
         report(c, exited(null, false, false, null));
-        return;
+        return false;
       }
       runners.add(p);
       try {
         log.info("[{}] runner {} started (pid {}) in {}", c.label(), c.runnerName(), p.pid(), dir);
-        report(c, api.newEvent("started"));
+        events = events.thenRunAsync(() -> report(c, api.newEvent("started")), reporter);
         String killed = watch(c, p);
         int code = p.exitCode();
         log.info(
@@ -196,12 +212,15 @@ public final class Agent {
             code,
             p.jobStarted() ? " after running a job" : " before any job",
             killed == null ? "" : " (killed: " + killed + ")");
+        events.join();
         report(c, exited(code, p.jobStarted(), p.deprecatedVersion(), killed));
+        return p.jobStarted();
       } finally {
         runners.remove(p);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return false;
     } finally {
       running.decrementAndGet();
       if (dir != null) {

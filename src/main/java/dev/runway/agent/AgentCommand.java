@@ -1,5 +1,6 @@
 package dev.runway.agent;
 
+import dev.runway.cli.UsageException;
 import dev.runway.config.Durations;
 import java.io.IOException;
 import java.net.URI;
@@ -82,9 +83,8 @@ public final class AgentCommand implements Callable<Integer> {
     AgentSettings settings;
     try {
       settings = settings();
-    } catch (IllegalArgumentException | IOException e) {
-      spec.commandLine().getErr().println("runway agent: " + e.getMessage());
-      return 2;
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
     }
     Agent agent = new Agent(settings);
     for (String name : new String[] {"TERM", "INT"}) {
@@ -96,6 +96,14 @@ public final class AgentCommand implements Callable<Integer> {
   AgentSettings settings() throws IOException {
     if (!Files.isRegularFile(runnerDir.resolve("run.sh"))) {
       throw new IllegalArgumentException("--runner-dir " + runnerDir + " has no run.sh");
+    }
+    try {
+      Files.createDirectories(workRoot);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--work-root " + workRoot + " cannot be created: " + e);
+    }
+    if (!Files.isWritable(workRoot)) {
+      throw new IllegalArgumentException("--work-root " + workRoot + " is not writable");
     }
     String token;
     try {

@@ -1,7 +1,9 @@
 package dev.runway.claims;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.runway.http.HttpRoutes;
 import dev.runway.http.JsonResponses;
+import dev.runway.http.Listeners;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.sql.Connection;
@@ -31,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *       claim; 503 with {@code Retry-After}: the database does not answer
  * </ul>
  */
-public final class ClaimEventsApi {
+public final class ClaimEventsApi implements HttpRoutes {
   private static final Logger log = LoggerFactory.getLogger(ClaimEventsApi.class);
 
   private final DataSource ds;
@@ -146,5 +148,10 @@ public final class ClaimEventsApi {
     }
     return new ClaimEvent.Exited(
         code.isInt() ? code.asInt() : null, started.asBoolean(), deprecated.asBoolean(false), kill);
+  }
+
+  @Override
+  public void register(Listeners listeners) {
+    listeners.publicPort().post("/api/v1/claims/{id}/events", this::post);
   }
 }

@@ -1,8 +1,8 @@
 package dev.runway.claims;
 
-import dev.runway.dispatch.DispatchWorker;
-import dev.runway.dispatch.WorkflowJobEvent;
 import dev.runway.jobs.Job;
+import dev.runway.jobs.JobFacts;
+import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobStatus;
 import java.sql.Connection;
@@ -15,7 +15,7 @@ import java.util.Optional;
  * its account's caps ({@code completed}). The signal is sent inside the dispatch transaction, so it
  * reaches every replica, this one included, when the job is visible.
  */
-public final class ClaimableSignals implements DispatchWorker.JobListener {
+public final class ClaimableSignals implements JobListener {
   private final JobRepository jobs;
 
   public ClaimableSignals(JobRepository jobs) {
@@ -23,12 +23,11 @@ public final class ClaimableSignals implements DispatchWorker.JobListener {
   }
 
   @Override
-  public void onTransition(Connection c, WorkflowJobEvent event, JobStatus status)
-      throws SQLException {
+  public void onTransition(Connection c, JobFacts event, JobStatus status) throws SQLException {
     if (status != JobStatus.QUEUED && status != JobStatus.COMPLETED) {
       return;
     }
-    Optional<Job> job = jobs.find(c, event.facts().jobId(), event.facts().runAttempt());
+    Optional<Job> job = jobs.find(c, event.jobId(), event.runAttempt());
     if (job.isEmpty() || job.get().pool() == null) {
       return;
     }

@@ -1,7 +1,9 @@
 package dev.runway.claims;
 
 import dev.runway.config.Durations;
+import dev.runway.http.HttpRoutes;
 import dev.runway.http.JsonResponses;
+import dev.runway.http.Listeners;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *       many claimers already waiting
  * </ul>
  */
-public final class ClaimsApi {
+public final class ClaimsApi implements HttpRoutes {
   private static final Logger log = LoggerFactory.getLogger(ClaimsApi.class);
 
   private final DataSource ds;
@@ -174,5 +176,10 @@ public final class ClaimsApi {
       body.put("error", f.message());
       return new Answer(502, body, Map.of());
     }
+  }
+
+  @Override
+  public void register(Listeners listeners) {
+    listeners.publicPort().post("/api/v1/pools/{pool}/claims", this::claim);
   }
 }

@@ -39,12 +39,12 @@ public final class LongPollClaims implements AutoCloseable {
 
   /** One claim attempt: {@link Claims#claim}. */
   @FunctionalInterface
-  public interface Claimer {
+  interface Claimer {
     ClaimOutcome claim(String pool);
   }
 
-  public LongPollClaims(Claimer claims, PoolWakeups wakeups, int attemptThreads) {
-    this(claims, wakeups, attemptThreads, RECHECK);
+  public LongPollClaims(Claims claims, PoolWakeups wakeups, int attemptThreads) {
+    this(claims::claim, wakeups, attemptThreads, RECHECK);
   }
 
   /** As above, re-checking every {@code recheck}. */
@@ -80,7 +80,7 @@ public final class LongPollClaims implements AutoCloseable {
    * The future completes with the first outcome that is not "nothing", or with the last "nothing"
    * at the deadline, or with 503-style {@link ClaimOutcome.Unavailable} when too many wait.
    */
-  public CompletableFuture<ClaimOutcome> claim(String pool, Duration wait) {
+  CompletableFuture<ClaimOutcome> claim(String pool, Duration wait) {
     Duration bounded = wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
     long deadline = System.nanoTime() + bounded.toNanos();
     if (closed) {

@@ -175,7 +175,9 @@ public final class RunnerStates {
     }
     boolean released = false;
     if (!ranJob && claim.status().equals("active")) {
-      released = claims.release(c, claimId, "runner exited before a job: " + reason.label(), now);
+      released =
+          Claims.release(
+              claims, jobs, c, claimId, "runner exited before a job: " + reason.label(), now);
       if (released) {
         PoolWakeups.notifyClaimable(c, claim.pool());
       }

@@ -335,9 +335,16 @@ public final class Provisioner implements AutoCloseable {
       if (health(pool.name()).success(pool.maxLaunchFailures())) {
         log.info("pool {}: a runner came up; no longer degraded", pool.name());
       }
-    } else if (v instanceof RunnerPods.Pending p) {
+    } else if (v instanceof RunnerPods.Pending) {
       Instant since = claim.stateChangedAt() == null ? now : claim.stateChangedAt();
-      if (!claim.bound() && !since.plus(pool.startTimeout()).isAfter(now)) {
+      if (claim.bound() || since.plus(pool.startTimeout()).isAfter(now)) {
+        counts.launching++;
+        return;
+      }
+      // One GET before giving up on a Pod: the cache may lag behind the kubelet just then, and
+      // the reason (unschedulable or not) should be the Pod's latest.
+      RunnerPods.Verdict latest = latest(pod).map(RunnerPods::verdict).orElse(v);
+      if (latest instanceof RunnerPods.Pending p) {
         ClaimEvent.FailureReason reason =
             p.unschedulable()
                 ? ClaimEvent.FailureReason.UNSCHEDULABLE
@@ -346,6 +353,16 @@ public final class Provisioner implements AutoCloseable {
       } else {
         counts.launching++;
       }
+    }
+  }
+
+  /** The Pod as the API server has it now; empty when that cannot be read. */
+  private Optional<Pod> latest(Pod pod) {
+    try {
+      return Optional.ofNullable(
+          client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get());
+    } catch (KubernetesClientException e) {
+      return Optional.empty();
     }
   }
 
@@ -459,22 +476,49 @@ public final class Provisioner implements AutoCloseable {
     PoolHealth h = health(pool.name());
     int allowed = h.launchesAllowed(pool.maxLaunchFailures(), settings.launchesPerCycle(), now);
     for (int i = 0; i < allowed; i++) {
-      ClaimOutcome outcome = claims.claim(pool.name());
-      if (outcome instanceof ClaimOutcome.Nothing) {
-        emptySince.put(pool.name(), System.nanoTime());
-        return;
-      }
-      if (!(outcome instanceof ClaimOutcome.Claimed claimed)) {
-        // GitHub or the database did not answer: no attempt for a while, whatever the signals.
-        holdUntil.put(pool.name(), System.nanoTime() + RECHECK.toNanos());
-        return;
-      }
-      emptySince.remove(pool.name());
-      h.probed(pool.maxLaunchFailures(), now);
-      if (!start(pool, claimed)) {
+      boolean more =
+          claims
+              .claim(pool.name())
+              .accept(
+                  new ClaimOutcome.Visitor<Boolean>() {
+                    @Override
+                    public Boolean claimed(ClaimOutcome.Claimed claimed) {
+                      emptySince.remove(pool.name());
+                      h.probed(pool.maxLaunchFailures(), now);
+                      return start(pool, claimed);
+                    }
+
+                    @Override
+                    public Boolean nothing(ClaimOutcome.Nothing nothing) {
+                      emptySince.put(pool.name(), System.nanoTime());
+                      return false;
+                    }
+
+                    @Override
+                    public Boolean unknownPool(ClaimOutcome.UnknownPool unknown) {
+                      return hold(pool);
+                    }
+
+                    @Override
+                    public Boolean unavailable(ClaimOutcome.Unavailable unavailable) {
+                      return hold(pool);
+                    }
+
+                    @Override
+                    public Boolean gitHubFailed(ClaimOutcome.GitHubFailed failed) {
+                      return hold(pool);
+                    }
+                  });
+      if (!more) {
         return;
       }
     }
+  }
+
+  /** GitHub or the database did not answer: no attempt for a while, whatever the signals. */
+  private boolean hold(ProvisionedPool pool) {
+    holdUntil.put(pool.name(), System.nanoTime() + RECHECK.toNanos());
+    return false;
   }
 
   /** Creates the claim's Pod and Secret; on failure, releases the claim. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runway.inbox.Delivery;
 import java.io.IOException;
 import java.time.Instant;
 
@@ -16,7 +17,7 @@ public final class Payloads {
   }
 
   /** The body is not a JSON object. */
-  public static final class MalformedPayload extends Exception {
+  static final class MalformedPayload extends Exception {
     MalformedPayload(String message) {
       super(message);
     }

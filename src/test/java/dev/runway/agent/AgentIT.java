@@ -195,8 +195,10 @@ class AgentIT {
     }
     assertThat(script).isPositive();
     assertThat(child).isPositive();
-    assertThat(ProcessHandle.of(script).map(ProcessHandle::isAlive).orElse(false)).isFalse();
-    assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    long scriptPid = script;
+    long childPid = child;
+    await().atMost(LONG).until(() -> FakeRunner.gone(scriptPid));
+    await().atMost(LONG).until(() -> FakeRunner.gone(childPid));
 
     // The job was released; once the runner behaves, it runs.
     Files.delete(runner.rec.resolve("hang"));
@@ -246,7 +248,7 @@ class AgentIT {
         .until(() -> "done".equals(f.string("select state from claims where id = ?", claim)));
     assertThat(f.string("select job_started from claims where id = ?", claim)).isEqualTo("t");
     long script = Long.parseLong(runner.lines().get(0)[2]);
-    assertThat(ProcessHandle.of(script).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    await().atMost(LONG).until(() -> FakeRunner.gone(script));
   }
 
   @Test

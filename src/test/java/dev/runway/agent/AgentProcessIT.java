@@ -122,7 +122,7 @@ class AgentProcessIT {
     agent.destroy();
 
     assertThat(agent.waitFor(LONG.toSeconds(), TimeUnit.SECONDS)).isTrue();
-    assertThat(ProcessHandle.of(script).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    await().atMost(LONG).until(() -> FakeRunner.gone(script));
     assertThat(bed.runner.count("done")).isZero();
     // It had said "Running job", so the claim is done (the job's own events settle the job).
     assertThat(bed.f.string("select state || ':' || exit_code from claims where id = ?", claim))

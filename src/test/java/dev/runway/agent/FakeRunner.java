@@ -88,6 +88,22 @@ final class FakeRunner {
     }
   }
 
+  /**
+   * Whether process {@code pid} is gone: no such process, or a zombie that only waits to be reaped
+   * (in a container whose first process does not reap, that can take forever).
+   */
+  static boolean gone(long pid) {
+    if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      try {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+      } catch (IOException e) {
+        return true;
+      }
+    }
+    return true;
+  }
+
   void set(String mode) throws IOException {
     Files.writeString(rec.resolve(mode), "");
   }

@@ -317,14 +317,10 @@ class ProvisionerLifecycleIT {
         .genericKubernetesResources(KubernetesPoolSource.RUNNER_POOLS)
         .inNamespace(NS)
         .withName(POOL)
-        .edit(
-            r -> {
-              @SuppressWarnings("unchecked")
-              Map<String, Object> spec =
-                  (Map<String, Object>) r.getAdditionalProperties().get("spec");
-              spec.put("maxRunners", 1);
-              return r;
-            });
+        .patch(
+            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            "{\"spec\":{\"maxRunners\":1}}");
 
     await()
         .atMost(Duration.ofSeconds(20))
