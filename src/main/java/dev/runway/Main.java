@@ -2,8 +2,10 @@ package dev.runway;
 
 import dev.runway.accounts.AccountsCommand;
 import dev.runway.cli.CliEnv;
+import dev.runway.cli.CompletionCommand;
 import dev.runway.cli.MigrateCommand;
 import dev.runway.cli.ServeCommand;
+import dev.runway.cli.VersionProvider;
 import dev.runway.deliveries.DeliveriesCommand;
 import dev.runway.jobs.JobsCommand;
 import dev.runway.pools.PoolsCommand;
@@ -16,7 +18,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "runway",
     mixinStandardHelpOptions = true,
-    version = "runway 0.1.0",
+    versionProvider = VersionProvider.class,
     description = "Dispatches GitHub Actions workflow_job webhooks to self-hosted runner pools.")
 public final class Main implements Runnable, CliEnv.Holder {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -48,7 +50,8 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new AccountsCommand())
             .addSubcommand(new PoolsCommand())
             .addSubcommand(new JobsCommand())
-            .addSubcommand(new DeliveriesCommand(env));
+            .addSubcommand(new DeliveriesCommand(env))
+            .addSubcommand(new CompletionCommand());
     if (out != null) {
       cli.setOut(out);
     }
