@@ -399,6 +399,27 @@ class HelmChartIT {
         .isInstanceOf(NetworkPolicy.class);
   }
 
+  @Test
+  void the_image_runs_the_jar_as_the_non_root_user_the_chart_expects() throws IOException {
+    List<String> lines =
+        Files.readAllLines(Path.of("Dockerfile")).stream()
+            .map(String::strip)
+            .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+            .toList();
+    List<String> stages = lines.stream().filter(l -> l.startsWith("FROM ")).toList();
+    StatefulSet sts = one(render(false), StatefulSet.class);
+    long uid = sts.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser();
+
+    assertThat(stages).hasSize(2);
+    assertThat(stages.get(0)).contains("maven").contains("17").endsWith(" AS build");
+    assertThat(stages.get(1)).contains("17-jre");
+    assertThat(lines).contains("USER " + uid + ":" + uid);
+    assertThat(lines).contains("ENTRYPOINT [\"java\", \"-jar\", \"/app/runway.jar\"]");
+    assertThat(lines).contains("CMD [\"serve\"]");
+    assertThat(container(sts).getArgs()).containsExactly("serve");
+    assertThat(String.join("\n", lines)).contains("-XX:MaxRAMPercentage=");
+  }
+
   // ---- helpers ----
 
   static TemplateCommand template(boolean allOptions) {
