@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param maxRateLimitWait longest wait for a rate limit to reset; a longer reset fails the call
  * @param requestTimeout timeout of each HTTP request, from send to the full response
  */
-public record RetryPolicy(
+record RetryPolicy(
     int maxAttempts,
     Duration initialBackoff,
     Duration maxBackoff,
