@@ -44,7 +44,11 @@ class ArchitectureTest {
           "dev.runway.claims.Claims",
           "dev.runway.claims.LeaseReaper",
           "dev.runway.claims.RunnerBinding",
-          "dev.runway.claims.StaleJobCheck");
+          "dev.runway.claims.StaleJobCheck",
+          // Takes the job's lock before releasing a claim whose runner failed (Claims.release).
+          "dev.runway.claims.RunnerStates",
+          // Reads the job's pool and outcome to signal waiting claimers; writes nothing.
+          "dev.runway.claims.ClaimableSignals");
 
   /**
    * The only classes that may enqueue into {@code scheduled_tasks} through {@link DispatchQueue}.
@@ -78,6 +82,25 @@ class ArchitectureTest {
                       call.getTargetOwner().isEquivalentTo(DispatchQueue.class)
                           && call.getName().startsWith("enqueue")))
           .because("scheduled_tasks has one writer, DispatchQueue, and named callers");
+
+  /**
+   * The service and other features reuse the redelivery and credential classes; the {@code runway
+   * deliveries} CLI sits on top of them and nothing sits on it.
+   */
+  static final ArchRule NOTHING_DEPENDS_ON_THE_DELIVERIES_CLI =
+      noClasses()
+          .that()
+          .resideOutsideOfPackages("dev.runway.deliveries..")
+          .and(not(in(Set.of("dev.runway.Main"))))
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("dev.runway.deliveries..")
+          .because("deliveries is the CLI; the reconciler and credentials live in their own rooms");
+
+  @Test
+  void onlyMainMountsTheDeliveriesCli() {
+    NOTHING_DEPENDS_ON_THE_DELIVERIES_CLI.check(MAIN);
+  }
 
   @Test
   void featurePackagesHaveNoCycles() {
