@@ -46,13 +46,12 @@ class ObservabilityMetricsIT {
   static final Path RULES = Path.of("deploy/prometheus/runway-rules.yaml");
 
   /**
-   * PENDING: metrics that the dashboard and the rules reference but that other work in progress
-   * adds (issue 10/11: runners; the provisioner's Degraded condition). Nothing else may be missing.
-   * Empty this set when those land: the test fails while a pending metric is already exported, so
-   * the set cannot silently go stale.
+   * PENDING: metrics that the dashboard and the rules reference but that work still in progress
+   * adds: the Kubernetes provisioner's Degraded condition on a pool (issue 11). Nothing else may be
+   * missing. Empty this set when it lands: the test fails while a pending metric is already
+   * exported, so the set cannot silently go stale.
    */
-  static final Set<String> PENDING =
-      Set.of("runway_runners", "runway_runner_launch_failures_total", "runway_pool_degraded");
+  static final Set<String> PENDING = Set.of("runway_pool_degraded");
 
   private static final Pattern METRIC = Pattern.compile("\\brunway_[a-zA-Z0-9_]+");
   private static final String APP_ID = "8086";
@@ -184,6 +183,12 @@ class ObservabilityMetricsIT {
         dir.resolve("pools.yaml"), "pools:\n  - name: linux\n    labels: [linux, x64]\n");
     github.stubInstallationToken(INSTALLATION);
     github.stubOrgJitConfig("acme", 1, "ZW5jb2RlZC1qaXQtY29uZmln");
+    // A runner that exits before taking a job has its registration deleted.
+    github
+        .server()
+        .stubFor(
+            WireMock.delete(WireMock.urlPathEqualTo(github.path("/orgs/acme/actions/runners/1")))
+                .willReturn(WireMock.aResponse().withStatus(204)));
     // One failed delivery that Runway never received: the reconciler redelivers it.
     github.stubDeliveriesPages(
         List.of(
@@ -212,7 +217,10 @@ class ObservabilityMetricsIT {
     return RunwayHarness.start(dir, TestDatabases.fresh(), env);
   }
 
-  /** Webhooks accepted and refused, a queued job dispatched to a pool, and a claim. */
+  /**
+   * Webhooks accepted and refused, a queued job dispatched to a pool, a claim, and its runner
+   * exiting before it took a job (a launch failure).
+   */
   private static void playScenario(RunwayHarness svc) throws Exception {
     svc.exec(
         "insert into accounts (login, installation_id, runners_enabled, max_concurrent)"
@@ -235,14 +243,32 @@ class ObservabilityMetricsIT {
                             + " and status = 'queued'")
                     == 1);
 
+    String token = token(svc, "linux");
     HttpResponse<String> claim =
         svc.http.send(
             HttpRequest.newBuilder(svc.base().resolve("/api/v1/pools/linux/claims"))
-                .header("Authorization", "Bearer " + token(svc, "linux"))
+                .header("Authorization", "Bearer " + token)
                 .POST(HttpRequest.BodyPublishers.noBody())
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(claim.statusCode()).as(claim.body()).isEqualTo(200);
+
+    // runway_runners is read from the claims every few seconds; catch it while the runner is
+    // claimed.
+    await().atMost(Duration.ofSeconds(30)).until(() -> exported(svc).contains("runway_runners"));
+    long claimId = new ObjectMapper().readTree(claim.body()).path("claim_id").asLong();
+    HttpResponse<String> exited =
+        svc.http.send(
+            HttpRequest.newBuilder(svc.base().resolve("/api/v1/claims/" + claimId + "/events"))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"event\":\"exited\",\"exit_code\":1,\"job_started\":false,"
+                            + "\"deprecated_version\":false,\"killed\":null}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(exited.statusCode()).as(exited.body()).isEqualTo(200);
   }
 
   private static String token(RunwayHarness svc, String pool) {
