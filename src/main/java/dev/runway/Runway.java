@@ -237,7 +237,13 @@ public final class Runway implements AutoCloseable {
 
     WebhookHandler webhook =
         new WebhookHandler(
-            new SignatureVerifier(config.webhookSecrets()), payloads, intake, metrics, json, clock);
+            new SignatureVerifier(config.webhookSecrets()),
+            payloads,
+            intake,
+            metrics,
+            json,
+            clock,
+            config.webhookBodyTimeout());
     JsonResponses out = new JsonResponses(json);
     DeliveriesApi deliveries = new DeliveriesApi(db.main(), inbox, out);
     JobsApi jobsApi = new JobsApi(db.main(), jobs, out);

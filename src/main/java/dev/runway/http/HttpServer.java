@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
@@ -16,6 +17,12 @@ import org.slf4j.LoggerFactory;
 /** The HTTP server: Javalin on Jetty 12, with errors mapped to JSON answers in one place. */
 public final class HttpServer {
   private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+
+  /** Open connections the server accepts at once (see {@link #start}). */
+  public static final int MAX_CONNECTIONS = 1024;
+
+  /** The largest request line and headers accepted, in bytes. */
+  public static final int MAX_HEADER_BYTES = 16 * 1024;
 
   private final Javalin app;
   private final InFlightHandler inFlight;
@@ -38,7 +45,18 @@ public final class HttpServer {
               // large enough that a burst waits in commits, not in Jetty's accept queue.
               c.jetty.threadPool = new QueuedThreadPool(256, 16, 60_000);
               // Javalin attaches its handlers inside this wrapper.
-              c.jetty.modifyServer(server -> server.setHandler(inFlight));
+              c.jetty.modifyServer(
+                  server -> {
+                    server.setHandler(inFlight);
+                    // Past this many open connections Jetty stops accepting until one closes: a
+                    // flood of idle or slow connections queues in the kernel's backlog instead of
+                    // growing the server without bound. Four per thread leaves room for idle
+                    // keep-alive connections of GitHub's and the agents' clients.
+                    server.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, server));
+                  });
+              // GitHub's and the agents' headers fit easily; anything larger is refused with 431
+              // before a handler runs.
+              c.jetty.modifyHttpConfiguration(h -> h.setRequestHeaderSize(MAX_HEADER_BYTES));
               c.http.maxRequestSize = 26L * 1024 * 1024;
               routes.accept(c.routes);
               c.routes.exception(

@@ -64,6 +64,7 @@ public final class RunwayHarness implements AutoCloseable {
       throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put(RunwayConfig.PORT, "0");
+    env.put(RunwayConfig.ADMIN_PORT, "0");
     env.put(RunwayConfig.DATABASE_URL, jdbcUrl);
     env.put(RunwayConfig.DATABASE_USER, "postgres");
     env.put(RunwayConfig.WEBHOOK_SECRETS, SECRET);
