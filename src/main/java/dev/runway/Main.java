@@ -6,6 +6,7 @@ import dev.runway.cli.MigrateCommand;
 import dev.runway.cli.ServeCommand;
 import dev.runway.deliveries.DeliveriesCommand;
 import dev.runway.jobs.JobsCommand;
+import dev.runway.operators.OperatorsCommand;
 import dev.runway.pools.PoolsCommand;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -48,7 +49,8 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new AccountsCommand())
             .addSubcommand(new PoolsCommand())
             .addSubcommand(new JobsCommand())
-            .addSubcommand(new DeliveriesCommand(env));
+            .addSubcommand(new DeliveriesCommand(env))
+            .addSubcommand(new OperatorsCommand());
     if (out != null) {
       cli.setOut(out);
     }
