@@ -34,6 +34,7 @@ import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
+import dev.runway.retention.Pruner;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
 import dev.runway.webhook.Intake;
@@ -163,6 +164,15 @@ public final class Runway implements AutoCloseable {
     List<Task<?>> background = new ArrayList<>();
     background.add(Redispatch.task(worker));
     background.add(new LeaseReaper(db.main(), jobs, clock).task(config.claimReapInterval()));
+    background.add(
+        new Pruner(
+                db.main(),
+                config.retention(),
+                clock,
+                Pruner.MAX_BATCH,
+                () -> stopping,
+                metrics.registry())
+            .task());
     background.add(
         redeliveryTask(
             db.main(),
