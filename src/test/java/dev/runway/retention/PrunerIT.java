@@ -205,12 +205,10 @@ class PrunerIT {
     for (int i = 0; i < 10; i++) {
       delivery("s-" + i, "workflow_job", daysAgo(40), "queued");
     }
-    AtomicBoolean stopping = new AtomicBoolean();
-    // The second check of the flag (before the second batch) sees the stop.
-    int[] checks = {0};
+    // The flag is checked before each batch; the second check sees the stop.
+    AtomicInteger checks = new AtomicInteger();
     Pruner p =
-        new Pruner(
-            db.main(), RETENTION, clock, 3, () -> checks[0]++ >= 1 || stopping.get(), registry);
+        new Pruner(db.main(), RETENTION, clock, 3, () -> checks.getAndIncrement() >= 1, registry);
     assertThat(p.run().get("inbox")).isEqualTo(3);
     assertThat(count("select count(*) from inbox")).isEqualTo(7);
   }
