@@ -261,7 +261,15 @@ public final class Runway implements AutoCloseable {
         new ClaimsApi(
             db.main(),
             new PoolTokens(),
-            new Claims(db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease()),
+            new Claims(
+                db.main(),
+                jobs,
+                pools,
+                github,
+                claimMetrics,
+                clock,
+                config.claimLease(),
+                config.claimDeadline()),
             out);
     http =
         HttpServer.start(
