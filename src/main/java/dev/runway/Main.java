@@ -12,6 +12,7 @@ import dev.runway.cli.VersionProvider;
 import dev.runway.deliveries.DeliveriesCommand;
 import dev.runway.dispatch.RedispatchCommand;
 import dev.runway.jobs.JobsCommand;
+import dev.runway.operators.OperatorsCommand;
 import dev.runway.pools.PoolsCommand;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -62,6 +63,7 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new PoolsCommand())
             .addSubcommand(new JobsCommand())
             .addSubcommand(new DeliveriesCommand())
+            .addSubcommand(new OperatorsCommand())
             .addSubcommand(new AgentCommand())
             .addSubcommand(new CompletionCommand());
     // Commands owned by one feature but listed under another's name are attached here, so
