@@ -5,6 +5,7 @@ import dev.runway.cli.CliEnv;
 import dev.runway.cli.MigrateCommand;
 import dev.runway.cli.ServeCommand;
 import dev.runway.deliveries.DeliveriesCommand;
+import dev.runway.githubapp.GitHubAppCommand;
 import dev.runway.jobs.JobsCommand;
 import dev.runway.pools.PoolsCommand;
 import java.io.PrintWriter;
@@ -48,7 +49,8 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new AccountsCommand())
             .addSubcommand(new PoolsCommand())
             .addSubcommand(new JobsCommand())
-            .addSubcommand(new DeliveriesCommand(env));
+            .addSubcommand(new DeliveriesCommand(env))
+            .addSubcommand(new GitHubAppCommand());
     if (out != null) {
       cli.setOut(out);
     }
