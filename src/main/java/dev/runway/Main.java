@@ -5,6 +5,7 @@ import dev.runway.cli.CliEnv;
 import dev.runway.cli.MigrateCommand;
 import dev.runway.cli.ServeCommand;
 import dev.runway.deliveries.DeliveriesCommand;
+import dev.runway.doctor.DoctorCommand;
 import dev.runway.githubapp.GitHubAppCommand;
 import dev.runway.jobs.JobsCommand;
 import dev.runway.pools.PoolsCommand;
@@ -50,7 +51,8 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new PoolsCommand())
             .addSubcommand(new JobsCommand())
             .addSubcommand(new DeliveriesCommand(env))
-            .addSubcommand(new GitHubAppCommand());
+            .addSubcommand(new GitHubAppCommand())
+            .addSubcommand(new DoctorCommand(env));
     if (out != null) {
       cli.setOut(out);
     }
