@@ -136,7 +136,8 @@ public final class DoctorCommand implements Callable<Integer> {
     checks.add(database.run());
     checks.add(new SpoolCheck(config).run());
     checks.add(new PoolsCheck(config, kubernetes, poolsWait).run());
-    checks.addAll(new GitHubChecks(config, clock, since).run(accounts(database)));
+    checks.addAll(
+        new GitHubChecks(config, clock, since, deliveriesSince.trim()).run(accounts(database)));
     return checks;
   }
 
@@ -198,19 +199,5 @@ public final class DoctorCommand implements Callable<Integer> {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a map of strings always serializes", e);
     }
-  }
-
-  /** {@code 24h} rather than {@code PT24H}, for commands a person copies. */
-  static String human(Duration d) {
-    if (d.toDaysPart() > 0 && d.toHoursPart() == 0 && d.toMinutesPart() == 0) {
-      return d.toDays() + "d";
-    }
-    if (d.toMinutesPart() == 0 && d.toSecondsPart() == 0) {
-      return d.toHours() + "h";
-    }
-    if (d.toSecondsPart() == 0) {
-      return d.toMinutes() + "m";
-    }
-    return d.toSeconds() + "s";
   }
 }

@@ -52,11 +52,17 @@ final class GitHubChecks {
   private final RunwayConfig config;
   private final Clock clock;
   private final Duration deliveriesSince;
+  private final String window;
 
-  GitHubChecks(RunwayConfig config, Clock clock, Duration deliveriesSince) {
+  /**
+   * @param window {@code deliveriesSince} as the person wrote it ({@code 24h}), for the commands
+   *     printed back to them
+   */
+  GitHubChecks(RunwayConfig config, Clock clock, Duration deliveriesSince, String window) {
     this.config = config;
     this.clock = clock;
     this.deliveriesSince = deliveriesSince;
+    this.window = window;
   }
 
   /**
@@ -348,7 +354,6 @@ final class GitHubChecks {
 
   private Check deliveries(GitHubClient github) {
     Instant since = clock.instant().minus(deliveriesSince);
-    String window = DoctorCommand.human(deliveriesSince);
     List<DeliverySummary> recent;
     try {
       recent =
