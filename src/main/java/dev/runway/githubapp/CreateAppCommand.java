@@ -14,6 +14,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -101,6 +102,9 @@ final class CreateAppCommand implements Callable<Integer> {
           "How long to wait for GitHub to send the browser back (default ${DEFAULT-VALUE}).")
   String timeout;
 
+  /** Chosen once, so the page and its manifest agree on the App's name. */
+  private String generatedName;
+
   @Option(names = "--print-manifest", description = "Only print the manifest JSON, then exit.")
   boolean printManifest;
 
@@ -151,7 +155,7 @@ final class CreateAppCommand implements Callable<Integer> {
       stdout.flush();
       CreatedApp app;
       try {
-        app = page.result().get(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        app = page.result().get(wait.toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
         return failed(
             "GitHub did not send the browser back within "
@@ -171,8 +175,6 @@ final class CreateAppCommand implements Callable<Integer> {
     boolean users = userRepositories != null ? userRepositories : org == null;
     return new AppManifest(name != null ? name : defaultName(), publicUrl, redirectUrl, users);
   }
-
-  private String generatedName;
 
   private String defaultName() {
     if (generatedName == null) {

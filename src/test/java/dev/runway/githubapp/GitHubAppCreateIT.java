@@ -218,6 +218,35 @@ class GitHubAppCreateIT {
   }
 
   @Test
+  void a_redirect_without_a_code_or_that_is_not_a_get_is_refused_and_the_command_keeps_waiting()
+      throws Exception {
+    CompletableFuture<Integer> run =
+        run(
+            "--url",
+            "https://runway.example.com",
+            "--github-url",
+            github.baseUrl(),
+            "--out",
+            tmp.resolve("malformed").toString());
+    String html = get(pageAddress()).body();
+    String state = queryParam(URI.create(unescape(match(ACTION, html))), "state");
+    URI redirect =
+        URI.create(json.readTree(unescape(match(MANIFEST, html))).path("redirect_url").asText());
+    String ours = "state=" + URLEncoder.encode(state, StandardCharsets.UTF_8);
+
+    assertThat(get(withQuery(redirect, ours)).statusCode()).isEqualTo(400);
+    assertThat(postForm(withQuery(redirect, "code=good-code&" + ours), Map.of()).statusCode())
+        .isEqualTo(405);
+    assertThat(get(withQuery(redirect, "code=good-code")).statusCode()).isEqualTo(400);
+    assertThat(run).isNotDone();
+    github.verify(
+        0, postRequestedFor(urlPathEqualTo("/api/v3/app-manifests/good-code/conversions")));
+
+    assertThat(get(withQuery(redirect, "code=good-code&" + ours)).statusCode()).isEqualTo(200);
+    assertThat(run.get()).isZero();
+  }
+
+  @Test
   void a_code_github_refuses_saves_nothing_and_fails() throws Exception {
     Path dir = tmp.resolve("refused");
     CompletableFuture<Integer> run =
