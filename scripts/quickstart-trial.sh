@@ -125,8 +125,8 @@ until_ok sh -c "java -jar '$JAR' jobs list | grep -q 1001"
 runway jobs list
 
 if runway --help | grep -qE '^  agent '; then
-  say "runway agent --url http://127.0.0.1:$PORT --pool local --token-file pool-token --runner-dir ./actions-runner --slots 1"
-  java -jar "$JAR" agent --url "http://127.0.0.1:$PORT" --pool local --token-file pool-token --runner-dir ./actions-runner --slots 1 >"$WORK/agent.log" 2>&1 &
+  say "runway agent --url http://127.0.0.1:$PORT --pool local --token-file pool-token --runner-dir ./actions-runner --slots 1 --work-root ./runner-work"
+  java -jar "$JAR" agent --url "http://127.0.0.1:$PORT" --pool local --token-file pool-token --runner-dir ./actions-runner --slots 1 --work-root ./runner-work >"$WORK/agent.log" 2>&1 &
   PIDS+=($!)
   until_ok grep -q "stand-in runner: got a JIT config" "$WORK/agent.log"
   grep "stand-in runner" "$WORK/agent.log"
