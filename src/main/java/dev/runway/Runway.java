@@ -5,6 +5,7 @@ import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.task.Task;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
+import dev.runway.accounts.InstallationEvents;
 import dev.runway.claims.ClaimMetrics;
 import dev.runway.claims.Claims;
 import dev.runway.claims.ClaimsApi;
@@ -20,12 +21,12 @@ import dev.runway.deliveries.ReconcilerCheckpoints;
 import dev.runway.deliveries.RedeliveryReconciler;
 import dev.runway.deliveries.RedeliveryRepository;
 import dev.runway.dispatch.DispatchQueue;
-import dev.runway.dispatch.DispatchWorker;
-import dev.runway.dispatch.Redispatch;
+import dev.runway.dispatch.DispatchTasks;
 import dev.runway.github.AppJwtSigner;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.PemKeys;
 import dev.runway.github.Sleeper;
+import dev.runway.http.HttpRoutes;
 import dev.runway.http.HttpServer;
 import dev.runway.http.JsonResponses;
 import dev.runway.inbox.DeliveriesApi;
@@ -36,6 +37,8 @@ import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
+import dev.runway.telemetry.Poller;
+import dev.runway.webhook.HealthRoutes;
 import dev.runway.webhook.Intake;
 import dev.runway.webhook.Payloads;
 import dev.runway.webhook.SignatureVerifier;
@@ -47,8 +50,6 @@ import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -56,11 +57,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
@@ -123,17 +120,7 @@ public final class Runway implements AutoCloseable {
     // Before anything starts: a bad key file stops the start with a message naming the variable.
     Optional<GitHubClient> github = github(clock, githubSleeper, metrics);
 
-    Database db =
-        config.databaseUrl().isPresent()
-            ? Database.open(
-                new Database.Target(
-                    config.databaseUrl().get(),
-                    config.databaseUser().orElse(null),
-                    config.databasePassword().orElse(null)),
-                config.dispatchThreads() + 6)
-            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 6);
-    stack.push(db);
-    Database.migrate(db.main());
+    Database db = database();
 
     InboxRepository inbox = new InboxRepository();
     DatabaseHealth health = new DatabaseHealth();
@@ -141,27 +128,30 @@ public final class Runway implements AutoCloseable {
     stack.push(spool);
     log.info("spool in {}", config.spoolDir().toAbsolutePath());
 
-    PoolSource pools =
-        kubernetes == null
-            ? PoolSources.fromConfig(config.pools(), metrics.registry())
-            : PoolSources.fromConfig(config.pools(), metrics.registry(), kubernetes);
-    stack.push(pools);
-    pools.start();
-    log.info("pools from {}", pools.describe());
+    PoolSource pools = pools(metrics, kubernetes);
 
     AccountRepository accountRepo = new AccountRepository();
     AccountDirectory accounts =
         new AccountDirectory(db.main(), accountRepo, Duration.ofSeconds(60), Ticker.systemTicker());
     JobRepository jobs = new JobRepository();
     ClaimMetrics claimMetrics = new ClaimMetrics(metrics);
-    RunnerBinding binding = new RunnerBinding(claimMetrics, clock);
-    DispatchWorker worker =
-        new DispatchWorker(
-            db.main(), inbox, jobs, accounts, accountRepo, pools, json, metrics, clock, binding);
+    RunnerBinding binding = new RunnerBinding(jobs, claimMetrics, clock);
+    DispatchTasks dispatch =
+        new DispatchTasks(
+            db.main(),
+            inbox,
+            jobs,
+            accounts,
+            new InstallationEvents(accountRepo, accounts),
+            pools,
+            json,
+            metrics,
+            clock,
+            binding);
     // Set once the intake exists; until then (and while stopping) this replica takes no webhooks.
     AtomicReference<Intake> intakeRef = new AtomicReference<>();
     List<Task<?>> background = new ArrayList<>();
-    background.add(Redispatch.task(worker));
+    background.add(dispatch.redispatch());
     background.add(new LeaseReaper(db.main(), jobs, clock).task(config.claimReapInterval()));
     background.add(
         redeliveryTask(
@@ -171,25 +161,13 @@ public final class Runway implements AutoCloseable {
             metrics,
             clock,
             () -> serving && !stopping && intakeRef.get() != null && intakeRef.get().ready()));
-    github.ifPresentOrElse(
-        gh ->
-            background.add(
-                new StaleJobCheck(
-                        db.main(),
-                        jobs,
-                        gh,
-                        binding,
-                        clock,
-                        config.staleInProgress(),
-                        config.staleQueued())
-                    .task(config.staleCheckInterval())),
-        () -> log.info("no GitHub App configured: claims answer 503, the stale-job check is off"));
+    staleJobCheck(db.main(), jobs, github, binding, clock).ifPresent(background::add);
     Scheduler scheduler =
         DispatchQueue.scheduler(
             db.main(),
             config.dispatchThreads(),
             Duration.ofSeconds(1),
-            DispatchQueue.task(worker),
+            dispatch.dispatch(),
             background);
     scheduler.start();
     stack.push(scheduler::stop);
@@ -210,72 +188,87 @@ public final class Runway implements AutoCloseable {
     drainer.start(config.drainInterval());
     stack.push(drainer);
 
-    AtomicLong queueDepth = new AtomicLong();
-    ScheduledExecutorService poller =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "queue-depth");
-              t.setDaemon(true);
-              return t;
-            });
-    poller.scheduleWithFixedDelay(
-        () -> {
-          try (Connection c = db.main().getConnection()) {
-            queueDepth.set(inbox.queueDepth(db.main()));
-            claimMetrics.refreshJobs(c);
-          } catch (SQLException | RuntimeException e) {
-            // The gauge keeps its last value; the outage shows in the spool and health signals.
-          }
-        },
-        0,
-        5,
-        TimeUnit.SECONDS);
-    stack.push(poller::shutdownNow);
-    metrics.gauge("runway.queue.depth", "Dispatch tasks not yet done", queueDepth::get);
-    metrics.gauge("runway.spool.depth", "Deliveries waiting in the disk spool", spool::depth);
-    metrics.gauge("runway.spool.bytes", "Bytes in the disk spool", spool::sizeBytes);
+    Poller poller = new Poller(Duration.ofSeconds(5));
+    stack.push(poller);
+    DispatchQueue.registerMeters(metrics, poller, db.main());
+    claimMetrics.pollJobs(poller, db.main());
+    SpoolDrainer.registerMeters(metrics, spool);
 
-    WebhookHandler webhook =
-        new WebhookHandler(
-            new SignatureVerifier(config.webhookSecrets()), payloads, intake, metrics, json, clock);
     JsonResponses out = new JsonResponses(json);
-    DeliveriesApi deliveries = new DeliveriesApi(db.main(), inbox, out);
-    JobsApi jobsApi = new JobsApi(db.main(), jobs, out);
-    ClaimsApi claimsApi =
-        new ClaimsApi(
-            db.main(),
-            new PoolTokens(),
-            new Claims(db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease()),
-            out);
-    http =
-        HttpServer.start(
-            config.port(),
-            routes -> {
-              routes.post("/webhooks/github", webhook::handle);
-              routes.get("/healthz", ctx -> out.send(ctx, 200, Map.of("status", "alive")));
-              routes.get(
-                  "/readyz",
-                  ctx -> {
-                    boolean ready = !stopping && intake.ready();
-                    out.send(
-                        ctx,
-                        ready ? 200 : 503,
-                        Map.of(
-                            "status", ready ? "ready" : "not ready",
-                            "database", health.isUp() ? "up" : "down",
-                            "spool_depth", spool.depth()));
-                  });
-              routes.get(
-                  "/metrics",
-                  ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
-              routes.get("/api/v1/deliveries", deliveries::list);
-              routes.get("/api/v1/deliveries/{guid}", deliveries::one);
-              routes.get("/api/v1/jobs", jobsApi::list);
-              routes.post("/api/v1/pools/{pool}/claims", claimsApi::claim);
-            });
+    List<HttpRoutes> routes =
+        List.of(
+            new WebhookHandler(
+                new SignatureVerifier(config.webhookSecrets()),
+                payloads,
+                intake,
+                metrics,
+                json,
+                clock),
+            new ClaimsApi(
+                db.main(),
+                new PoolTokens(),
+                new Claims(
+                    db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease()),
+                out),
+            new HealthRoutes(() -> !stopping && intake.ready(), health, spool, out),
+            metrics,
+            new DeliveriesApi(db.main(), inbox, out),
+            new JobsApi(db.main(), jobs, out));
+    http = HttpServer.start(config.port(), routes);
     stack.push(() -> http.stop(config.shutdownGrace()));
     serving = true;
     log.info("Runway listening on port {}", http.port());
+  }
+
+  /** Opens the configured (or embedded) database and brings its schema up to date. */
+  private Database database() throws IOException {
+    Database db =
+        config.databaseUrl().isPresent()
+            ? Database.open(
+                new Database.Target(
+                    config.databaseUrl().get(),
+                    config.databaseUser().orElse(null),
+                    config.databasePassword().orElse(null)),
+                config.dispatchThreads() + 6)
+            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 6);
+    stack.push(db);
+    Database.migrate(db.main());
+    return db;
+  }
+
+  /** Starts the configured pool source; it answers from memory from now on. */
+  private PoolSource pools(Metrics metrics, Supplier<KubernetesClient> kubernetes) {
+    PoolSource pools =
+        kubernetes == null
+            ? PoolSources.fromConfig(config.pools(), metrics.registry())
+            : PoolSources.fromConfig(config.pools(), metrics.registry(), kubernetes);
+    stack.push(pools);
+    pools.start();
+    log.info("pools from {}", pools.describe());
+    return pools;
+  }
+
+  /** The stale-job check's recurring task; it needs the GitHub App to ask about jobs. */
+  private Optional<Task<?>> staleJobCheck(
+      DataSource ds,
+      JobRepository jobs,
+      Optional<GitHubClient> github,
+      RunnerBinding binding,
+      Clock clock) {
+    if (github.isEmpty()) {
+      log.info("no GitHub App configured: claims answer 503, the stale-job check is off");
+      return Optional.empty();
+    }
+    return Optional.of(
+        new StaleJobCheck(
+                ds,
+                jobs,
+                github.get(),
+                binding,
+                clock,
+                config.staleInProgress(),
+                config.staleQueued())
+            .task(config.staleCheckInterval()));
   }
 
   /**

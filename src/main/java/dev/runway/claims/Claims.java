@@ -5,6 +5,7 @@ import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubException;
 import dev.runway.github.JitConfig;
 import dev.runway.jobs.JobRepository;
+import dev.runway.jobs.JobRepository.ClaimedJob;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSource;
 import java.sql.Connection;
@@ -100,7 +101,7 @@ public final class Claims {
     if (r.nothing() != null) {
       return new ClaimOutcome.Nothing(r.nothing());
     }
-    ClaimRepository.ClaimedJob job = r.job();
+    ClaimedJob job = r.job();
     ClaimRepository.Claim claim = r.claim();
     JitConfig jit;
     try {
@@ -143,7 +144,7 @@ public final class Claims {
 
   /** Either a claimed job and its claim, or why there is none. */
   private record Reservation(
-      ClaimRepository.ClaimedJob job, ClaimRepository.Claim claim, ClaimOutcome.Reason nothing) {}
+      ClaimedJob job, ClaimRepository.Claim claim, ClaimOutcome.Reason nothing) {}
 
   /**
    * The claim transaction. The pool lock makes the pool's count exact while it is held; each
@@ -187,8 +188,14 @@ public final class Claims {
       Instant leasedUntil = now.plus(lease);
       ClaimRepository.Claim claim =
           repo.insertClaim(c, candidate.get(), pool.name(), now, leasedUntil);
-      ClaimRepository.ClaimedJob job =
-          repo.markClaimed(c, candidate.get(), claim.id(), now, leasedUntil);
+      ClaimedJob job =
+          jobs.markClaimed(
+              c,
+              candidate.get().jobId(),
+              candidate.get().runAttempt(),
+              claim.id(),
+              now,
+              leasedUntil);
       return new Reservation(job, claim, null);
     }
     return new Reservation(
@@ -197,7 +204,7 @@ public final class Claims {
         full.isEmpty() ? ClaimOutcome.Reason.EMPTY : ClaimOutcome.Reason.OVER_ACCOUNT_CAP);
   }
 
-  private JitConfig mint(Pool pool, ClaimRepository.ClaimedJob job, String runnerName) {
+  private JitConfig mint(Pool pool, ClaimedJob job, String runnerName) {
     if (job.installationId() == null) {
       throw new IllegalArgumentException("the job's account has no GitHub App installation");
     }
@@ -238,13 +245,35 @@ public final class Claims {
     return labels;
   }
 
+  /**
+   * Ends an active claim and puts the job it held back to {@code queued}, claimable again. The
+   * caller holds the job's lock.
+   *
+   * @return whether the claim was active
+   */
+  static boolean release(
+      ClaimRepository repo,
+      JobRepository jobs,
+      Connection c,
+      long claimId,
+      String reason,
+      Instant now)
+      throws SQLException {
+    Optional<ClaimRepository.Claim> claim = repo.release(c, claimId, reason, now);
+    if (claim.isEmpty()) {
+      return false;
+    }
+    jobs.requeue(c, claimId, claim.get().jobId(), claim.get().runAttempt(), now);
+    return true;
+  }
+
   /** Releases the claim in its own transaction, under its job's lock like every job change. */
-  private void release(ClaimRepository.Claim claim, ClaimRepository.ClaimedJob job, String reason) {
+  private void release(ClaimRepository.Claim claim, ClaimedJob job, String reason) {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       try {
         jobs.lock(c, job.jobId());
-        repo.release(c, claim.id(), reason, clock.instant());
+        release(repo, jobs, c, claim.id(), reason, clock.instant());
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();

@@ -146,14 +146,17 @@ public final class Database implements AutoCloseable {
     // A pool whose checkout is short keeps all its connections open: opening one on demand takes
     // longer than the checkout allows, which would spool a burst's first deliveries for nothing.
     boolean fixed = checkout.compareTo(Duration.ofSeconds(1)) < 0;
-    c.setMinimumIdle(fixed ? size : Math.min(2, size));
+    int minIdle = fixed ? size : Math.min(2, size);
+    c.setMinimumIdle(minIdle);
     c.setConnectionTimeout(checkout.toMillis());
     c.setValidationTimeout(250);
     // The pool exists even while the database is down, and refills itself when it is back; the
     // spool covers intake meanwhile. (Start still needs the database once, for the migrations.)
     c.setInitializationFailTimeout(-1);
     c.setMaxLifetime(Duration.ofMinutes(10).toMillis());
-    if (!fixed) {
+    // Only a pool that can shrink has an idle timeout; on a fixed-size pool (the CLI's two
+    // connections) Hikari would print a warning on stderr for every command.
+    if (minIdle < size) {
       c.setIdleTimeout(Duration.ofMinutes(5).toMillis());
     }
     c.setKeepaliveTime(Duration.ofSeconds(60).toMillis());

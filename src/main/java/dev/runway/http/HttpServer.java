@@ -3,6 +3,7 @@ package dev.runway.http;
 import io.javalin.Javalin;
 import io.javalin.config.RoutesConfig;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -23,6 +24,16 @@ public final class HttpServer {
   private HttpServer(Javalin app, InFlightHandler inFlight) {
     this.app = app;
     this.inFlight = inFlight;
+  }
+
+  /** Starts the server on {@code port} with every feature's routes on it. */
+  public static HttpServer start(int port, List<HttpRoutes> features) {
+    return start(
+        port,
+        routes -> {
+          Listeners listeners = Listeners.shared(routes);
+          features.forEach(f -> f.register(listeners));
+        });
   }
 
   /** Starts the server on {@code port} (0 picks a free one). */
