@@ -194,6 +194,22 @@ class DoctorIT {
   }
 
   @Test
+  void a_key_file_that_is_not_a_pem_key_fails_without_quoting_it() throws IOException {
+    Path notAKey = Files.writeString(tmp.resolve("not-a-key.pem"), "hunter2-not-a-pem-key");
+    env.put("RUNWAY_GITHUB_PRIVATE_KEY_FILE", notAKey.toString());
+
+    Result r = doctor();
+
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.line("app-key"))
+        .startsWith("failed")
+        .contains("tried RUNWAY_GITHUB_PRIVATE_KEY_FILE " + notAKey)
+        .contains("Fix: point RUNWAY_GITHUB_PRIVATE_KEY_FILE at the PEM key");
+    assertThat(r.out() + r.err()).doesNotContain("hunter2");
+    assertThat(github.server().getAllServeEvents()).isEmpty();
+  }
+
+  @Test
   void an_account_linked_to_an_installation_github_does_not_list_fails() throws Exception {
     try (Database db = Database.open(new Database.Target(databaseUrl, "postgres", "postgres"), 2);
         Connection c = db.main().getConnection()) {
