@@ -3,6 +3,7 @@ package dev.runway.claims;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.DatabaseOptions;
 import dev.runway.cli.Output;
+import dev.runway.cli.UsageException;
 import dev.runway.db.Database;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -45,8 +46,7 @@ public final class PoolTokenCommand {
     @Override
     public Integer call() throws Exception {
       if (pool.isBlank()) {
-        spec.commandLine().getErr().println("pools token create: POOL must not be blank");
-        return 2;
+        throw new UsageException("POOL must not be blank");
       }
       PoolTokens.NewToken token;
       try (Database d = db.open(CliEnv.of(spec));
@@ -79,8 +79,7 @@ public final class PoolTokenCommand {
         revoked = new PoolTokens().revoke(c, id, Instant.now());
       }
       if (!revoked) {
-        spec.commandLine().getErr().println("pools token revoke: no live token " + id);
-        return 1;
+        throw new IllegalStateException("no live token " + id);
       }
       spec.commandLine().getOut().println("token " + id + " revoked");
       spec.commandLine().getOut().flush();

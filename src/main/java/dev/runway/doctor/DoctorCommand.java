@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.runway.accounts.Account;
 import dev.runway.accounts.AccountRepository;
+import dev.runway.cli.CliEnv;
 import dev.runway.cli.ConfigOptions;
+import dev.runway.cli.ExitCodes;
+import dev.runway.cli.UsageException;
 import dev.runway.config.ConfigException;
 import dev.runway.config.Durations;
 import dev.runway.config.RunwayConfig;
@@ -64,13 +67,8 @@ public final class DoctorCommand implements Callable<Integer> {
       description = "How far back to look at GitHub's deliveries (default ${DEFAULT-VALUE}).")
   String deliveriesSince;
 
-  private final Map<String, String> env;
   private Clock clock = Clock.systemUTC();
   private Supplier<KubernetesClient> kubernetes = () -> new KubernetesClientBuilder().build();
-
-  public DoctorCommand(Map<String, String> env) {
-    this.env = Map.copyOf(env);
-  }
 
   /** The clock JWTs and the deliveries window are computed from. */
   public DoctorCommand withClock(Clock clock) {
@@ -87,30 +85,33 @@ public final class DoctorCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!format.equals("text") && !format.equals("json")) {
-      spec.commandLine().getErr().println("runway doctor: --format must be text or json");
-      return 2;
+      throw new UsageException("--format must be text or json");
     }
-    Duration wait;
-    Duration since;
-    try {
-      wait = Durations.parse(poolsWait);
-      since = Durations.parse(deliveriesSince);
-    } catch (IllegalArgumentException e) {
-      spec.commandLine().getErr().println("runway doctor: " + e.getMessage());
-      return 2;
-    }
+    Duration wait = duration("--pools-wait", poolsWait);
+    Duration since = duration("--deliveries-since", deliveriesSince);
     List<Check> checks = checks(wait, since);
     PrintWriter out = spec.commandLine().getOut();
     out.print(format.equals("json") ? json(checks) : text(checks));
     out.flush();
-    return checks.stream().anyMatch(c -> c.status() == Check.Status.FAILED) ? 1 : 0;
+    // A failed check is the command's answer, not an error: the lines above already say it.
+    return checks.stream().anyMatch(c -> c.status() == Check.Status.FAILED)
+        ? ExitCodes.RUNTIME
+        : ExitCodes.OK;
+  }
+
+  private static Duration duration(String option, String text) {
+    try {
+      return Durations.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(option + ": " + e.getMessage());
+    }
   }
 
   private List<Check> checks(Duration poolsWait, Duration since) throws InterruptedException {
     List<Check> checks = new ArrayList<>();
     RunwayConfig config;
     try {
-      config = RunwayConfig.from(options.merge(env));
+      config = RunwayConfig.from(options.merge(CliEnv.of(spec)));
       checks.add(Check.ok("config", "the configuration parses (" + config.pools() + ")"));
     } catch (ConfigException e) {
       checks.add(

@@ -1,10 +1,10 @@
 package dev.runway.doctor;
 
 import dev.runway.accounts.Account;
+import dev.runway.cli.UsageException;
 import dev.runway.config.RunwayConfig;
-import dev.runway.deliveries.AppCredentials;
-import dev.runway.deliveries.CredentialsException;
-import dev.runway.deliveries.CredentialsResolver;
+import dev.runway.credentials.AppCredentials;
+import dev.runway.credentials.CredentialsResolver;
 import dev.runway.github.AppInstallation;
 import dev.runway.github.AppJwtSigner;
 import dev.runway.github.DeliverySummary;
@@ -92,7 +92,7 @@ final class GitHubChecks {
                       RunwayConfig.GITHUB_API_URL, config.githubApiUrl().toString()),
                   CredentialsResolver.DEFAULT_COMMAND_TIMEOUT)
               .resolve(CredentialsResolver.Flags.NONE);
-    } catch (CredentialsException e) {
+    } catch (UsageException e) { // CredentialsException: no readable key, said in one line
       return skipRest(
           Check.failed(
               KEY,

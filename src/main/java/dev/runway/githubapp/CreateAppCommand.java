@@ -1,5 +1,6 @@
 package dev.runway.githubapp;
 
+import dev.runway.cli.UsageException;
 import dev.runway.config.Durations;
 import dev.runway.config.RunwayConfig;
 import java.io.IOException;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code runway github-app create}: creates Runway's GitHub App from a manifest in one step, and
  * saves its key and webhook secret. Prints the settings to use and the install link; never a
- * secret. Exit codes: 0 created, 1 not created (timeout, refused exchange), 2 usage.
+ * secret. Failures are thrown, so the CLI's one mapping gives exit 1 (not created: timeout, refused
+ * exchange) or 2 (usage), with one {@code error:} line.
  */
 @Command(
     name = "create",
@@ -118,7 +120,7 @@ final class CreateAppCommand implements Callable<Integer> {
       urls = GitHubUrls.of(githubUrl, apiUrl);
       manifest(null);
     } catch (IllegalArgumentException e) {
-      return usage(e.getMessage());
+      throw new UsageException(e.getMessage());
     }
     if (printManifest) {
       stdout.println(manifest(null).json(true));
@@ -128,7 +130,7 @@ final class CreateAppCommand implements Callable<Integer> {
     SecretFiles files = new SecretFiles(out);
     List<Path> existing = files.existing();
     if (!existing.isEmpty()) {
-      return usage(
+      throw new UsageException(
           existing.get(0)
               + " already exists; choose another --out, or move it away (it may be the only copy"
               + " of another App's secret)");
@@ -143,7 +145,7 @@ final class CreateAppCommand implements Callable<Integer> {
             org,
             this::manifest,
             code -> save(conversion.exchange(code), files),
-            line -> err(line))) {
+            this::notice)) {
       stdout.println(
           "Open "
               + page.address()
@@ -157,14 +159,14 @@ final class CreateAppCommand implements Callable<Integer> {
       try {
         app = page.result().get(wait.toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
-        return failed(
+        throw new IllegalStateException(
             "GitHub did not send the browser back within "
                 + timeout
                 + "; nothing was saved. Run the command again (with a longer --timeout if"
                 + " needed). If the App was created on GitHub meanwhile, delete it there or"
                 + " generate a private key for it in its settings.");
       } catch (ExecutionException e) {
-        return failed("the App was not saved: " + e.getCause().getMessage());
+        throw new IllegalStateException("the App was not saved: " + e.getCause().getMessage());
       }
       printNextSteps(stdout, app, files, urls);
       return 0;
@@ -216,18 +218,9 @@ final class CreateAppCommand implements Callable<Integer> {
     o.flush();
   }
 
-  private void err(String line) {
-    spec.commandLine().getErr().println("runway github-app create: " + line);
+  /** Something the person at the terminal should know while the command keeps waiting. */
+  private void notice(String line) {
+    spec.commandLine().getErr().println("note: " + line);
     spec.commandLine().getErr().flush();
-  }
-
-  private int usage(String message) {
-    err(message);
-    return 2;
-  }
-
-  private int failed(String message) {
-    err(message);
-    return 1;
   }
 }

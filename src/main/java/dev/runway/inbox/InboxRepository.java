@@ -84,7 +84,7 @@ public final class InboxRepository {
   }
 
   /** One inbox row without its payload, as the deliveries API shows it. */
-  public record InboxEntry(
+  record InboxEntry(
       String guid,
       String event,
       String action,
@@ -143,7 +143,7 @@ public final class InboxRepository {
   }
 
   /** A delivery and its raw body. */
-  public record InboxEntryWithPayload(InboxEntry entry, byte[] payload) {}
+  record InboxEntryWithPayload(InboxEntry entry, byte[] payload) {}
 
   /** The stored delivery the dispatch worker is about to handle. */
   public Optional<Delivery> load(Connection c, String guid) throws SQLException {

@@ -338,7 +338,7 @@ public final class JobRepository {
   }
 
   /** A filter for listing jobs; null fields do not filter. */
-  public record Filter(String status, String outcome, String pool, Instant since, int limit) {}
+  record Filter(String status, String outcome, String pool, Instant since, int limit) {}
 
   public List<Job> list(Connection c, Filter f) throws SQLException {
     try (PreparedStatement ps =

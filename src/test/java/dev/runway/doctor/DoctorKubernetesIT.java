@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runway.Main;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -134,11 +135,10 @@ class DoctorKubernetesIT {
             "RUNWAY_DATA_DIR",
             tmp.resolve("data").toString());
     StringWriter out = new StringWriter();
-    int exit =
-        new CommandLine(new DoctorCommand(env).withKubernetes(this::client))
-            .setOut(new PrintWriter(out))
-            .setErr(new PrintWriter(new StringWriter()))
-            .execute("--format", "json", "--pools-wait", "20s");
+    CommandLine runway =
+        Main.commandLine(env, new PrintWriter(out), new PrintWriter(new StringWriter()));
+    runway.getSubcommands().get("doctor").<DoctorCommand>getCommand().withKubernetes(this::client);
+    int exit = runway.execute("doctor", "--format", "json", "--pools-wait", "20s");
     // No App credentials in this setup: the GitHub checks fail, so the exit is never 0.
     assertThat(exit).isEqualTo(1);
     for (JsonNode check : json.readTree(out.toString()).path("checks")) {

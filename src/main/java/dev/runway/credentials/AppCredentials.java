@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.credentials;
 
 import java.net.URI;
 import java.security.interfaces.RSAPrivateKey;
