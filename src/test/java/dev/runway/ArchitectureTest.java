@@ -44,7 +44,11 @@ class ArchitectureTest {
           "dev.runway.claims.Claims",
           "dev.runway.claims.LeaseReaper",
           "dev.runway.claims.RunnerBinding",
-          "dev.runway.claims.StaleJobCheck");
+          "dev.runway.claims.StaleJobCheck",
+          // Takes the job's lock before releasing a claim whose runner failed (Claims.release).
+          "dev.runway.claims.RunnerStates",
+          // Reads the job's pool and outcome to signal waiting claimers; writes nothing.
+          "dev.runway.claims.ClaimableSignals");
 
   /**
    * The only classes that may enqueue into {@code scheduled_tasks} through {@link DispatchQueue}.
