@@ -108,19 +108,27 @@ runway doctor && echo "exit 0" || echo "exit $?"
 say "runway pools token create local > pool-token"
 runway pools token create local >pool-token && chmod 600 pool-token && echo "($(wc -c <pool-token) bytes)"
 
-say "a stand-in Actions runner: run.sh checks it got a JIT config and exits"
+say "a stand-in Actions runner: run.sh checks it got a JIT config and runs until the job is done"
 mkdir -p actions-runner
-cat >actions-runner/run.sh <<'SH'
+cat >actions-runner/run.sh <<SH
 #!/bin/sh
-if [ -n "$ACTIONS_RUNNER_INPUT_JITCONFIG" ]; then echo "stand-in runner: got a JIT config, running the job"; else echo "stand-in runner: no JIT config"; exit 1; fi
+if [ -z "\$ACTIONS_RUNNER_INPUT_JITCONFIG" ]; then echo "stand-in runner: no JIT config"; exit 1; fi
+echo "stand-in runner: got a JIT config, running the job"
+# Runs "the job" until GitHub's completed event has been sent (the script touches this file).
+for i in \$(seq 1 120); do [ -f "$WORK/job-done" ] && echo "stand-in runner: job done" && exit 0; sleep 0.5; done
+exit 1
 SH
 chmod +x actions-runner/run.sh
 
+# What GitHub sends for job 1001: $1 is the action, $2 the extra workflow_job fields.
+send_job() {
+  body='{"action":"'$1'","workflow_job":{"id":1001,"run_id":10,"run_attempt":1,"name":"hello","labels":["self-hosted","linux","x64"]'$2'},"repository":{"id":1,"name":"app","full_name":"acme/app","owner":{"login":"acme","type":"Organization"}},"organization":{"login":"acme"},"installation":{"id":4242}}'
+  sig="sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$RUNWAY_WEBHOOK_SECRETS" | sed 's/.*= //')"
+  curl -s -w ' %{http_code}\n' "http://127.0.0.1:$PORT/webhooks/github" -H 'Content-Type: application/json' \
+    -H 'X-GitHub-Event: workflow_job' -H "X-GitHub-Delivery: trial-$1-$(date +%s%N)" -H "X-Hub-Signature-256: $sig" --data-binary "$body"
+}
 say "GitHub sends workflow_job.queued (signed with the App's webhook secret)"
-body='{"action":"queued","workflow_job":{"id":1001,"run_id":10,"run_attempt":1,"name":"hello","labels":["self-hosted","linux","x64"]},"repository":{"id":1,"name":"app","full_name":"acme/app","owner":{"login":"acme","type":"Organization"}},"organization":{"login":"acme"},"installation":{"id":4242}}'
-sig="sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$RUNWAY_WEBHOOK_SECRETS" | sed 's/.*= //')"
-curl -s -w ' %{http_code}\n' "http://127.0.0.1:$PORT/webhooks/github" -H 'Content-Type: application/json' \
-  -H 'X-GitHub-Event: workflow_job' -H "X-GitHub-Delivery: trial-$(date +%s%N)" -H "X-Hub-Signature-256: $sig" --data-binary "$body"
+send_job queued ',"status":"queued"'
 until_ok sh -c "java -jar '$JAR' jobs list | grep -q 1001"
 runway jobs list
 
@@ -129,6 +137,14 @@ if runway --help | grep -qE '^  agent '; then
   java -jar "$JAR" agent --url "http://127.0.0.1:$PORT" --pool local --token-file pool-token --runner-dir ./actions-runner --slots 1 --work-root ./runner-work >"$WORK/agent.log" 2>&1 &
   PIDS+=($!)
   until_ok grep -q "stand-in runner: got a JIT config" "$WORK/agent.log"
+  say "GitHub sends in_progress (the runner took the job) and completed"
+  send_job in_progress ',"status":"in_progress","runner_id":77,"runner_name":"runway-local-1"'
+  until_ok sh -c "java -jar '$JAR' jobs list | grep -q in_progress"
+  runway jobs list
+  send_job completed ',"status":"completed","conclusion":"success","runner_id":77,"runner_name":"runway-local-1"'
+  until_ok sh -c "java -jar '$JAR' jobs list | grep -q completed"
+  touch "$WORK/job-done"
+  until_ok grep -q "stand-in runner: job done" "$WORK/agent.log"
   grep "stand-in runner" "$WORK/agent.log"
 else
   say "no runway agent in this build: claim as the agent would, then run the stand-in runner"
