@@ -12,6 +12,7 @@ import dev.runway.dispatch.RedispatchCommand;
 import dev.runway.doctor.DoctorCommand;
 import dev.runway.githubapp.GitHubAppCommand;
 import dev.runway.jobs.JobsCommand;
+import dev.runway.operators.OperatorsCommand;
 import dev.runway.pools.PoolsCommand;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -64,6 +65,7 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new DeliveriesCommand())
             .addSubcommand(new GitHubAppCommand())
             .addSubcommand(new DoctorCommand())
+            .addSubcommand(new OperatorsCommand())
             .addSubcommand(new AgentCommand());
     // Commands owned by one feature but listed under another's name are attached here, so
     // neither feature package depends on the other.

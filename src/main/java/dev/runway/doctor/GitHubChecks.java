@@ -47,7 +47,8 @@ final class GitHubChecks {
           Duration.ofMillis(500),
           0.5,
           Duration.ZERO,
-          Duration.ofSeconds(15));
+          Duration.ofSeconds(15),
+          Duration.ofSeconds(20));
 
   private final RunwayConfig config;
   private final Clock clock;
