@@ -11,6 +11,8 @@ import dev.runway.cli.ServeCommand;
 import dev.runway.cli.VersionProvider;
 import dev.runway.deliveries.DeliveriesCommand;
 import dev.runway.dispatch.RedispatchCommand;
+import dev.runway.doctor.DoctorCommand;
+import dev.runway.githubapp.GitHubAppCommand;
 import dev.runway.jobs.JobsCommand;
 import dev.runway.operators.OperatorsCommand;
 import dev.runway.pools.PoolsCommand;
@@ -63,6 +65,8 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new PoolsCommand())
             .addSubcommand(new JobsCommand())
             .addSubcommand(new DeliveriesCommand())
+            .addSubcommand(new GitHubAppCommand())
+            .addSubcommand(new DoctorCommand())
             .addSubcommand(new OperatorsCommand())
             .addSubcommand(new AgentCommand())
             .addSubcommand(new CompletionCommand());
