@@ -25,6 +25,7 @@ import dev.runway.config.ConfigException;
 import dev.runway.config.RunwayConfig;
 import dev.runway.db.Database;
 import dev.runway.db.DatabaseHealth;
+import dev.runway.db.DatabaseWaiter;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchTasks;
 import dev.runway.github.AppJwtSigner;
@@ -38,6 +39,8 @@ import dev.runway.inbox.DeliveriesApi;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
+import dev.runway.operators.OperatorAuthenticator;
+import dev.runway.operators.OperatorTokens;
 import dev.runway.pools.KubernetesPoolSource;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
@@ -45,6 +48,7 @@ import dev.runway.provisioner.Provisioner;
 import dev.runway.redelivery.ReconcilerCheckpoints;
 import dev.runway.redelivery.RedeliveryReconciler;
 import dev.runway.redelivery.RedeliveryRepository;
+import dev.runway.retention.Pruner;
 import dev.runway.signals.Signals;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
@@ -64,12 +68,12 @@ import java.nio.file.Files;
 import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -97,11 +101,13 @@ public final class Runway implements AutoCloseable {
 
   private static final Duration ORPHAN_INTERVAL = Duration.ofMinutes(10);
 
-  private final Deque<AutoCloseable> stack = new ArrayDeque<>();
+  // Pushed to from the database waiter's thread too; see startOnDatabase and close.
+  private final Deque<AutoCloseable> stack = new ConcurrentLinkedDeque<>();
+  private final Object lifecycle = new Object();
   private final RunwayConfig config;
   private volatile boolean stopping;
   private volatile boolean serving;
-  private HttpServer http;
+  private HttpServer.Pair http;
 
   private Runway(RunwayConfig config) {
     this.config = config;
@@ -188,6 +194,15 @@ public final class Runway implements AutoCloseable {
     background.add(dispatch.redispatch());
     background.add(new LeaseReaper(db.main(), jobs, clock).task(config.claimReapInterval()));
     background.add(
+        new Pruner(
+                db.main(),
+                config.retention(),
+                clock,
+                Pruner.MAX_BATCH,
+                () -> stopping,
+                metrics.registry())
+            .task());
+    background.add(
         redeliveryTask(
             db.main(),
             inbox,
@@ -198,31 +213,31 @@ public final class Runway implements AutoCloseable {
     staleJobCheck(db.main(), jobs, github, binding, clock).ifPresent(background::add);
     github.ifPresent(
         gh -> background.add(new OrphanedRunners(db.main(), gh, clock).task(ORPHAN_INTERVAL)));
-    Scheduler scheduler =
-        DispatchQueue.scheduler(
-            db.main(),
-            config.dispatchThreads(),
-            Duration.ofSeconds(1),
-            dispatch.dispatch(),
-            background);
-    scheduler.start();
-    stack.push(scheduler::stop);
 
-    // Wakes the queue after a commit so a delivery is dispatched within milliseconds at low rates,
-    // but at most every 100 ms: under a burst, one poll fetches a batch instead of one poll per
-    // commit competing with the webhook path for the same two cores.
-    Runnable wakeDispatch =
-        atMostEvery(Duration.ofMillis(100), scheduler::triggerCheckForDueExecutions);
     Payloads payloads = new Payloads(json);
     Intake intake =
         new Intake(
             db.intake(), inbox, health, spool, config.intakeBudget(), () -> {}, metrics.registry());
     intakeRef.set(intake);
     stack.push(() -> intake.close(config.shutdownGrace()));
-    SpoolDrainer drainer =
-        new SpoolDrainer(spool, db.main(), inbox, payloads, health, wakeDispatch);
-    drainer.start(config.drainInterval());
-    stack.push(drainer);
+
+    // What needs the database (migrations, the queue with its reconcilers, the spool drain) starts
+    // now if the database answers, and otherwise as soon as it does: meanwhile webhooks go to the
+    // spool, so a rollout during a database outage still leaves replicas taking them.
+    DatabaseWaiter waiter =
+        new DatabaseWaiter(db.main(), Duration.ofMillis(500), Duration.ofSeconds(5));
+    stack.push(waiter);
+    DatabaseWaiter.Start onDatabase =
+        () -> startOnDatabase(db, inbox, health, spool, payloads, dispatch, background);
+    if (waiter.reachable()) {
+      onDatabase.run();
+    } else {
+      health.markDown("not reachable at start");
+      log.warn(
+          "PostgreSQL does not answer: taking webhooks into the spool; migrations, dispatch,"
+              + " claims and reconcilers start once it does");
+      waiter.whenReachable(onDatabase);
+    }
 
     Poller poller = new Poller(Duration.ofSeconds(5));
     stack.push(poller);
@@ -240,7 +255,15 @@ public final class Runway implements AutoCloseable {
 
     JsonResponses out = new JsonResponses(json);
     Claims claims =
-        new Claims(db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease());
+        new Claims(
+            db.main(),
+            jobs,
+            pools,
+            github,
+            claimMetrics,
+            clock,
+            config.claimLease(),
+            config.claimDeadline());
     LongPollClaims longPoll = new LongPollClaims(claims, wakeups, CLAIM_WAIT_THREADS);
     ExecutorService runnerCleanup =
         Executors.newSingleThreadExecutor(
@@ -265,6 +288,8 @@ public final class Runway implements AutoCloseable {
       provisioner.start(signals);
       stack.push(provisioner);
     }
+    OperatorAuthenticator operators =
+        new OperatorAuthenticator(db.main(), new OperatorTokens(), clock, metrics.registry());
     List<HttpRoutes> routes =
         List.of(
             new WebhookHandler(
@@ -273,22 +298,74 @@ public final class Runway implements AutoCloseable {
                 intake,
                 metrics,
                 json,
-                clock),
+                clock,
+                config.webhookBodyTimeout()),
             new ClaimsApi(db.main(), new PoolTokens(), claims, longPoll, out),
             new ClaimEventsApi(db.main(), new PoolTokens(), runnerStates, out),
             new HealthRoutes(() -> !stopping && intake.ready(), health, spool, out),
             metrics,
             new DeliveriesApi(db.main(), inbox, out),
             new JobsApi(db.main(), jobs, out));
-    http = HttpServer.start(config.port(), routes);
+    http =
+        HttpServer.start(
+            config.port(),
+            config.adminPort(),
+            routes,
+            management -> management.before("/api/v1/*", operators::require));
     stack.push(() -> http.stop(config.shutdownGrace()));
     // Popped before the HTTP stop: long-polling claimers are answered at once, not waited for.
     stack.push(longPoll);
     serving = true;
-    log.info("Runway listening on port {}", http.port());
+    log.info(
+        "Runway listening on port {} (webhooks, claims), management on port {}",
+        http.publicServer().port(),
+        http.management().port());
   }
 
-  /** Opens the configured (or embedded) database and brings its schema up to date. */
+  /**
+   * Migrates the database, then starts the dispatch queue with its reconcilers and the spool drain.
+   * Runs at start when the database answers, else on the waiter's thread once it does; never after
+   * the stop has begun.
+   */
+  private void startOnDatabase(
+      Database db,
+      InboxRepository inbox,
+      DatabaseHealth health,
+      Spool spool,
+      Payloads payloads,
+      DispatchTasks dispatch,
+      List<Task<?>> background) {
+    synchronized (lifecycle) {
+      if (stopping) {
+        return;
+      }
+      Database.migrate(db.main());
+      Scheduler scheduler =
+          DispatchQueue.scheduler(
+              db.main(),
+              config.dispatchThreads(),
+              Duration.ofSeconds(1),
+              dispatch.dispatch(),
+              background);
+      scheduler.start();
+      stack.push(scheduler::stop);
+      // Wakes the queue after a commit so a delivery is dispatched within milliseconds at low
+      // rates, but at most every 100 ms: under a burst, one poll fetches a batch instead of one
+      // poll per commit competing with the webhook path for the same two cores.
+      Runnable wakeDispatch =
+          atMostEvery(Duration.ofMillis(100), scheduler::triggerCheckForDueExecutions);
+      SpoolDrainer drainer =
+          new SpoolDrainer(spool, db.main(), inbox, payloads, health, wakeDispatch);
+      drainer.start(config.drainInterval());
+      stack.push(drainer);
+    }
+  }
+
+  /**
+   * Opens the configured database, or starts the embedded one. An external database may be down
+   * (the spool covers it, see {@link #startOnDatabase}); an embedded one that does not start stops
+   * the start.
+   */
   private Database database() throws IOException {
     Database db =
         config.databaseUrl().isPresent()
@@ -300,7 +377,6 @@ public final class Runway implements AutoCloseable {
                 config.dispatchThreads() + 8)
             : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 8);
     stack.push(db);
-    Database.migrate(db.main());
     return db;
   }
 
@@ -431,9 +507,14 @@ public final class Runway implements AutoCloseable {
     };
   }
 
-  /** The HTTP port, useful when the configuration asked for 0. */
+  /** The public port, useful when the configuration asked for 0. */
   public int port() {
-    return http.port();
+    return http.publicServer().port();
+  }
+
+  /** The management port, useful when the configuration asked for 0. */
+  public int adminPort() {
+    return http.management().port();
   }
 
   public RunwayConfig config() {
@@ -443,10 +524,13 @@ public final class Runway implements AutoCloseable {
   /** Stops in reverse start order: HTTP first (finishing requests in flight), database last. */
   @Override
   public void close() {
-    if (!stopping) {
-      log.info("stopping Runway");
+    synchronized (lifecycle) {
+      if (!stopping) {
+        log.info("stopping Runway");
+      }
+      // Under the lock: the database waiter starts nothing once this is set.
+      stopping = true;
     }
-    stopping = true;
     while (!stack.isEmpty()) {
       try {
         stack.pop().close();

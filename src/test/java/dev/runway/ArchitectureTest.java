@@ -48,7 +48,9 @@ class ArchitectureTest {
           // Takes the job's lock before releasing a claim whose runner failed (Claims.release).
           "dev.runway.claims.RunnerStates",
           // Reads the job's pool and outcome to signal waiting claimers; writes nothing.
-          "dev.runway.claims.ClaimableSignals");
+          "dev.runway.claims.ClaimableSignals",
+          // Deletes completed jobs after RUNWAY_RETENTION_JOBS, through JobRepository.
+          "dev.runway.retention.Pruner");
 
   /**
    * The only classes that may enqueue into {@code scheduled_tasks} through {@link DispatchQueue}.

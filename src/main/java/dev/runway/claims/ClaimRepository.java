@@ -298,4 +298,16 @@ final class ClaimRepository {
     OffsetDateTime t = rs.getObject(col, OffsetDateTime.class);
     return t == null ? null : t.toInstant();
   }
+
+  /** Deletes at most {@code limit} claims that ended before {@code before}; returns how many. */
+  int deleteEndedBefore(Connection c, Instant before, int limit) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "delete from claims where id in (select id from claims"
+                + " where ended_at is not null and ended_at < ? limit ?)")) {
+      setTime(ps, 1, before);
+      ps.setInt(2, limit);
+      return ps.executeUpdate();
+    }
+  }
 }

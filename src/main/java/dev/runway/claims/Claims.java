@@ -1,6 +1,8 @@
 package dev.runway.claims;
 
 import dev.runway.db.Database;
+import dev.runway.github.Deadline;
+import dev.runway.github.DeadlineExceededException;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubException;
 import dev.runway.github.JitConfig;
@@ -49,7 +51,12 @@ public final class Claims {
   private final ClaimMetrics metrics;
   private final Clock clock;
   private final Duration lease;
+  private final Duration deadline;
 
+  /**
+   * @param deadline how long one claim may take, every GitHub call, retry and wait included; past
+   *     it the claim is released and the agent is told to come back
+   */
   public Claims(
       DataSource ds,
       JobRepository jobs,
@@ -57,7 +64,9 @@ public final class Claims {
       Optional<GitHubClient> github,
       ClaimMetrics metrics,
       Clock clock,
-      Duration lease) {
+      Duration lease,
+      Duration deadline) {
+    this.deadline = deadline;
     this.ds = ds;
     this.repo = new ClaimRepository();
     this.jobs = jobs;
@@ -70,6 +79,7 @@ public final class Claims {
 
   /** Claims a job of {@code poolName}. The caller has authenticated the agent for that pool. */
   public ClaimOutcome claim(String poolName) {
+    Deadline until = Deadline.after(deadline);
     ClaimOutcome outcome =
         pools
             .current()
@@ -78,14 +88,14 @@ public final class Claims {
                     snapshot.pools().stream()
                         .filter(p -> p.name().equals(poolName))
                         .findFirst()
-                        .map(this::claimIn)
+                        .map(pool -> claimIn(pool, until))
                         .orElseGet(() -> new ClaimOutcome.UnknownPool(poolName)),
                 reason -> new ClaimOutcome.Unavailable("pool source unavailable: " + reason, 5));
     outcome.metricResult().ifPresent(result -> metrics.claim(poolName, result));
     return outcome;
   }
 
-  private ClaimOutcome claimIn(Pool pool) {
+  private ClaimOutcome claimIn(Pool pool, Deadline until) {
     if (github.isEmpty()) {
       return new ClaimOutcome.Unavailable(
           "GitHub App not configured: set RUNWAY_GITHUB_APP_ID and RUNWAY_GITHUB_PRIVATE_KEY_FILE",
@@ -105,7 +115,21 @@ public final class Claims {
     ClaimRepository.Claim claim = r.claim();
     JitConfig jit;
     try {
-      jit = mint(pool, job, claim.runnerName());
+      jit = mint(pool, job, claim.runnerName(), until);
+    } catch (DeadlineExceededException | RateLimitedBeyondDeadline e) {
+      release(claim, job, "deadline_exceeded");
+      log.warn(
+          "claim {} of job {}/{} in pool {} released: {}",
+          claim.id(),
+          job.jobId(),
+          job.runAttempt(),
+          pool.name(),
+          e.getMessage());
+      return new ClaimOutcome.DeadlineExceeded(
+          "GitHub did not register the runner within "
+              + deadline.toMillis()
+              + " ms (the job is claimable again)",
+          5);
     } catch (GitHubException | IllegalArgumentException e) {
       release(claim, job, "github_error");
       log.warn(
@@ -204,7 +228,16 @@ public final class Claims {
         full.isEmpty() ? ClaimOutcome.Reason.EMPTY : ClaimOutcome.Reason.OVER_ACCOUNT_CAP);
   }
 
-  private JitConfig mint(Pool pool, ClaimedJob job, String runnerName) {
+  /** A rate limit that resets after the claim's deadline: the agent should come back later. */
+  private static final class RateLimitedBeyondDeadline extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    RateLimitedBeyondDeadline(GitHubException e) {
+      super(e.getMessage(), e);
+    }
+  }
+
+  private JitConfig mint(Pool pool, ClaimedJob job, String runnerName, Deadline until) {
     if (job.installationId() == null) {
       throw new IllegalArgumentException("the job's account has no GitHub App installation");
     }
@@ -215,17 +248,22 @@ public final class Claims {
             ? job.ownerLogin()
             : slash > 0 ? repository.substring(0, slash) : "";
     String repoName = slash >= 0 ? repository.substring(slash + 1) : repository;
-    return github
-        .get()
-        .generateJitConfig(
-            job.installationId(),
-            owner,
-            repoName,
-            job.ownerIsOrg(),
-            runnerName,
-            pool.runnerGroupId(),
-            runnerLabels(pool),
-            WORK_FOLDER);
+    try {
+      return github
+          .get()
+          .generateJitConfig(
+              new GitHubClient.RunnerScope(job.installationId(), owner, repoName, job.ownerIsOrg()),
+              runnerName,
+              pool.runnerGroupId(),
+              runnerLabels(pool),
+              WORK_FOLDER,
+              until);
+    } catch (GitHubException e) {
+      if (e.rateLimited()) {
+        throw new RateLimitedBeyondDeadline(e);
+      }
+      throw e;
+    }
   }
 
   /**

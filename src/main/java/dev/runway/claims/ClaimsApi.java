@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  *   <li>404: the pool source does not list the pool
  *   <li>502: GitHub did not register the runner; the job is claimable again
  *   <li>400: {@code wait} is not a duration
- *   <li>503 with {@code Retry-After}: pool source or database unavailable, no GitHub App, or too
- *       many claimers already waiting
+ *   <li>503 with {@code Retry-After}: pool source or database unavailable, no GitHub App, too many
+ *       claimers already waiting, or GitHub did not register the runner within the claim deadline
+ *       (the claim was released)
  * </ul>
  */
 public final class ClaimsApi implements HttpRoutes {
@@ -168,6 +169,11 @@ public final class ClaimsApi implements HttpRoutes {
     @Override
     public Answer unavailable(ClaimOutcome.Unavailable u) {
       return ClaimsApi.unavailable(u.reason(), u.retryAfterSeconds());
+    }
+
+    @Override
+    public Answer deadlineExceeded(ClaimOutcome.DeadlineExceeded d) {
+      return ClaimsApi.unavailable(d.message(), d.retryAfterSeconds());
     }
 
     @Override

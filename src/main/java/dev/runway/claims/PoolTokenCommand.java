@@ -3,9 +3,9 @@ package dev.runway.claims;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.DatabaseOptions;
 import dev.runway.cli.Output;
+import dev.runway.cli.TokenOutput;
 import dev.runway.cli.UsageException;
 import dev.runway.db.Database;
-import java.io.PrintWriter;
 import java.sql.Connection;
 import java.time.Instant;
 import java.util.List;
@@ -53,13 +53,7 @@ public final class PoolTokenCommand {
           Connection c = d.main().getConnection()) {
         token = new PoolTokens().create(c, pool);
       }
-      PrintWriter err = spec.commandLine().getErr();
-      err.println(
-          "token " + token.id() + " for pool " + pool + " (shown once; Runway keeps only a hash):");
-      err.flush();
-      spec.commandLine().getOut().println(token.secret());
-      spec.commandLine().getOut().flush();
-      return 0;
+      return TokenOutput.created(spec, "token " + token.id() + " for pool " + pool, token.secret());
     }
   }
 
@@ -78,12 +72,7 @@ public final class PoolTokenCommand {
           Connection c = d.main().getConnection()) {
         revoked = new PoolTokens().revoke(c, id, Instant.now());
       }
-      if (!revoked) {
-        throw new IllegalStateException("no live token " + id);
-      }
-      spec.commandLine().getOut().println("token " + id + " revoked");
-      spec.commandLine().getOut().flush();
-      return 0;
+      return TokenOutput.revoked(spec, "token", id, revoked);
     }
   }
 

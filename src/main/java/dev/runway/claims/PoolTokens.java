@@ -1,9 +1,7 @@
 package dev.runway.claims;
 
-import java.nio.charset.StandardCharsets;
+import dev.runway.auth.BearerTokens;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -11,7 +9,6 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -21,8 +18,6 @@ import java.util.List;
  */
 public final class PoolTokens {
   static final String PREFIX = "rwy_";
-
-  private final SecureRandom random = new SecureRandom();
 
   /** A token as listed: never the secret, which is not stored. */
   record TokenInfo(long id, String pool, Instant createdAt, Instant revokedAt) {}
@@ -37,9 +32,7 @@ public final class PoolTokens {
 
   /** Creates a token for {@code pool} and returns it with its secret. */
   public NewToken create(Connection c, String pool) throws SQLException {
-    byte[] bytes = new byte[32];
-    random.nextBytes(bytes);
-    String secret = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    String secret = BearerTokens.newSecret(PREFIX);
     try (PreparedStatement ps =
         c.prepareStatement(
             "insert into pool_tokens (pool, token_hash) values (?, ?) returning id")) {
@@ -111,10 +104,6 @@ public final class PoolTokens {
   }
 
   static byte[] hash(String token) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return BearerTokens.hash(token);
   }
 }

@@ -25,6 +25,11 @@ import java.util.function.Function;
  * @param staleInProgress a job in progress this long is checked with GitHub's jobs API
  * @param staleQueued a job queued this long is checked with GitHub's jobs API
  * @param staleCheckInterval how often the stale-job check runs (only with GitHub credentials)
+ * @param adminPort the management listener's port (metrics, health, operator APIs); 0 picks one
+ * @param claimDeadline how long a claim request may take, GitHub calls included, before the claim
+ *     is released and the agent is told to come back
+ * @param webhookBodyTimeout how long a webhook sender may take to send its whole body
+ * @param retention how long stored data is kept
  * @param provisioner the Kubernetes provisioner's settings
  */
 public record RunwayConfig(
@@ -51,6 +56,10 @@ public record RunwayConfig(
     Duration staleInProgress,
     Duration staleQueued,
     Duration staleCheckInterval,
+    int adminPort,
+    Duration claimDeadline,
+    Duration webhookBodyTimeout,
+    Retention retention,
     Provisioner provisioner) {
 
   public static final String PORT = "RUNWAY_PORT";
@@ -84,6 +93,14 @@ public record RunwayConfig(
   public static final String STALE_IN_PROGRESS = "RUNWAY_STALE_IN_PROGRESS";
   public static final String STALE_QUEUED = "RUNWAY_STALE_QUEUED";
   public static final String STALE_CHECK_INTERVAL = "RUNWAY_STALE_CHECK_INTERVAL";
+  public static final String ADMIN_PORT = "RUNWAY_ADMIN_PORT";
+  public static final String CLAIM_DEADLINE = "RUNWAY_CLAIM_DEADLINE";
+  public static final String WEBHOOK_BODY_TIMEOUT = "RUNWAY_WEBHOOK_BODY_TIMEOUT";
+  public static final String RETENTION_PAYLOADS = "RUNWAY_RETENTION_PAYLOADS";
+  public static final String RETENTION_DELIVERIES = "RUNWAY_RETENTION_DELIVERIES";
+  public static final String RETENTION_JOBS = "RUNWAY_RETENTION_JOBS";
+  public static final String RETENTION_REDELIVERIES = "RUNWAY_RETENTION_REDELIVERIES";
+  public static final String RETENTION_INTERVAL = "RUNWAY_RETENTION_INTERVAL";
 
   public RunwayConfig {
     if (port < 0 || port > 65535) {
@@ -131,6 +148,17 @@ public record RunwayConfig(
     positive(STALE_IN_PROGRESS, staleInProgress);
     positive(STALE_QUEUED, staleQueued);
     positive(STALE_CHECK_INTERVAL, staleCheckInterval);
+    if (adminPort < 0 || adminPort > 65535 || (adminPort == port && port != 0)) {
+      throw new ConfigException(
+          ADMIN_PORT, "must be between 0 and 65535 and differ from " + PORT + ", was " + adminPort);
+    }
+    positive(CLAIM_DEADLINE, claimDeadline);
+    if (webhookBodyTimeout.isNegative()
+        || webhookBodyTimeout.isZero()
+        || webhookBodyTimeout.toSeconds() >= 10) {
+      throw new ConfigException(
+          WEBHOOK_BODY_TIMEOUT, "must be positive and under GitHub's 10 s delivery timeout");
+    }
     webhookSecrets = List.copyOf(webhookSecrets);
   }
 
@@ -175,6 +203,15 @@ public record RunwayConfig(
         parse(get, STALE_IN_PROGRESS, "6h", Durations::parse),
         parse(get, STALE_QUEUED, "1h", Durations::parse),
         parse(get, STALE_CHECK_INTERVAL, "5m", Durations::parse),
+        parse(get, ADMIN_PORT, "9090", Integer::parseInt),
+        parse(get, CLAIM_DEADLINE, "20s", Durations::parse),
+        parse(get, WEBHOOK_BODY_TIMEOUT, "5s", Durations::parse),
+        new Retention(
+            parse(get, RETENTION_PAYLOADS, "7d", Durations::parse),
+            parse(get, RETENTION_DELIVERIES, "30d", Durations::parse),
+            parse(get, RETENTION_JOBS, "30d", Durations::parse),
+            parse(get, RETENTION_REDELIVERIES, "30d", Durations::parse),
+            parse(get, RETENTION_INTERVAL, "10m", Durations::parse)),
         new Provisioner(
             parse(get, PROVISIONER_INTERVAL, "2s", Durations::parse),
             parse(get, PROVISIONER_LAUNCHES_PER_CYCLE, "20", Integer::parseInt)));
@@ -237,6 +274,14 @@ public record RunwayConfig(
     m.put(STALE_IN_PROGRESS, staleInProgress);
     m.put(STALE_QUEUED, staleQueued);
     m.put(STALE_CHECK_INTERVAL, staleCheckInterval);
+    m.put(ADMIN_PORT, adminPort);
+    m.put(CLAIM_DEADLINE, claimDeadline);
+    m.put(WEBHOOK_BODY_TIMEOUT, webhookBodyTimeout);
+    m.put(RETENTION_PAYLOADS, retention.payloads());
+    m.put(RETENTION_DELIVERIES, retention.deliveries());
+    m.put(RETENTION_JOBS, retention.jobs());
+    m.put(RETENTION_REDELIVERIES, retention.redeliveries());
+    m.put(RETENTION_INTERVAL, retention.interval());
     m.put(PROVISIONER_INTERVAL, provisioner.interval());
     m.put(PROVISIONER_LAUNCHES_PER_CYCLE, provisioner.launchesPerCycle());
     return m;
@@ -309,6 +354,33 @@ public record RunwayConfig(
       }
       if (maxAttempts < 1 || maxAttempts > 100) {
         throw new ConfigException(REDELIVERY_MAX_ATTEMPTS, "must be between 1 and 100");
+      }
+    }
+  }
+
+  /**
+   * How long stored data is kept; the pruner runs every {@code interval} on one replica.
+   *
+   * @param payloads after this, a settled delivery's payload bytes are dropped; its row stays
+   * @param deliveries after this, a settled delivery's inbox row is deleted
+   * @param jobs after this, a completed job and the claims that ended with it are deleted
+   * @param redeliveries after this, a redelivery record is deleted
+   */
+  public record Retention(
+      Duration payloads,
+      Duration deliveries,
+      Duration jobs,
+      Duration redeliveries,
+      Duration interval) {
+    public Retention {
+      positive(RETENTION_PAYLOADS, payloads);
+      positive(RETENTION_DELIVERIES, deliveries);
+      positive(RETENTION_JOBS, jobs);
+      positive(RETENTION_REDELIVERIES, redeliveries);
+      positive(RETENTION_INTERVAL, interval);
+      if (payloads.compareTo(deliveries) > 0) {
+        throw new ConfigException(
+            RETENTION_PAYLOADS, "must not be longer than " + RETENTION_DELIVERIES);
       }
     }
   }

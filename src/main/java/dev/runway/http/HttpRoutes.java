@@ -2,8 +2,8 @@ package dev.runway.http;
 
 /**
  * A feature's HTTP routes. Each feature says which listener a route belongs on: the public one
- * (what GitHub and runner agents need) or the management one (operators, Prometheus). Until the
- * management listener exists both are the same server.
+ * ({@code RUNWAY_PORT}: what GitHub and runner agents need) or the management one ({@code
+ * RUNWAY_ADMIN_PORT}: operators, Prometheus). A route on neither is served nowhere.
  */
 public interface HttpRoutes {
   void register(Listeners listeners);

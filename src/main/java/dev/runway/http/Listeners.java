@@ -10,11 +10,6 @@ import java.util.function.Consumer;
  * @param management what operators and Prometheus call
  */
 public record Listeners(RoutesConfig publicPort, RoutesConfig management) {
-  /** One server for both (today's single port). */
-  public static Listeners shared(RoutesConfig routes) {
-    return new Listeners(routes, routes);
-  }
-
   /** Registers routes that every listener serves (health), once when the listeners are one. */
   public void both(Consumer<RoutesConfig> routes) {
     routes.accept(publicPort);

@@ -57,8 +57,11 @@ public final class DeliveriesApi implements HttpRoutes {
     }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("delivery", found.get().entry());
-    JsonNode payload = out.mapper().readTree(found.get().payload());
+    byte[] bytes = found.get().payload();
+    // Retention drops a settled delivery's payload bytes after RUNWAY_RETENTION_PAYLOADS.
+    JsonNode payload = bytes.length == 0 ? null : out.mapper().readTree(bytes);
     body.put("payload", payload);
+    body.put("payload_pruned", bytes.length == 0);
     out.send(ctx, 200, body);
   }
 

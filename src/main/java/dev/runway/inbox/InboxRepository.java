@@ -239,4 +239,55 @@ public final class InboxRepository {
         rs.getString("outcome_detail"),
         Sql.instant(rs, "settled_at"));
   }
+
+  /**
+   * Deletes at most {@code limit} settled deliveries received before {@code before}; returns how
+   * many. A delivery without an outcome is still owed a dispatch and is never deleted (events that
+   * are not dispatched, such as {@code ping}, get theirs on arrival).
+   */
+  public int deleteSettledBefore(Connection c, Instant before, int limit) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "delete from inbox where guid in (select guid from inbox"
+                + " where received_at < ? and outcome is not null limit ?)")) {
+      Sql.setTime(ps, 1, before);
+      ps.setInt(2, limit);
+      return ps.executeUpdate();
+    }
+  }
+
+  /** One batch of dropped payloads: how many, and the newest receipt among them. */
+  public record DroppedPayloads(int count, Instant newestReceivedAt) {}
+
+  /**
+   * Drops the payload bytes of at most {@code limit} settled deliveries received in [{@code from},
+   * {@code before}); the rows stay, with their extracted columns and outcome, and {@code
+   * payload_pruned_at} says when. The caller passes the previous batch's newest receipt as {@code
+   * from}, so that each batch starts where the last one ended instead of stepping over the rows it
+   * already emptied.
+   */
+  public DroppedPayloads dropPayloadsBefore(
+      Connection c, Instant from, Instant before, Instant now, int limit) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update inbox set payload = '\\x'::bytea, payload_pruned_at = ? where guid in"
+                + " (select guid from inbox where received_at >= ? and received_at < ?"
+                + " and outcome is not null and payload_pruned_at is null"
+                + " order by received_at limit ?) returning received_at")) {
+      Sql.setTime(ps, 1, now);
+      Sql.setTime(ps, 2, from);
+      Sql.setTime(ps, 3, before);
+      ps.setInt(4, limit);
+      int n = 0;
+      Instant newest = from;
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          n++;
+          Instant at = rs.getTimestamp(1).toInstant();
+          newest = at.isAfter(newest) ? at : newest;
+        }
+      }
+      return new DroppedPayloads(n, newest);
+    }
+  }
 }

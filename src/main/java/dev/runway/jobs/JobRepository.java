@@ -397,4 +397,19 @@ public final class JobRepository {
         Sql.instant(rs, "completed_at"),
         Sql.instant(rs, "updated_at"));
   }
+
+  /**
+   * Deletes at most {@code limit} jobs that completed (by their last change) before {@code before};
+   * returns how many. Retention's batch: one short transaction that holds few row locks.
+   */
+  public int deleteCompletedBefore(Connection c, Instant before, int limit) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "delete from jobs where (job_id, run_attempt) in (select job_id, run_attempt from jobs"
+                + " where status = 'completed' and updated_at < ? limit ?)")) {
+      ps.setTimestamp(1, Timestamp.from(before));
+      ps.setInt(2, limit);
+      return ps.executeUpdate();
+    }
+  }
 }

@@ -508,6 +508,11 @@ public final class Provisioner implements AutoCloseable {
                     public Boolean gitHubFailed(ClaimOutcome.GitHubFailed failed) {
                       return hold(pool);
                     }
+
+                    @Override
+                    public Boolean deadlineExceeded(ClaimOutcome.DeadlineExceeded exceeded) {
+                      return hold(pool);
+                    }
                   });
       if (!more) {
         return;

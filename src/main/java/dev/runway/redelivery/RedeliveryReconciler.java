@@ -45,9 +45,8 @@ public final class RedeliveryReconciler {
   public static final String TASK = "redeliver-failed";
 
   /** Records untouched for this long past the lookback are deleted. */
-  private static final Duration RETENTION_MARGIN = Duration.ofDays(1);
-
   private final DataSource ds;
+
   private final GitHubClient github;
   private final InboxRepository inbox;
   private final RedeliveryRepository records;
@@ -197,8 +196,8 @@ public final class RedeliveryReconciler {
     }
 
     if (cycle.end == CycleEnd.COMPLETED) {
+      // Old records are deleted by the retention task (RUNWAY_RETENTION_REDELIVERIES).
       newest(listed).ifPresent(this::advance);
-      records.prune(ds, now.minus(settings.lookback()).minus(RETENTION_MARGIN));
     }
     CycleReport report =
         new CycleReport(

@@ -134,22 +134,24 @@ public final class RedeliveryRepository {
     }
   }
 
-  /**
-   * Deletes records last touched before {@code before}: GitHub refuses to redeliver anything that
-   * old, so they can no longer matter.
-   */
-  public int prune(DataSource ds, Instant before) throws SQLException {
-    try (Connection c = ds.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement("delete from redeliveries where last_attempt_at < ?")) {
-      ps.setTimestamp(1, Timestamp.from(before));
-      return ps.executeUpdate();
-    }
-  }
-
   private static String truncate(String detail) {
     return detail == null || detail.length() <= MAX_DETAIL
         ? detail
         : detail.substring(0, MAX_DETAIL) + "...";
+  }
+
+  /**
+   * Deletes at most {@code limit} records last touched before {@code before}; returns how many.
+   * GitHub refuses to redeliver anything older than a few days, so old records are history only.
+   */
+  public int deleteBefore(Connection c, Instant before, int limit) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "delete from redeliveries where guid in (select guid from redeliveries"
+                + " where last_attempt_at < ? limit ?)")) {
+      ps.setTimestamp(1, Timestamp.from(before));
+      ps.setInt(2, limit);
+      return ps.executeUpdate();
+    }
   }
 }

@@ -6,20 +6,21 @@ import dev.runway.http.Listeners;
 import dev.runway.inbox.Delivery;
 import dev.runway.telemetry.Metrics;
 import io.javalin.http.Context;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.io.EndPoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
  * {@code POST /webhooks/github}: verify, bound, parse, store durably, answer. Nothing on this path
- * waits without a deadline: the body read is bounded by size, the database by {@link Intake}'s
- * budget, the spool by one fsync.
+ * waits without a deadline: the body read is bounded by size and by a deadline for the whole body
+ * ({@link BodyReader}), the database by {@link Intake}'s budget, the spool by one fsync.
  */
 public final class WebhookHandler implements HttpRoutes {
   private static final Logger log = LoggerFactory.getLogger(WebhookHandler.class);
@@ -32,7 +33,12 @@ public final class WebhookHandler implements HttpRoutes {
       Set.of("workflow_job", "ping", "installation", "installation_repositories");
 
   private static final Pattern GUID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
-  private static final Pattern EVENT_NAME = Pattern.compile("[a-z_]{1,64}");
+
+  /**
+   * GitHub's event names are lowercase letters, digits and underscores ({@code projects_v2_item});
+   * every such name is accepted.
+   */
+  static final Pattern EVENT_NAME = Pattern.compile("[a-z0-9_]{1,64}");
 
   private final SignatureVerifier verifier;
   private final Payloads payloads;
@@ -40,14 +46,21 @@ public final class WebhookHandler implements HttpRoutes {
   private final Metrics metrics;
   private final ObjectMapper json;
   private final Clock clock;
+  private final BodyReader bodies;
 
+  /**
+   * @param bodyTimeout how long a sender may take to send the whole body; past it the request is
+   *     answered 408 and its connection closed
+   */
   public WebhookHandler(
       SignatureVerifier verifier,
       Payloads payloads,
       Intake intake,
       Metrics metrics,
       ObjectMapper json,
-      Clock clock) {
+      Clock clock,
+      Duration bodyTimeout) {
+    this.bodies = new BodyReader(MAX_BODY_BYTES, bodyTimeout, System::nanoTime);
     this.verifier = verifier;
     this.payloads = payloads;
     this.intake = intake;
@@ -77,9 +90,15 @@ public final class WebhookHandler implements HttpRoutes {
     if (declared > MAX_BODY_BYTES) {
       return new WebhookVerdict.TooLarge(MAX_BODY_BYTES);
     }
-    byte[] body = readBounded(ctx.req().getInputStream(), declared);
-    if (body == null) {
+    // Nothing is allocated from the declared length: memory follows the bytes that arrive.
+    byte[] body;
+    BodyReader.Result read = bodies.read(ctx.req().getInputStream(), readTimeout(ctx));
+    if (read instanceof BodyReader.Body b) {
+      body = b.bytes();
+    } else if (read instanceof BodyReader.TooLarge) {
       return new WebhookVerdict.TooLarge(MAX_BODY_BYTES);
+    } else {
+      return new WebhookVerdict.SlowBody(bodies.timeout());
     }
     if (!verifier.verify(ctx.header("X-Hub-Signature-256"), body)) {
       return new WebhookVerdict.RejectedSignature();
@@ -105,28 +124,35 @@ public final class WebhookHandler implements HttpRoutes {
   }
 
   /**
-   * Reads at most {@link #MAX_BODY_BYTES}; returns null as soon as the body is longer, without
-   * reading the rest, so a chunked body without a length cannot make the buffer grow unbounded.
+   * The connection's idle timeout, lowered for each body read to what remains of the body deadline
+   * and restored afterwards, so that a sender who stops sending is cut off at the deadline.
    */
-  static byte[] readBounded(InputStream in, long declared) throws IOException {
-    int initial = declared > 0 ? (int) declared : 16 * 1024;
-    ByteArrayOutputStream out = new ByteArrayOutputStream(initial);
-    byte[] chunk = new byte[16 * 1024];
-    int n;
-    while ((n = in.read(chunk)) != -1) {
-      if (out.size() + n > MAX_BODY_BYTES) {
-        return null;
-      }
-      out.write(chunk, 0, n);
+  private static BodyReader.ReadTimeout readTimeout(Context ctx) {
+    ServletContextRequest request = ServletContextRequest.getServletContextRequest(ctx.req());
+    if (request == null) {
+      return BodyReader.ReadTimeout.NONE;
     }
-    return out.toByteArray();
+    EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+    long normal = endPoint.getIdleTimeout();
+    return new BodyReader.ReadTimeout() {
+      @Override
+      public void limit(Duration remaining) {
+        long ms = Math.max(1, remaining.toMillis());
+        endPoint.setIdleTimeout(normal > 0 ? Math.min(normal, ms) : ms);
+      }
+
+      @Override
+      public void restore() {
+        endPoint.setIdleTimeout(normal);
+      }
+    };
   }
 
   private void respond(Context ctx, WebhookVerdict v) throws IOException {
     if (v instanceof WebhookVerdict.Unavailable) {
       ctx.header("Retry-After", "30");
     }
-    if (v instanceof WebhookVerdict.TooLarge) {
+    if (v instanceof WebhookVerdict.TooLarge || v instanceof WebhookVerdict.SlowBody) {
       // The rest of the body is not read; the connection cannot be reused.
       ctx.header("Connection", "close");
     }

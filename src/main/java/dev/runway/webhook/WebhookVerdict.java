@@ -133,6 +133,24 @@ sealed interface WebhookVerdict {
     }
   }
 
+  /**
+   * The body did not arrive within {@code RUNWAY_WEBHOOK_BODY_TIMEOUT}. Counted as {@code
+   * bad_request}: the request was not one GitHub sends (GitHub sends its whole body at once).
+   */
+  record SlowBody(java.time.Duration timeout) implements WebhookVerdict {
+    public int status() {
+      return 408;
+    }
+
+    public String result() {
+      return "bad_request";
+    }
+
+    public Map<String, Object> body() {
+      return withError(this, "body not received within " + timeout.toMillis() + " ms");
+    }
+  }
+
   /** Nothing could store the delivery durably: the one 5xx the endpoint gives. */
   record Unavailable(String reason) implements WebhookVerdict {
     public int status() {

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
       LoadGenerator.class,
       LimitServer.class,
       DispatchWatch.class,
-      AgentLatency.class
+      AgentLatency.class,
+      StoreCheck.class
     },
     description = "Load generator and reference receiver for Runway's benchmarks.")
 public final class BenchMain implements Runnable {
