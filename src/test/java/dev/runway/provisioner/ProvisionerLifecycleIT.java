@@ -222,6 +222,15 @@ class ProvisionerLifecycleIT {
     assertThat(bed.svc.count("select count(*) from claims")).isEqualTo(3);
   }
 
+  /** The pool's status: idle, launching, running. */
+  List<Object> statusCounts() {
+    Object s = bed.poolResource(POOL).getAdditionalProperties().get("status");
+    if (!(s instanceof Map<?, ?> m)) {
+      return List.of();
+    }
+    return java.util.Arrays.asList(m.get("idle"), m.get("launching"), m.get("running"));
+  }
+
   Map<String, String> uids() {
     Map<String, String> out = new HashMap<>();
     bed.pods(POOL).forEach(p -> out.put(p.getMetadata().getName(), p.getMetadata().getUid()));
@@ -312,6 +321,7 @@ class ProvisionerLifecycleIT {
     bind(busy, 1101);
     bed.running(idle1);
     bed.running(idle2);
+    await().atMost(Duration.ofSeconds(20)).until(() -> statusCounts().equals(List.of(2, 0, 1)));
 
     bed.kube
         .genericKubernetesResources(KubernetesPoolSource.RUNNER_POOLS)
@@ -332,6 +342,7 @@ class ProvisionerLifecycleIT {
     assertThat(bed.state(ProvisionerBed.claimOf(busy))).isEqualTo("running");
     assertThat(bed.state(ProvisionerBed.claimOf(idle1))).isEqualTo("failed:stopped");
     assertThat(bed.state(ProvisionerBed.claimOf(idle2))).isEqualTo("failed:stopped");
+    await().atMost(Duration.ofSeconds(20)).until(() -> statusCounts().equals(List.of(0, 0, 1)));
     // Their jobs are claimable again, and wait for room under the lowered cap.
     assertThat(bed.svc.text("select status from jobs where job_id = 1102")).isEqualTo("queued");
   }
