@@ -32,11 +32,15 @@ import dev.runway.inbox.DeliveriesApi;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
+import dev.runway.operators.OperatorAuthenticator;
+import dev.runway.operators.OperatorTokens;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
 import dev.runway.retention.Pruner;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
+import dev.runway.ui.MeterHistory;
+import dev.runway.ui.OperatorUi;
 import dev.runway.webhook.Intake;
 import dev.runway.webhook.Payloads;
 import dev.runway.webhook.SignatureVerifier;
@@ -263,6 +267,24 @@ public final class Runway implements AutoCloseable {
             new PoolTokens(),
             new Claims(db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease()),
             out);
+    // The operator UI; it moves to the management listener (RUNWAY_ADMIN_PORT) with /api/v1.
+    MeterHistory history = new MeterHistory(metrics.registry(), clock);
+    history.start();
+    stack.push(history);
+    OperatorTokens operatorTokens = new OperatorTokens();
+    OperatorUi ui =
+        new OperatorUi(
+            new OperatorUi.Sources(
+                db.main(),
+                new OperatorAuthenticator(db.main(), operatorTokens, clock, metrics.registry()),
+                operatorTokens,
+                pools,
+                spool,
+                metrics.registry(),
+                history,
+                accounts,
+                github,
+                clock));
     http =
         HttpServer.start(
             config.port(),
@@ -288,6 +310,7 @@ public final class Runway implements AutoCloseable {
               routes.get("/api/v1/deliveries/{guid}", deliveries::one);
               routes.get("/api/v1/jobs", jobsApi::list);
               routes.post("/api/v1/pools/{pool}/claims", claimsApi::claim);
+              ui.routes(routes);
             });
     stack.push(() -> http.stop(config.shutdownGrace()));
     serving = true;

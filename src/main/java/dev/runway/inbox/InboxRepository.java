@@ -149,6 +149,25 @@ public final class InboxRepository {
     }
   }
 
+  /** Every delivery about workflow job {@code jobId} (all its attempts), oldest first. */
+  public List<InboxEntry> forWorkflowJob(Connection c, long jobId, int limit) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select "
+                + ENTRY_COLUMNS
+                + " from inbox where workflow_job_id = ? order by received_at, guid limit ?")) {
+      ps.setLong(1, jobId);
+      ps.setInt(2, limit);
+      List<InboxEntry> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(entry(rs));
+        }
+      }
+      return out;
+    }
+  }
+
   /** One delivery with its payload. */
   public Optional<InboxEntryWithPayload> find(DataSource ds, String guid) throws SQLException {
     try (Connection c = ds.getConnection();

@@ -1,0 +1,675 @@
+package dev.runway.ui;
+
+import dev.runway.accounts.Account;
+import dev.runway.accounts.AccountDirectory;
+import dev.runway.accounts.AccountRepository;
+import dev.runway.config.Durations;
+import dev.runway.deliveries.RedeliveryRepository;
+import dev.runway.dispatch.Redispatch;
+import dev.runway.github.GitHubClient;
+import dev.runway.github.GitHubException;
+import dev.runway.inbox.InboxRepository;
+import dev.runway.jobs.Job;
+import dev.runway.jobs.JobRepository;
+import dev.runway.operators.OperatorAuthenticator;
+import dev.runway.operators.OperatorTokens;
+import dev.runway.pools.Pool;
+import dev.runway.pools.PoolSnapshot;
+import dev.runway.pools.PoolSource;
+import dev.runway.pools.PoolView;
+import dev.runway.spool.Spool;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator web UI under {@code /ui}: server-rendered pages (precompiled jte templates, escaped
+ * as HTML) over the same repositories and commands the CLI uses. Every page but the login form
+ * needs a session cookie ({@link UiSessions}); every POST but the login also needs the session's
+ * CSRF token. Actions run the CLI's code: {@link Redispatch#enqueueJob} (as {@code runway jobs
+ * redispatch}), {@link GitHubClient#redeliver} (as {@code runway deliveries redeliver ID}) and
+ * {@link AccountRepository#set} (as {@code runway accounts set}).
+ */
+public final class OperatorUi {
+  private static final Logger log = LoggerFactory.getLogger(OperatorUi.class);
+
+  static final String SESSION_COOKIE = "runway_ui";
+  static final String LOGIN_COOKIE = "runway_ui_login";
+  static final String CSRF_FIELD = "_csrf";
+
+  /** Where the given-up banner looks: GitHub redelivers nothing older than three days anyway. */
+  static final Duration GIVEN_UP_WINDOW = Duration.ofDays(3);
+
+  /** The sources of the pages. */
+  public record Sources(
+      DataSource ds,
+      OperatorAuthenticator authenticator,
+      OperatorTokens tokens,
+      PoolSource pools,
+      Spool spool,
+      MeterRegistry registry,
+      MeterHistory history,
+      AccountDirectory accountDirectory,
+      Optional<GitHubClient> github,
+      Clock clock) {}
+
+  private final Sources src;
+  private final UiSessions sessions;
+  private final Templates templates = new Templates();
+  private final JobRepository jobs = new JobRepository();
+  private final InboxRepository inbox = new InboxRepository();
+  private final RedeliveryRepository redeliveries = new RedeliveryRepository();
+  private final AccountRepository accounts = new AccountRepository();
+
+  public OperatorUi(Sources src) {
+    this.src = src;
+    this.sessions = new UiSessions(src.clock());
+  }
+
+  /** Registers the UI's routes. */
+  public void routes(RoutesConfig r) {
+    r.get("/ui/login", this::loginForm);
+    r.post("/ui/login", this::login);
+    r.get("/ui/assets/{name}", this::asset);
+    r.post("/ui/logout", action(this::logout));
+    r.get("/ui", page(this::overview));
+    r.get("/ui/pools", page(this::pools));
+    r.get("/ui/jobs", page(this::jobsList));
+    r.get("/ui/jobs/{job}/{attempt}", page(this::job));
+    r.post("/ui/jobs/{job}/{attempt}/redispatch", action(this::redispatch));
+    r.get("/ui/deliveries", page(this::deliveries));
+    r.post("/ui/deliveries/redeliver", action(this::redeliver));
+    r.get("/ui/accounts", page(this::accountsPage));
+    r.post("/ui/accounts/{login}", action(this::updateAccount));
+  }
+
+  /** The GET routes that show data, each of which needs a session. */
+  static final List<String> PAGES =
+      List.of("/ui", "/ui/pools", "/ui/jobs", "/ui/jobs/1/1", "/ui/deliveries", "/ui/accounts");
+
+  // ---- authentication ----
+
+  private interface SessionHandler {
+    void handle(Context ctx, UiSessions.Session session) throws Exception;
+  }
+
+  /** A page: without a live session, a redirect to the login form and nothing else. */
+  private Handler page(SessionHandler h) {
+    return ctx -> {
+      secure(ctx);
+      Optional<UiSessions.Session> s = session(ctx);
+      if (s.isEmpty()) {
+        ctx.redirect("/ui/login", io.javalin.http.HttpStatus.SEE_OTHER);
+        return;
+      }
+      guarded(ctx, s.get(), h);
+    };
+  }
+
+  /** A state-changing request: refused with 403 without a live session and its CSRF token. */
+  private Handler action(SessionHandler h) {
+    return ctx -> {
+      secure(ctx);
+      Optional<UiSessions.Session> s = session(ctx);
+      if (s.isEmpty()) {
+        ctx.status(403).contentType("text/plain").result("log in first: /ui/login");
+        return;
+      }
+      if (!UiSessions.csrfMatches(s.get(), ctx.formParam(CSRF_FIELD))) {
+        log.info(
+            "refused {} {} from {}: CSRF token missing or wrong",
+            ctx.method(),
+            ctx.path(),
+            s.get().operator);
+        ctx.status(403).contentType("text/plain").result("missing or wrong CSRF token");
+        return;
+      }
+      guarded(ctx, s.get(), h);
+    };
+  }
+
+  /** Runs a handler; the database being down is a page that says so, not a stack trace. */
+  private void guarded(Context ctx, UiSessions.Session s, SessionHandler h) throws Exception {
+    try {
+      h.handle(ctx, s);
+    } catch (SQLException e) {
+      log.warn("{} {}: database unavailable: {}", ctx.method(), ctx.path(), e.getMessage());
+      ctx.status(503)
+          .html(
+              templates.render(
+                  "error.jte",
+                  new Views.ErrorPage(
+                      "Database unavailable",
+                      "PostgreSQL does not answer; webhooks still go to the spool. Try again in a"
+                          + " moment.")));
+    }
+  }
+
+  private Optional<UiSessions.Session> session(Context ctx) {
+    String id = ctx.cookie(SESSION_COOKIE);
+    Optional<UiSessions.Session> s = sessions.find(id);
+    if (s.isPresent() && sessions.dueForCheck(s.get()) && !tokenStillLive(s.get())) {
+      sessions.closeToken(s.get().tokenId);
+      return Optional.empty();
+    }
+    return s;
+  }
+
+  /** A revoked token ends its sessions; when the database cannot say, the session goes on. */
+  private boolean tokenStillLive(UiSessions.Session s) {
+    try (Connection c = src.ds().getConnection()) {
+      boolean live =
+          src.tokens().list(c).stream().anyMatch(t -> t.id() == s.tokenId && t.revokedAt() == null);
+      sessions.checked(s);
+      return live;
+    } catch (SQLException e) {
+      return true;
+    }
+  }
+
+  /** Headers every UI answer carries: no caching, no framing, scripts only from this origin. */
+  private static void secure(Context ctx) {
+    ctx.header("Cache-Control", "no-store");
+    ctx.header("X-Frame-Options", "DENY");
+    ctx.header("X-Content-Type-Options", "nosniff");
+    ctx.header("Referrer-Policy", "no-referrer");
+    ctx.header(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self';"
+            + " img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  }
+
+  private void loginForm(Context ctx) {
+    secure(ctx);
+    if (session(ctx).isPresent()) {
+      ctx.redirect("/ui", io.javalin.http.HttpStatus.SEE_OTHER);
+      return;
+    }
+    renderLogin(ctx, 200, null);
+  }
+
+  /** The login form's CSRF token is a double-submit cookie: there is no session to hold it yet. */
+  private void renderLogin(Context ctx, int status, String error) {
+    String csrf = dev.runway.auth.BearerTokens.newSecret("");
+    setCookie(ctx, LOGIN_COOKIE, csrf, "/ui/login", -1);
+    ctx.status(status).html(templates.render("login.jte", new Views.LoginPage(csrf, error)));
+  }
+
+  private void login(Context ctx) {
+    secure(ctx);
+    String expected = ctx.cookie(LOGIN_COOKIE);
+    String presented = ctx.formParam(CSRF_FIELD);
+    if (expected == null
+        || presented == null
+        || !java.security.MessageDigest.isEqual(
+            dev.runway.auth.BearerTokens.hash(expected),
+            dev.runway.auth.BearerTokens.hash(presented))) {
+      ctx.status(403)
+          .contentType("text/plain")
+          .result("missing or wrong CSRF token; reload the form");
+      return;
+    }
+    OperatorAuthenticator.Verdict v = src.authenticator().authenticate(ctx.formParam("token"));
+    if (v instanceof OperatorAuthenticator.Authenticated a) {
+      UiSessions.Opened o = sessions.open(a.operator().tokenId(), a.operator().name());
+      setCookie(ctx, SESSION_COOKIE, o.id(), "/ui", -1);
+      setCookie(ctx, LOGIN_COOKIE, "", "/ui/login", 0);
+      log.info("operator {} logged in to the UI", a.operator().name());
+      ctx.redirect("/ui", io.javalin.http.HttpStatus.SEE_OTHER);
+    } else if (v instanceof OperatorAuthenticator.Unavailable) {
+      renderLogin(ctx, 503, "The database does not answer, so the token cannot be checked.");
+    } else {
+      renderLogin(
+          ctx,
+          401,
+          "That is not a live operator token. Create one with `runway operators token create NAME`.");
+    }
+  }
+
+  private void logout(Context ctx, UiSessions.Session s) {
+    sessions.close(ctx.cookie(SESSION_COOKIE));
+    setCookie(ctx, SESSION_COOKIE, "", "/ui", 0);
+    ctx.redirect("/ui/login", io.javalin.http.HttpStatus.SEE_OTHER);
+  }
+
+  /**
+   * Sets a cookie the page's scripts cannot read ({@code HttpOnly}) and no other site can send
+   * ({@code SameSite=Strict}); {@code Secure} when the request came over HTTPS (directly or through
+   * a proxy that says so), since the management port is often plain HTTP inside a cluster.
+   */
+  private static void setCookie(Context ctx, String name, String value, String path, int maxAge) {
+    boolean https =
+        "https".equalsIgnoreCase(ctx.scheme())
+            || "https".equalsIgnoreCase(ctx.header("X-Forwarded-Proto"));
+    ctx.res()
+        .addHeader(
+            "Set-Cookie",
+            name
+                + "="
+                + value
+                + "; Path="
+                + path
+                + (maxAge >= 0 ? "; Max-Age=" + maxAge : "")
+                + "; HttpOnly; SameSite=Strict"
+                + (https ? "; Secure" : ""));
+  }
+
+  private void asset(Context ctx) {
+    secure(ctx);
+    Templates.Asset a = templates.asset(ctx.pathParam("name"));
+    if (a == null) {
+      ctx.status(404).contentType("text/plain").result("not found");
+      return;
+    }
+    ctx.header("Cache-Control", "private, max-age=3600");
+    ctx.contentType(a.contentType()).result(a.bytes());
+  }
+
+  // ---- pages ----
+
+  private Views.Frame frame(UiSessions.Session s, String title, String active) throws SQLException {
+    List<String> alerts = new ArrayList<>();
+    PoolView view = src.pools().current();
+    if (view instanceof PoolView.Unavailable u) {
+      alerts.add("The pool source " + src.pools().describe() + " is unavailable: " + u.reason());
+    }
+    if (src.history().spoolStuck(Duration.ofMinutes(1))) {
+      alerts.add(
+          "The spool is not draining: "
+              + src.spool().depth()
+              + " deliveries have waited on disk for over a minute. Is PostgreSQL up?");
+    }
+    try (Connection c = src.ds().getConnection()) {
+      long givenUp = redeliveries.givenUpSince(c, src.clock().instant().minus(GIVEN_UP_WINDOW));
+      if (givenUp > 0) {
+        alerts.add(
+            givenUp
+                + " failed deliveries were given up by the redelivery reconciler; see Deliveries.");
+      }
+    }
+    return new Views.Frame(title, active, s.operator, s.csrf, s.takeFlash(), alerts);
+  }
+
+  private void overview(Context ctx, UiSessions.Session s) throws SQLException {
+    Views.Frame frame = frame(s, "Overview", "overview");
+    Instant now = src.clock().instant();
+    List<Views.Chart> charts = new ArrayList<>();
+    charts.add(
+        chart(
+            "webhooks",
+            "Webhook requests by result",
+            "per 10 s",
+            src.history().series("webhooks")));
+    charts.add(
+        chart("depth", "Spool and queue depth", "deliveries", src.history().series("depth")));
+    List<Views.QueueRow> queues = new ArrayList<>();
+    try (Connection c = src.ds().getConnection()) {
+      charts.add(
+          chart(
+              "latency",
+              "Received → claimable",
+              "seconds, per minute",
+              UiQueries.claimableLatency(c, now.minus(MeterHistory.WINDOW))));
+      for (var e : UiQueries.poolLoad(c).entrySet()) {
+        if (e.getValue().queued() > 0) {
+          queues.add(
+              new Views.QueueRow(
+                  e.getKey(), e.getValue().queued(), ageSince(e.getValue().oldestQueued(), now)));
+        }
+      }
+    }
+    charts.add(chart("claims", "Claim results", "per 10 s", src.history().series("claims")));
+    charts.add(
+        chart("redeliveries", "Redeliveries", "per 10 s", src.history().series("redeliveries")));
+    ctx.html(templates.render("overview.jte", new Views.OverviewPage(frame, charts, queues)));
+  }
+
+  private Views.Chart chart(String id, String title, String unit, MeterHistory.Series series) {
+    Map<String, Object> data = new TreeMap<>();
+    data.put("x", series.xs());
+    data.put("series", series.values());
+    try {
+      return new Views.Chart(id, title, unit, dev.runway.Json.mapper().writeValueAsString(data));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String ageSince(Instant t, Instant now) {
+    return t == null ? "—" : Views.age(Duration.between(t, now));
+  }
+
+  private void pools(Context ctx, UiSessions.Session s) throws SQLException {
+    Views.Frame frame = frame(s, "Pools", "pools");
+    Instant now = src.clock().instant();
+    Map<String, UiQueries.PoolLoad> load;
+    try (Connection c = src.ds().getConnection()) {
+      load = UiQueries.poolLoad(c);
+    }
+    PoolView view = src.pools().current();
+    List<Pool> pools = view.fold(PoolSnapshot::pools, reason -> List.of());
+    String state =
+        view.fold(
+            snap -> "answered " + Views.age(snap.age(src.clock())) + " ago",
+            reason -> "unavailable: " + reason);
+    List<Views.PoolRow> rows = new ArrayList<>();
+    for (Pool p : pools) {
+      UiQueries.PoolLoad l = load.getOrDefault(p.name(), UiQueries.PoolLoad.NONE);
+      rows.add(
+          new Views.PoolRow(
+              p.name(),
+              p.labels(),
+              p.maxRunners() == null ? "no cap" : String.valueOf(p.maxRunners()),
+              l.queued(),
+              ageSince(l.oldestQueued(), now),
+              l.claimed(),
+              l.inProgress(),
+              runners(p.name()),
+              launchFailures(p.name()),
+              verdict(p, l, now)));
+    }
+    ctx.html(
+        templates.render(
+            "pools.jte", new Views.PoolsPage(frame, src.pools().describe(), state, rows)));
+  }
+
+  /**
+   * Starved: jobs have waited over a minute while the pool has room, so no runner is claiming.
+   * Saturated: jobs wait and the pool is at its cap.
+   */
+  static String verdict(Pool p, UiQueries.PoolLoad l, Instant now) {
+    long busy = l.claimed() + l.inProgress();
+    if (l.queued() > 0 && p.maxRunners() != null && busy >= p.maxRunners()) {
+      return "saturated";
+    }
+    if (l.queued() > 0
+        && l.oldestQueued() != null
+        && Duration.between(l.oldestQueued(), now).compareTo(Duration.ofMinutes(1)) > 0) {
+      return "starved";
+    }
+    return busy > 0 || l.queued() > 0 ? "busy" : "idle";
+  }
+
+  /** The provisioner's {@code runway_runners{pool,state}} gauge, where one reports it. */
+  private String runners(String pool) {
+    List<String> parts = new ArrayList<>();
+    for (Gauge g : src.registry().find("runway.runners").tag("pool", pool).gauges()) {
+      parts.add(g.getId().getTag("state") + " " + (long) g.value());
+    }
+    return parts.isEmpty() ? "not reported" : String.join(", ", parts.stream().sorted().toList());
+  }
+
+  private List<String> launchFailures(String pool) {
+    List<String> out = new ArrayList<>();
+    for (Counter c :
+        src.registry().find("runway.runner.launch.failures").tag("pool", pool).counters()) {
+      if (c.count() > 0) {
+        out.add(c.getId().getTag("reason") + ": " + (long) c.count());
+      }
+    }
+    return out;
+  }
+
+  private void jobsList(Context ctx, UiSessions.Session s) throws SQLException {
+    Views.Frame frame = frame(s, "Jobs", "jobs");
+    Views.JobFilter f =
+        new Views.JobFilter(
+            blankToNull(ctx.queryParam("status")),
+            blankToNull(ctx.queryParam("pool")),
+            blankToNull(ctx.queryParam("outcome")),
+            blankToNull(ctx.queryParam("repository")),
+            blankToNull(ctx.queryParam("since")));
+    Instant since = null;
+    if (f.since() != null) {
+      try {
+        since = parseSince(f.since(), src.clock().instant());
+      } catch (IllegalArgumentException | DateTimeParseException e) {
+        frame = withFlash(frame, "since must be an ISO-8601 instant or an age such as 2h");
+      }
+    }
+    List<Job> list;
+    try (Connection c = src.ds().getConnection()) {
+      list =
+          jobs.list(
+              c,
+              new JobRepository.Filter(
+                  f.status(), f.outcome(), f.pool(), f.repository(), since, 200));
+    }
+    ctx.html(templates.render("jobs.jte", new Views.JobsPage(frame, f, list)));
+  }
+
+  static Instant parseSince(String value, Instant now) {
+    try {
+      return Instant.parse(value);
+    } catch (DateTimeParseException e) {
+      return now.minus(Durations.parse(value));
+    }
+  }
+
+  private static Views.Frame withFlash(Views.Frame f, String flash) {
+    return new Views.Frame(f.title(), f.active(), f.operator(), f.csrf(), flash, f.alerts());
+  }
+
+  private void job(Context ctx, UiSessions.Session s) throws SQLException {
+    Optional<long[]> id = jobId(ctx);
+    Views.Frame frame = frame(s, "Job", "jobs");
+    Optional<Job> found = Optional.empty();
+    if (id.isPresent()) {
+      try (Connection c = src.ds().getConnection()) {
+        found = jobs.find(c, id.get()[0], (int) id.get()[1]);
+        if (found.isPresent()) {
+          Job j = found.get();
+          Optional<List<Pool>> pools =
+              src.pools().current().fold(snap -> Optional.of(snap.pools()), r -> Optional.empty());
+          boolean ignored = "queued".equals(j.status()) && j.outcome() != null;
+          ctx.html(
+              templates.render(
+                  "job.jte",
+                  new Views.JobPage(
+                      new Views.Frame(
+                          "Job " + j.jobId(),
+                          "jobs",
+                          frame.operator(),
+                          frame.csrf(),
+                          frame.flash(),
+                          frame.alerts()),
+                      j,
+                      timeline(j),
+                      IgnoreReasons.explain(j, pools).orElse(null),
+                      ignored && Redispatch.OUTCOMES.contains(j.outcome()),
+                      claimable(j),
+                      inbox.forWorkflowJob(c, j.jobId(), 100),
+                      UiQueries.claims(c, j.jobId(), j.runAttempt()))));
+          return;
+        }
+      }
+    }
+    ctx.status(404)
+        .html(
+            templates.render(
+                "error.jte",
+                new Views.ErrorPage("No such job", "Runway has no such job attempt.")));
+  }
+
+  private static Optional<long[]> jobId(Context ctx) {
+    try {
+      return Optional.of(
+          new long[] {
+            Long.parseLong(ctx.pathParam("job")), Integer.parseInt(ctx.pathParam("attempt"))
+          });
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Whether a runner agent of the job's pool can claim it now, in words. */
+  static String claimable(Job j) {
+    if (!"queued".equals(j.status())) {
+      return "no: the job is " + j.status().replace('_', ' ');
+    }
+    if (j.outcome() != null || j.pool() == null) {
+      return "no: ignored (" + (j.outcome() == null ? "no pool" : j.outcome()) + ")";
+    }
+    return "yes, in pool " + j.pool();
+  }
+
+  static List<Views.Step> timeline(Job j) {
+    List<Views.Step> steps = new ArrayList<>();
+    steps.add(new Views.Step("created on GitHub", j.createdAtGithub(), j.workflowName()));
+    steps.add(new Views.Step("received", j.receivedAt(), null));
+    steps.add(
+        new Views.Step(
+            j.outcome() == null ? "dispatched" : "dispatched (ignored)",
+            j.dispatchedAt(),
+            j.outcome() != null ? j.outcome() : j.pool() == null ? null : "pool " + j.pool()));
+    steps.add(
+        new Views.Step(
+            "claimed", j.claimedAt(), j.claimId() == null ? null : "claim " + j.claimId()));
+    steps.add(
+        new Views.Step(
+            "runner launched",
+            null,
+            j.claimedAt() == null
+                ? null
+                : "launches are not recorded per job; see the claims below"));
+    steps.add(new Views.Step("in progress", j.startedAt(), j.runnerName()));
+    steps.add(new Views.Step("completed", j.completedAt(), j.conclusion()));
+    return steps;
+  }
+
+  private void redispatch(Context ctx, UiSessions.Session s) throws SQLException {
+    Optional<long[]> id = jobId(ctx);
+    if (id.isEmpty()) {
+      ctx.status(404).contentType("text/plain").result("no such job");
+      return;
+    }
+    int n;
+    try (Connection c = src.ds().getConnection()) {
+      n = Redispatch.enqueueJob(c, id.get()[0], (int) id.get()[1]);
+    }
+    log.info(
+        "operator {} redispatched job {}/{}: {} queued", s.operator, id.get()[0], id.get()[1], n);
+    s.flash =
+        n == 1
+            ? "Queued for redispatch: the service's workers evaluate the job again against today's"
+                + " accounts and pools."
+            : "Nothing to redispatch: the job is not a queued job that was ignored.";
+    ctx.redirect(
+        "/ui/jobs/" + id.get()[0] + "/" + id.get()[1], io.javalin.http.HttpStatus.SEE_OTHER);
+  }
+
+  private void deliveries(Context ctx, UiSessions.Session s) throws SQLException {
+    Views.Frame frame = frame(s, "Deliveries", "deliveries");
+    List<InboxRepository.InboxEntry> entries =
+        inbox.list(src.ds(), src.clock().instant().minus(Duration.ofDays(3)), null, 200);
+    List<RedeliveryRepository.Listed> records;
+    try (Connection c = src.ds().getConnection()) {
+      records = redeliveries.list(c, 200);
+    }
+    ctx.html(
+        templates.render(
+            "deliveries.jte",
+            new Views.DeliveriesPage(frame, entries, records, src.github().isPresent())));
+  }
+
+  private void redeliver(Context ctx, UiSessions.Session s) {
+    long deliveryId;
+    try {
+      deliveryId = Long.parseLong(String.valueOf(ctx.formParam("delivery_id")));
+    } catch (NumberFormatException e) {
+      ctx.status(400).contentType("text/plain").result("delivery_id must be a number");
+      return;
+    }
+    if (src.github().isEmpty()) {
+      s.flash = "No GitHub App is configured, so nothing can be redelivered from here.";
+    } else {
+      try {
+        src.github().get().redeliver(deliveryId);
+        log.info("operator {} redelivered delivery {}", s.operator, deliveryId);
+        s.flash = "GitHub accepted the redelivery of delivery " + deliveryId + ".";
+      } catch (GitHubException e) {
+        log.info(
+            "operator {}: redelivery of {} failed: {}", s.operator, deliveryId, e.getMessage());
+        s.flash =
+            "GitHub refused the redelivery of delivery "
+                + deliveryId
+                + ": "
+                + String.valueOf(e.getMessage()).replaceAll("\\s+", " ");
+      }
+    }
+    ctx.redirect("/ui/deliveries", io.javalin.http.HttpStatus.SEE_OTHER);
+  }
+
+  private void accountsPage(Context ctx, UiSessions.Session s) throws SQLException {
+    Views.Frame frame = frame(s, "Accounts", "accounts");
+    List<Account> list;
+    try (Connection c = src.ds().getConnection()) {
+      list = accounts.list(c);
+    }
+    ctx.html(templates.render("accounts.jte", new Views.AccountsPage(frame, list)));
+  }
+
+  private void updateAccount(Context ctx, UiSessions.Session s) throws SQLException {
+    String login = ctx.pathParam("login");
+    Integer max = null;
+    String maxText = blankToNull(ctx.formParam("max_concurrent"));
+    if (maxText != null) {
+      try {
+        max = Integer.parseInt(maxText);
+      } catch (NumberFormatException e) {
+        max = -1;
+      }
+    }
+    if (max != null && max < 0) {
+      s.flash = "The cap must be a whole number, 0 or more.";
+      ctx.redirect("/ui/accounts", io.javalin.http.HttpStatus.SEE_OTHER);
+      return;
+    }
+    String enabled = ctx.formParam("enabled");
+    Boolean on = enabled == null ? null : Boolean.valueOf("true".equals(enabled));
+    try (Connection c = src.ds().getConnection()) {
+      if (accounts.byLogin(c, login).isEmpty()) {
+        s.flash = "No account " + login + ".";
+      } else {
+        Account a = accounts.set(c, login, null, max, on);
+        src.accountDirectory().invalidate();
+        log.info(
+            "operator {} set account {}: runners_enabled={} max_concurrent={}",
+            s.operator,
+            login,
+            a.runnersEnabled(),
+            a.maxConcurrent());
+        s.flash =
+            "Account "
+                + login
+                + ": runners "
+                + (a.runnersEnabled() ? "enabled" : "disabled")
+                + ", at most "
+                + a.maxConcurrent()
+                + " at once. Jobs ignored before stay ignored until redispatched.";
+      }
+    }
+    ctx.redirect("/ui/accounts", io.javalin.http.HttpStatus.SEE_OTHER);
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+}
