@@ -31,7 +31,14 @@
       columns.push(data.series[name]);
     });
     var plot = new uPlot(
-      { width: el.clientWidth, height: 150, series: series, legend: { live: false } },
+      {
+        width: el.clientWidth,
+        height: 150,
+        series: series,
+        legend: { live: false },
+        // Always the last hour, however few points there are yet.
+        scales: { x: { time: true, range: [data.from, data.to] } }
+      },
       columns,
       el
     );

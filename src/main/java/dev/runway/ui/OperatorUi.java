@@ -116,7 +116,7 @@ public final class OperatorUi {
       secure(ctx);
       Optional<UiSessions.Session> s = session(ctx);
       if (s.isEmpty()) {
-        ctx.redirect("/ui/login", io.javalin.http.HttpStatus.SEE_OTHER);
+        seeOther(ctx, "/ui/login");
         return;
       }
       guarded(ctx, s.get(), h);
@@ -199,7 +199,7 @@ public final class OperatorUi {
   private void loginForm(Context ctx) {
     secure(ctx);
     if (session(ctx).isPresent()) {
-      ctx.redirect("/ui", io.javalin.http.HttpStatus.SEE_OTHER);
+      seeOther(ctx, "/ui");
       return;
     }
     renderLogin(ctx, 200, null);
@@ -232,7 +232,7 @@ public final class OperatorUi {
       setCookie(ctx, SESSION_COOKIE, o.id(), "/ui", -1);
       setCookie(ctx, LOGIN_COOKIE, "", "/ui/login", 0);
       log.info("operator {} logged in to the UI", a.operator().name());
-      ctx.redirect("/ui", io.javalin.http.HttpStatus.SEE_OTHER);
+      seeOther(ctx, "/ui");
     } else if (v instanceof OperatorAuthenticator.Unavailable) {
       renderLogin(ctx, 503, "The database does not answer, so the token cannot be checked.");
     } else {
@@ -246,7 +246,7 @@ public final class OperatorUi {
   private void logout(Context ctx, UiSessions.Session s) {
     sessions.close(ctx.cookie(SESSION_COOKIE));
     setCookie(ctx, SESSION_COOKIE, "", "/ui", 0);
-    ctx.redirect("/ui/login", io.javalin.http.HttpStatus.SEE_OTHER);
+    seeOther(ctx, "/ui/login");
   }
 
   /**
@@ -345,6 +345,9 @@ public final class OperatorUi {
     Map<String, Object> data = new TreeMap<>();
     data.put("x", series.xs());
     data.put("series", series.values());
+    Instant now = src.clock().instant();
+    data.put("from", now.minus(MeterHistory.WINDOW).getEpochSecond());
+    data.put("to", now.getEpochSecond());
     try {
       return new Views.Chart(id, title, unit, dev.runway.Json.mapper().writeValueAsString(data));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -549,8 +552,15 @@ public final class OperatorUi {
             j.claimedAt() == null
                 ? null
                 : "launches are not recorded per job; see the claims below"));
-    steps.add(new Views.Step("in progress", j.startedAt(), j.runnerName()));
-    steps.add(new Views.Step("completed", j.completedAt(), j.conclusion()));
+    // A queued event already carries started_at (GitHub sets it to the creation time), so the
+    // time counts only once the job is really in progress.
+    boolean started = "in_progress".equals(j.status()) || "completed".equals(j.status());
+    steps.add(
+        new Views.Step(
+            "in progress", started ? j.startedAt() : null, started ? j.runnerName() : null));
+    steps.add(
+        new Views.Step(
+            "completed", "completed".equals(j.status()) ? j.completedAt() : null, j.conclusion()));
     return steps;
   }
 
@@ -571,8 +581,7 @@ public final class OperatorUi {
             ? "Queued for redispatch: the service's workers evaluate the job again against today's"
                 + " accounts and pools."
             : "Nothing to redispatch: the job is not a queued job that was ignored.";
-    ctx.redirect(
-        "/ui/jobs/" + id.get()[0] + "/" + id.get()[1], io.javalin.http.HttpStatus.SEE_OTHER);
+    seeOther(ctx, "/ui/jobs/" + id.get()[0] + "/" + id.get()[1]);
   }
 
   private void deliveries(Context ctx, UiSessions.Session s) throws SQLException {
@@ -614,7 +623,7 @@ public final class OperatorUi {
                 + String.valueOf(e.getMessage()).replaceAll("\\s+", " ");
       }
     }
-    ctx.redirect("/ui/deliveries", io.javalin.http.HttpStatus.SEE_OTHER);
+    seeOther(ctx, "/ui/deliveries");
   }
 
   private void accountsPage(Context ctx, UiSessions.Session s) throws SQLException {
@@ -639,7 +648,7 @@ public final class OperatorUi {
     }
     if (max != null && max < 0) {
       s.flash = "The cap must be a whole number, 0 or more.";
-      ctx.redirect("/ui/accounts", io.javalin.http.HttpStatus.SEE_OTHER);
+      seeOther(ctx, "/ui/accounts");
       return;
     }
     String enabled = ctx.formParam("enabled");
@@ -666,7 +675,12 @@ public final class OperatorUi {
                 + " at once. Jobs ignored before stay ignored until redispatched.";
       }
     }
-    ctx.redirect("/ui/accounts", io.javalin.http.HttpStatus.SEE_OTHER);
+    seeOther(ctx, "/ui/accounts");
+  }
+
+  /** A 303 to {@code path} with an empty body (Javalin's redirect writes one). */
+  private static void seeOther(Context ctx, String path) {
+    ctx.status(303).header("Location", path).result("");
   }
 
   private static String blankToNull(String s) {
