@@ -265,7 +265,15 @@ public final class Runway implements AutoCloseable {
         new ClaimsApi(
             db.main(),
             new PoolTokens(),
-            new Claims(db.main(), jobs, pools, github, claimMetrics, clock, config.claimLease()),
+            new Claims(
+                db.main(),
+                jobs,
+                pools,
+                github,
+                claimMetrics,
+                clock,
+                config.claimLease(),
+                config.claimDeadline()),
             out);
     // The operator UI; it moves to the management listener (RUNWAY_ADMIN_PORT) with /api/v1.
     MeterHistory history = new MeterHistory(metrics.registry(), clock);

@@ -27,6 +27,8 @@ public sealed interface ClaimOutcome {
     R unavailable(Unavailable unavailable);
 
     R gitHubFailed(GitHubFailed failed);
+
+    R deadlineExceeded(DeadlineExceeded exceeded);
   }
 
   /** The job a runner is started for: what the agent may show or log. */
@@ -143,6 +145,22 @@ public sealed interface ClaimOutcome {
     @Override
     public Optional<String> metricResult() {
       return Optional.of("github_error");
+    }
+  }
+
+  /**
+   * GitHub did not register the runner within {@code RUNWAY_CLAIM_DEADLINE} (slow answers, retries
+   * or a rate limit that resets later); the claim was released and the agent should come back.
+   */
+  record DeadlineExceeded(String message, long retryAfterSeconds) implements ClaimOutcome {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.deadlineExceeded(this);
+    }
+
+    @Override
+    public Optional<String> metricResult() {
+      return Optional.of("deadline_exceeded");
     }
   }
 }

@@ -1,6 +1,8 @@
 package dev.runway.claims;
 
 import dev.runway.db.Database;
+import dev.runway.github.Deadline;
+import dev.runway.github.DeadlineExceededException;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubException;
 import dev.runway.github.JitConfig;
@@ -48,6 +50,10 @@ public final class Claims {
   private final ClaimMetrics metrics;
   private final Clock clock;
   private final Duration lease;
+  private final Duration deadline;
+
+  /** Default of {@code RUNWAY_CLAIM_DEADLINE}. */
+  public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(20);
 
   public Claims(
       DataSource ds,
@@ -57,6 +63,23 @@ public final class Claims {
       ClaimMetrics metrics,
       Clock clock,
       Duration lease) {
+    this(ds, jobs, pools, github, metrics, clock, lease, DEFAULT_DEADLINE);
+  }
+
+  /**
+   * @param deadline how long one claim may take, every GitHub call, retry and wait included; past
+   *     it the claim is released and the agent is told to come back
+   */
+  public Claims(
+      DataSource ds,
+      JobRepository jobs,
+      PoolSource pools,
+      Optional<GitHubClient> github,
+      ClaimMetrics metrics,
+      Clock clock,
+      Duration lease,
+      Duration deadline) {
+    this.deadline = deadline;
     this.ds = ds;
     this.repo = new ClaimRepository();
     this.jobs = jobs;
@@ -69,6 +92,7 @@ public final class Claims {
 
   /** Claims a job of {@code poolName}. The caller has authenticated the agent for that pool. */
   public ClaimOutcome claim(String poolName) {
+    Deadline until = Deadline.after(deadline);
     ClaimOutcome outcome =
         pools
             .current()
@@ -77,14 +101,14 @@ public final class Claims {
                     snapshot.pools().stream()
                         .filter(p -> p.name().equals(poolName))
                         .findFirst()
-                        .map(this::claimIn)
+                        .map(pool -> claimIn(pool, until))
                         .orElseGet(() -> new ClaimOutcome.UnknownPool(poolName)),
                 reason -> new ClaimOutcome.Unavailable("pool source unavailable: " + reason, 5));
     outcome.metricResult().ifPresent(result -> metrics.claim(poolName, result));
     return outcome;
   }
 
-  private ClaimOutcome claimIn(Pool pool) {
+  private ClaimOutcome claimIn(Pool pool, Deadline until) {
     if (github.isEmpty()) {
       return new ClaimOutcome.Unavailable(
           "GitHub App not configured: set RUNWAY_GITHUB_APP_ID and RUNWAY_GITHUB_PRIVATE_KEY_FILE",
@@ -104,7 +128,21 @@ public final class Claims {
     ClaimRepository.Claim claim = r.claim();
     JitConfig jit;
     try {
-      jit = mint(pool, job, claim.runnerName());
+      jit = mint(pool, job, claim.runnerName(), until);
+    } catch (DeadlineExceededException | RateLimitedBeyondDeadline e) {
+      release(claim, job, "deadline_exceeded");
+      log.warn(
+          "claim {} of job {}/{} in pool {} released: {}",
+          claim.id(),
+          job.jobId(),
+          job.runAttempt(),
+          pool.name(),
+          e.getMessage());
+      return new ClaimOutcome.DeadlineExceeded(
+          "GitHub did not register the runner within "
+              + deadline.toMillis()
+              + " ms (the job is claimable again)",
+          5);
     } catch (GitHubException | IllegalArgumentException e) {
       release(claim, job, "github_error");
       log.warn(
@@ -197,7 +235,17 @@ public final class Claims {
         full.isEmpty() ? ClaimOutcome.Reason.EMPTY : ClaimOutcome.Reason.OVER_ACCOUNT_CAP);
   }
 
-  private JitConfig mint(Pool pool, ClaimRepository.ClaimedJob job, String runnerName) {
+  /** A rate limit that resets after the claim's deadline: the agent should come back later. */
+  private static final class RateLimitedBeyondDeadline extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    RateLimitedBeyondDeadline(GitHubException e) {
+      super(e.getMessage(), e);
+    }
+  }
+
+  private JitConfig mint(
+      Pool pool, ClaimRepository.ClaimedJob job, String runnerName, Deadline until) {
     if (job.installationId() == null) {
       throw new IllegalArgumentException("the job's account has no GitHub App installation");
     }
@@ -208,17 +256,22 @@ public final class Claims {
             ? job.ownerLogin()
             : slash > 0 ? repository.substring(0, slash) : "";
     String repoName = slash >= 0 ? repository.substring(slash + 1) : repository;
-    return github
-        .get()
-        .generateJitConfig(
-            job.installationId(),
-            owner,
-            repoName,
-            job.ownerIsOrg(),
-            runnerName,
-            pool.runnerGroupId(),
-            runnerLabels(pool),
-            WORK_FOLDER);
+    try {
+      return github
+          .get()
+          .generateJitConfig(
+              new GitHubClient.RunnerScope(job.installationId(), owner, repoName, job.ownerIsOrg()),
+              runnerName,
+              pool.runnerGroupId(),
+              runnerLabels(pool),
+              WORK_FOLDER,
+              until);
+    } catch (GitHubException e) {
+      if (e.rateLimited()) {
+        throw new RateLimitedBeyondDeadline(e);
+      }
+      throw e;
+    }
   }
 
   /**

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  *   <li>401: token missing, wrong, revoked or of another pool
  *   <li>404: the pool source does not list the pool
  *   <li>502: GitHub did not register the runner; the job is claimable again
- *   <li>503 with {@code Retry-After}: pool source or database unavailable, or no GitHub App
+ *   <li>503 with {@code Retry-After}: pool source or database unavailable, no GitHub App, or GitHub
+ *       did not register the runner within the claim deadline (the claim was released)
  * </ul>
  */
 public final class ClaimsApi {
@@ -119,6 +120,11 @@ public final class ClaimsApi {
     @Override
     public Answer unavailable(ClaimOutcome.Unavailable u) {
       return ClaimsApi.unavailable(u.reason(), u.retryAfterSeconds());
+    }
+
+    @Override
+    public Answer deadlineExceeded(ClaimOutcome.DeadlineExceeded d) {
+      return ClaimsApi.unavailable(d.message(), d.retryAfterSeconds());
     }
 
     @Override

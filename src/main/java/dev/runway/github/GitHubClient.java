@@ -22,9 +22,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The GitHub App's REST client, shared by the deliveries CLI, the claims endpoint and the
@@ -69,7 +71,8 @@ public final class GitHubClient {
             b.meterRegistry,
             b.observer,
             b.random,
-            json);
+            json,
+            b.nanoTime);
   }
 
   /** Starts a client for the App whose JWTs {@code signer} mints. */
@@ -132,6 +135,10 @@ public final class GitHubClient {
 
   /** An installation token, from the cache while it has more than five minutes to live. */
   public InstallationToken installationToken(long installationId) {
+    return installationToken(installationId, transport.defaultDeadline());
+  }
+
+  private InstallationToken installationToken(long installationId, Deadline deadline) {
     InstallationToken cached = tokens.get(installationId);
     if (fresh(cached)) {
       return cached;
@@ -141,7 +148,7 @@ public final class GitHubClient {
       if (fresh(cached)) {
         return cached;
       }
-      InstallationToken minted = fetchInstallationToken(installationId);
+      InstallationToken minted = fetchInstallationToken(installationId, deadline);
       tokens.put(installationId, minted);
       return minted;
     }
@@ -165,28 +172,118 @@ public final class GitHubClient {
       long runnerGroupId,
       List<String> labels,
       String workFolder) {
+    return generateJitConfig(
+        new RunnerScope(installationId, owner, repo, ownerIsOrganization),
+        name,
+        runnerGroupId,
+        labels,
+        workFolder,
+        transport.defaultDeadline());
+  }
+
+  /**
+   * Where a runner registers: the organisation of an organisation-owned repository, otherwise the
+   * repository itself.
+   */
+  public record RunnerScope(
+      long installationId, String owner, String repo, boolean ownerIsOrganization) {
+    String runnersPath() {
+      return ownerIsOrganization
+          ? "/orgs/" + segment(owner) + "/actions/runners"
+          : "/repos/" + segment(owner) + "/" + segment(repo) + "/actions/runners";
+    }
+  }
+
+  /** Registrations of one name tried at most, when GitHub left the previous one in doubt. */
+  public static final int MAX_REGISTRATIONS = 3;
+
+  /**
+   * Registers a just-in-time runner named {@code name}, within {@code deadline} for every call it
+   * takes (the installation token included).
+   *
+   * <p>{@code generate-jitconfig} creates a runner, so it is never repeated blindly. When GitHub
+   * leaves it in doubt (no answer, or a 5xx) or says the name is taken (409, or 422 "already
+   * exists"), the runner of that name is looked up: if it exists it is deleted, because its JIT
+   * config was never received and nobody can start it, and the name is registered again.
+   *
+   * @param labels 1 to 100 labels
+   */
+  public JitConfig generateJitConfig(
+      RunnerScope scope,
+      String name,
+      long runnerGroupId,
+      List<String> labels,
+      String workFolder,
+      Deadline deadline) {
     if (labels == null || labels.isEmpty() || labels.size() > 100) {
       throw new IllegalArgumentException("a JIT runner needs 1 to 100 labels");
     }
-    String path =
-        ownerIsOrganization
-            ? "/orgs/" + segment(owner) + "/actions/runners/generate-jitconfig"
-            : "/repos/"
-                + segment(owner)
-                + "/"
-                + segment(repo)
-                + "/actions/runners/generate-jitconfig";
     ObjectNode body = json.createObjectNode();
     body.put("name", name);
     body.put("runner_group_id", runnerGroupId);
     labels.forEach(body.putArray("labels")::add);
     body.put("work_folder", workFolder == null ? "_work" : workFolder);
-    JsonNode answer = readTree(sendAsInstallation(installationId, "POST", path, write(body)));
-    JsonNode runner = answer.path("runner");
-    return new JitConfig(
-        runner.path("id").asLong(),
-        runner.path("name").asText(null),
-        answer.path("encoded_jit_config").asText(null));
+    String path = scope.runnersPath() + "/generate-jitconfig";
+    for (int attempt = 1; ; attempt++) {
+      try {
+        JsonNode answer =
+            readTree(
+                sendAsInstallation(
+                    scope.installationId(), "POST", path, write(body), false, deadline));
+        JsonNode runner = answer.path("runner");
+        return new JitConfig(
+            runner.path("id").asLong(),
+            runner.path("name").asText(null),
+            answer.path("encoded_jit_config").asText(null));
+      } catch (GitHubException e) {
+        if (!(e.outcomeUnknown() || nameTaken(e)) || attempt >= MAX_REGISTRATIONS) {
+          throw e;
+        }
+        findRunner(scope, name, deadline)
+            .ifPresent(runnerId -> deleteRunner(scope, runnerId, deadline));
+      }
+    }
+  }
+
+  /** GitHub's answer when a runner of that name is already registered. */
+  private static boolean nameTaken(GitHubException e) {
+    return e.statusCode() == 409
+        || (e.statusCode() == 422
+            && e.getMessage() != null
+            && e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("already exists"));
+  }
+
+  /** The id of the runner registered under exactly {@code name} in that scope, if any. */
+  public Optional<Long> findRunner(RunnerScope scope, String name, Deadline deadline) {
+    String path =
+        scope.runnersPath()
+            + "?per_page=100&name="
+            + URLEncoder.encode(name, StandardCharsets.UTF_8);
+    JsonNode answer =
+        readTree(sendAsInstallation(scope.installationId(), "GET", path, null, true, deadline));
+    for (JsonNode runner : answer.path("runners")) {
+      if (name.equals(runner.path("name").asText(null))) {
+        return Optional.of(runner.path("id").asLong());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Deletes a runner registration; one that is already gone (404) counts as deleted. */
+  public void deleteRunner(RunnerScope scope, long runnerId, Deadline deadline) {
+    try {
+      sendAsInstallation(
+          scope.installationId(),
+          "DELETE",
+          scope.runnersPath() + "/" + runnerId,
+          null,
+          true,
+          deadline);
+    } catch (GitHubException e) {
+      if (e.statusCode() != 404) {
+        throw e;
+      }
+    }
   }
 
   /** A job's current state, as GitHub sees it. */
@@ -198,9 +295,18 @@ public final class GitHubClient {
 
   // ---- plumbing ----
 
-  private InstallationToken fetchInstallationToken(long installationId) {
+  private InstallationToken fetchInstallationToken(long installationId, Deadline deadline) {
+    // Minting a token twice is harmless: the call is safe to repeat.
     HttpResponse<String> response =
-        sendAsApp("POST", "/app/installations/" + installationId + "/access_tokens", null);
+        transport.send(
+            new RetryingTransport.Call(
+                "POST",
+                "/app/installations/" + installationId + "/access_tokens",
+                () -> "Bearer " + signer.jwt(),
+                "app",
+                null,
+                true,
+                deadline));
     JsonNode answer = readTree(response);
     String token = answer.path("token").asText(null);
     String expiresAt = answer.path("expires_at").asText(null);
@@ -220,20 +326,32 @@ public final class GitHubClient {
   }
 
   private HttpResponse<String> sendAsApp(String method, String path, String body) {
+    // The App-level POST (redeliver) is safe to repeat: a second redelivery of a failed
+    // delivery is a duplicate the receiver deduplicates by GUID.
     return transport.send(
-        new RetryingTransport.Call(method, path, () -> "Bearer " + signer.jwt(), "app", body));
+        new RetryingTransport.Call(
+            method, path, () -> "Bearer " + signer.jwt(), "app", body, true, null));
   }
 
   private HttpResponse<String> sendAsInstallation(
       long installationId, String method, String path, String body) {
+    return sendAsInstallation(
+        installationId, method, path, body, true, transport.defaultDeadline());
+  }
+
+  private HttpResponse<String> sendAsInstallation(
+      long installationId,
+      String method,
+      String path,
+      String body,
+      boolean idempotent,
+      Deadline deadline) {
+    // The token is fetched before the call, within the same deadline.
+    String token = installationToken(installationId, deadline).token();
     try {
       return transport.send(
           new RetryingTransport.Call(
-              method,
-              path,
-              () -> "Bearer " + installationToken(installationId).token(),
-              "installation",
-              body));
+              method, path, () -> "Bearer " + token, "installation", body, idempotent, deadline));
     } catch (GitHubException e) {
       if (e.statusCode() == 401) {
         // A revoked or rotated token: the next call fetches a new one instead of failing forever.
@@ -314,6 +432,7 @@ public final class GitHubClient {
     private MeterRegistry meterRegistry = new SimpleMeterRegistry();
     private RequestObserver observer = RequestObserver.none();
     private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
+    private LongSupplier nanoTime = System::nanoTime;
 
     private Builder(AppJwtSigner signer) {
       this.signer = Objects.requireNonNull(signer, "signer");
@@ -365,6 +484,12 @@ public final class GitHubClient {
     /** Source of backoff jitter in [0, 1). */
     public Builder random(DoubleSupplier random) {
       this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /** The monotonic clock of call deadlines; tests tie it to the clock their sleeper moves. */
+    public Builder nanoTime(LongSupplier nanoTime) {
+      this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
       return this;
     }
 

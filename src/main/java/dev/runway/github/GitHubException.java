@@ -13,6 +13,7 @@ public class GitHubException extends RuntimeException {
   private final String method;
   private final String path;
   private final boolean rateLimited;
+  private final boolean outcomeUnknown;
 
   GitHubException(String message, int statusCode, String method, String path, boolean rateLimited) {
     super(message);
@@ -20,6 +21,7 @@ public class GitHubException extends RuntimeException {
     this.method = method;
     this.path = path;
     this.rateLimited = rateLimited;
+    this.outcomeUnknown = false;
   }
 
   GitHubException(String message, String method, String path, Throwable cause) {
@@ -28,6 +30,25 @@ public class GitHubException extends RuntimeException {
     this.method = method;
     this.path = path;
     this.rateLimited = false;
+    this.outcomeUnknown = false;
+  }
+
+  /** A call that is not safe to repeat failed in a way that leaves its effect unknown. */
+  GitHubException(String message, int statusCode, String method, String path, Throwable cause) {
+    super(message, cause);
+    this.statusCode = statusCode;
+    this.method = method;
+    this.path = path;
+    this.rateLimited = false;
+    this.outcomeUnknown = true;
+  }
+
+  /**
+   * Whether GitHub may have carried out a call that is not safe to repeat (a connection error or a
+   * 5xx answer to a POST that creates something): the caller must look before trying again.
+   */
+  public boolean outcomeUnknown() {
+    return outcomeUnknown;
   }
 
   /** The HTTP status of the last answer, or 0 when no answer arrived (connection error). */

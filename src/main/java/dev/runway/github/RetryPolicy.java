@@ -13,6 +13,8 @@ import java.util.Objects;
  * @param jitter fraction of each backoff that is randomised (0 = none, 1 = full jitter)
  * @param maxRateLimitWait longest wait for a rate limit to reset; a longer reset fails the call
  * @param requestTimeout timeout of each HTTP request, from send to the full response
+ * @param callDeadline how long one call may take in all, its attempts, backoffs and rate-limit
+ *     waits included, unless the caller gives its own {@link Deadline}
  */
 public record RetryPolicy(
     int maxAttempts,
@@ -20,7 +22,8 @@ public record RetryPolicy(
     Duration maxBackoff,
     double jitter,
     Duration maxRateLimitWait,
-    Duration requestTimeout) {
+    Duration requestTimeout,
+    Duration callDeadline) {
 
   public RetryPolicy {
     if (maxAttempts < 1) {
@@ -42,11 +45,15 @@ public record RetryPolicy(
     if (requestTimeout.isZero() || requestTimeout.isNegative()) {
       throw new IllegalArgumentException("requestTimeout must be positive");
     }
+    Objects.requireNonNull(callDeadline, "callDeadline");
+    if (callDeadline.isZero() || callDeadline.isNegative()) {
+      throw new IllegalArgumentException("callDeadline must be positive");
+    }
   }
 
   /**
    * 4 attempts, 0.5 s doubling to 8 s with half jitter, rate-limit waits up to 60 s, 30 s per
-   * request.
+   * request, 90 s per call in all.
    */
   public static RetryPolicy defaults() {
     return new RetryPolicy(
@@ -55,18 +62,38 @@ public record RetryPolicy(
         Duration.ofSeconds(8),
         0.5,
         Duration.ofSeconds(60),
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(90));
   }
 
   /** Returns a copy with another number of attempts. */
   public RetryPolicy withMaxAttempts(int attempts) {
     return new RetryPolicy(
-        attempts, initialBackoff, maxBackoff, jitter, maxRateLimitWait, requestTimeout);
+        attempts,
+        initialBackoff,
+        maxBackoff,
+        jitter,
+        maxRateLimitWait,
+        requestTimeout,
+        callDeadline);
   }
 
   /** Returns a copy with another rate-limit wait bound. */
   public RetryPolicy withMaxRateLimitWait(Duration wait) {
-    return new RetryPolicy(maxAttempts, initialBackoff, maxBackoff, jitter, wait, requestTimeout);
+    return new RetryPolicy(
+        maxAttempts, initialBackoff, maxBackoff, jitter, wait, requestTimeout, callDeadline);
+  }
+
+  /** Returns a copy with another overall deadline per call. */
+  public RetryPolicy withCallDeadline(Duration deadline) {
+    return new RetryPolicy(
+        maxAttempts,
+        initialBackoff,
+        maxBackoff,
+        jitter,
+        maxRateLimitWait,
+        requestTimeout,
+        deadline);
   }
 
   /**

@@ -13,11 +13,14 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * retries 5xx answers and connection errors with jittered exponential backoff, waits out rate
  * limits, and records the remaining quota. Authorization is a supplier, so an attempt made after a
  * long wait gets a fresh JWT.
+ *
+ * <p>Every call has a {@link Deadline} over all its attempts and waits: each attempt's timeout is
+ * cut to what remains, and a backoff or rate-limit wait that would end past it fails the call at
+ * once. A call that is not safe to repeat (it creates something) is never retried after a
+ * connection error or a 5xx, because GitHub may have carried it out: it fails with {@link
+ * GitHubException#outcomeUnknown()} and the caller looks before trying again.
  */
 final class RetryingTransport {
 
@@ -44,6 +53,7 @@ final class RetryingTransport {
   private final RequestObserver observer;
   private final DoubleSupplier random;
   private final ObjectMapper json;
+  private final LongSupplier nanoTime;
   private final Map<String, AtomicLong> remainingByAuth = new ConcurrentHashMap<>();
 
   RetryingTransport(
@@ -55,7 +65,8 @@ final class RetryingTransport {
       MeterRegistry registry,
       RequestObserver observer,
       DoubleSupplier random,
-      ObjectMapper json) {
+      ObjectMapper json,
+      LongSupplier nanoTime) {
     this.baseUrl = baseUrl;
     this.http = http;
     this.clock = clock;
@@ -65,44 +76,106 @@ final class RetryingTransport {
     this.observer = observer;
     this.random = random;
     this.json = json;
+    this.nanoTime = nanoTime;
   }
 
-  /** The parts of one call. {@code authKind} ("app" or "installation") tags the quota gauge. */
+  /**
+   * The parts of one call. {@code authKind} ("app" or "installation") tags the quota gauge. {@code
+   * idempotent} false means the call must not be repeated blindly; {@code deadline} null means the
+   * policy's {@link RetryPolicy#callDeadline()} from now.
+   */
   record Call(
       String method,
       String pathAndQuery,
       Supplier<String> authorization,
       String authKind,
-      String jsonBody) {}
+      String jsonBody,
+      boolean idempotent,
+      Deadline deadline) {}
+
+  /** A deadline of the policy's length from now, on this transport's clock. */
+  Deadline defaultDeadline() {
+    return Deadline.after(policy.callDeadline(), nanoTime);
+  }
 
   /** Sends the call until it gets a 2xx answer, and returns that answer. */
   HttpResponse<String> send(Call call) {
+    Deadline deadline = call.deadline() != null ? call.deadline() : defaultDeadline();
+    int lastStatus = 0;
     for (int attempt = 1; ; attempt++) {
+      if (deadline.expired()) {
+        throw deadlineExceeded(call, lastStatus, attempt - 1, deadline);
+      }
       HttpResponse<String> response;
       try {
-        response = attempt(call, attempt);
+        response = attempt(call, attempt, deadline.remaining());
       } catch (IOException e) {
+        if (!call.idempotent()) {
+          throw new GitHubException(
+              "GitHub "
+                  + call.method()
+                  + " "
+                  + call.pathAndQuery()
+                  + " got no answer, and it is not safe to repeat: "
+                  + describe(e),
+              0,
+              call.method(),
+              call.pathAndQuery(),
+              e);
+        }
+        if (deadline.expired()) {
+          throw deadlineExceeded(call, lastStatus, attempt, deadline);
+        }
         giveUpIfLast(call, attempt, e);
-        pause(call, "connection", policy.backoff(attempt, random.getAsDouble()), attempt);
+        pause(call, "connection", policy.backoff(attempt, random.getAsDouble()), attempt, deadline);
         continue;
       }
       int status = response.statusCode();
+      lastStatus = status;
       if (status >= 200 && status < 300) {
         return response;
       }
       Optional<Duration> rateLimitWait = rateLimitWait(response);
       if (rateLimitWait.isPresent()) {
-        waitForRateLimit(call, response, rateLimitWait.get(), attempt);
+        waitForRateLimit(call, response, rateLimitWait.get(), attempt, deadline);
+      } else if (status >= 500 && !call.idempotent()) {
+        throw new GitHubException(
+            failure(call, response, false).getMessage() + " (not safe to repeat)",
+            status,
+            call.method(),
+            call.pathAndQuery(),
+            (Throwable) null);
       } else if (status >= 500 && attempt < policy.maxAttempts()) {
-        pause(call, "server_error", policy.backoff(attempt, random.getAsDouble()), attempt);
+        pause(
+            call, "server_error", policy.backoff(attempt, random.getAsDouble()), attempt, deadline);
       } else {
         throw failure(call, response, false);
       }
     }
   }
 
-  private HttpResponse<String> attempt(Call call, int attempt) throws IOException {
-    HttpRequest request = request(call);
+  private DeadlineExceededException deadlineExceeded(
+      Call call, int lastStatus, int attempts, Deadline deadline) {
+    return new DeadlineExceededException(
+        "GitHub "
+            + call.method()
+            + " "
+            + call.pathAndQuery()
+            + " did not succeed within its deadline of "
+            + deadline.budget().toMillis()
+            + " ms ("
+            + attempts
+            + " attempt(s)"
+            + (lastStatus == 0 ? "" : ", last answer " + lastStatus)
+            + ")",
+        lastStatus,
+        call.method(),
+        call.pathAndQuery());
+  }
+
+  private HttpResponse<String> attempt(Call call, int attempt, Duration remaining)
+      throws IOException {
+    HttpRequest request = request(call, remaining);
     long started = System.nanoTime();
     try {
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
@@ -119,10 +192,12 @@ final class RetryingTransport {
     }
   }
 
-  private HttpRequest request(Call call) {
+  private HttpRequest request(Call call, Duration remaining) {
+    Duration timeout =
+        remaining.compareTo(policy.requestTimeout()) < 0 ? remaining : policy.requestTimeout();
     HttpRequest.Builder builder =
         HttpRequest.newBuilder(URI.create(baseUrl + call.pathAndQuery()))
-            .timeout(policy.requestTimeout())
+            .timeout(timeout.isZero() ? Duration.ofMillis(1) : timeout)
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28")
             .header("User-Agent", "runway")
@@ -176,14 +251,20 @@ final class RetryingTransport {
   }
 
   private void waitForRateLimit(
-      Call call, HttpResponse<String> response, Duration wait, int attempt) {
-    if (wait.compareTo(policy.maxRateLimitWait()) > 0 || attempt >= policy.maxAttempts()) {
+      Call call, HttpResponse<String> response, Duration wait, int attempt, Deadline deadline) {
+    if (wait.compareTo(policy.maxRateLimitWait()) > 0
+        || attempt >= policy.maxAttempts()
+        || wait.compareTo(deadline.remaining()) >= 0) {
       throw failure(call, response, true);
     }
-    pause(call, "rate_limit", wait, attempt);
+    pause(call, "rate_limit", wait, attempt, deadline);
   }
 
-  private void pause(Call call, String reason, Duration wait, int attempt) {
+  private void pause(Call call, String reason, Duration wait, int attempt, Deadline deadline) {
+    if (wait.compareTo(deadline.remaining()) >= 0) {
+      // Waiting would end past the deadline; failing now frees the caller sooner.
+      throw deadlineExceeded(call, 0, attempt, deadline);
+    }
     Counter.builder("runway.github.retries")
         .description("GitHub API attempts retried, by reason")
         .tag("reason", reason)
@@ -259,6 +340,15 @@ final class RetryingTransport {
     try {
       JsonNode node = json.readTree(body);
       text = node.path("message").isTextual() ? node.path("message").asText() : body;
+      // A 422 says what failed in "errors" (strings or objects with a message), e.g. a runner name
+      // that already exists; callers tell such answers apart by that text.
+      if (node.path("errors").isArray() && !node.path("errors").isEmpty()) {
+        List<String> errors = new ArrayList<>();
+        for (JsonNode e : node.path("errors")) {
+          errors.add(e.isTextual() ? e.asText() : e.path("message").asText(e.toString()));
+        }
+        text = text + " (" + String.join("; ", errors) + ")";
+      }
     } catch (IOException e) {
       text = body;
     }

@@ -1,6 +1,8 @@
 package dev.runway.claims;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
@@ -36,6 +38,7 @@ class ClaimsIT {
           labels: [macos]
       """;
   static final String JIT_PATH = "/orgs/acme/actions/runners/generate-jitconfig";
+  static final String RUNNERS_PATH = "/orgs/acme/actions/runners";
 
   @TempDir Path dir;
   ClaimsFixture f;
@@ -239,7 +242,10 @@ class ClaimsIT {
   }
 
   @Test
-  void a_github_500_then_success_is_retried_and_the_claim_succeeds() throws Exception {
+  void a_github_500_is_looked_into_then_registered_again_and_the_claim_succeeds() throws Exception {
+    // generate-jitconfig creates a runner: after a 500 Runway looks for one of that name (none
+    // here) before it registers again, instead of repeating the POST blindly.
+    noRunnersListed();
     f.github
         .server()
         .stubFor(
@@ -261,11 +267,20 @@ class ClaimsIT {
 
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(f.github.requestsTo(JIT_PATH)).hasSize(2);
-    assertThat(f.sleeper.waits()).hasSize(1);
+    assertThat(f.github.count(getRequestedFor(urlPathEqualTo(RUNNERS_PATH)))).isEqualTo(1);
+  }
+
+  private void noRunnersListed() {
+    f.github
+        .server()
+        .stubFor(
+            get(urlPathEqualTo(RUNNERS_PATH))
+                .willReturn(GitHubStub.jsonResponse(200, "{\"total_count\":0,\"runners\":[]}")));
   }
 
   @Test
   void a_persistent_github_500_is_502_and_the_job_stays_claimable() throws Exception {
+    noRunnersListed();
     f.github
         .server()
         .stubFor(
@@ -278,7 +293,8 @@ class ClaimsIT {
     assertThat(r.statusCode()).isEqualTo(502);
     assertThat(f.body(r).get("error").asText())
         .contains("GitHub did not register the runner", "claimable again", "500");
-    assertThat(f.github.requestsTo(JIT_PATH)).hasSize(4);
+    assertThat(f.github.requestsTo(JIT_PATH))
+        .hasSize(dev.runway.github.GitHubClient.MAX_REGISTRATIONS);
     assertThat(f.status(171)).isEqualTo("queued");
     assertThat(f.string("select status || ' ' || end_reason from claims"))
         .isEqualTo("released github_error");
@@ -292,7 +308,8 @@ class ClaimsIT {
 
   @Test
   void a_rate_limited_jit_request_waits_for_the_reset_then_claims() throws Exception {
-    long reset = f.clock.instant().plusSeconds(30).getEpochSecond();
+    // Within the claim deadline (20 s by default); a later reset is ClaimDeadlineIT's.
+    long reset = f.clock.instant().plusSeconds(10).getEpochSecond();
     f.github
         .server()
         .stubFor(
@@ -316,7 +333,7 @@ class ClaimsIT {
 
     assertThat(claim().statusCode()).isEqualTo(200);
     assertThat(f.sleeper.waits()).hasSize(1);
-    assertThat(f.sleeper.waits().get(0)).isBetween(Duration.ofSeconds(30), Duration.ofSeconds(32));
+    assertThat(f.sleeper.waits().get(0)).isBetween(Duration.ofSeconds(10), Duration.ofSeconds(12));
     assertThat(f.clock.instant()).isAfterOrEqualTo(Instant.ofEpochSecond(reset));
     assertThat(Duration.between(before, f.clock.instant())).isLessThan(Duration.ofMinutes(1));
   }

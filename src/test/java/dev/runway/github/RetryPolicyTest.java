@@ -15,7 +15,8 @@ class RetryPolicyTest {
           Duration.ofMillis(1000),
           0.5,
           Duration.ofSeconds(10),
-          Duration.ofSeconds(5));
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(60));
 
   @Test
   void backoff_doubles_up_to_the_cap_without_jitter() {
@@ -43,7 +44,10 @@ class RetryPolicyTest {
                     Duration.ofSeconds(1),
                     0,
                     Duration.ZERO,
-                    Duration.ofSeconds(1)))
+                    Duration.ofSeconds(1),
+                    Duration.ofSeconds(10)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> policy.withCallDeadline(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }
