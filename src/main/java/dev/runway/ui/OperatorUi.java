@@ -300,8 +300,8 @@ public final class OperatorUi {
       long givenUp = redeliveries.givenUpSince(c, src.clock().instant().minus(GIVEN_UP_WINDOW));
       if (givenUp > 0) {
         alerts.add(
-            givenUp
-                + " failed deliveries were given up by the redelivery reconciler; see Deliveries.");
+            (givenUp == 1 ? "1 failed delivery was" : givenUp + " failed deliveries were")
+                + " given up by the redelivery reconciler; see Deliveries.");
       }
     }
     return new Views.Frame(title, active, s.operator, s.csrf, s.takeFlash(), alerts);

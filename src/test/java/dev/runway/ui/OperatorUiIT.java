@@ -360,8 +360,36 @@ class OperatorUiIT {
   void every_page_fits_a_phone_and_a_laptop_without_sideways_scrolling() throws Exception {
     long job = JOB_IDS.incrementAndGet();
     deliver(job, "a-rather-long-job-name-that-could-push-the-layout-sideways", "linux", "x64");
+    long done = JOB_IDS.incrementAndGet();
+    deliver(done, "test (ubuntu, 17)", "linux", "x64");
+    String runner = "runway-linux-x64-7f3a9c";
+    for (String action : List.of("in_progress", "completed")) {
+      String guid = UUID.randomUUID().toString();
+      String conclusion = action.equals("completed") ? "success" : null;
+      svc.post(
+          "workflow_job",
+          guid,
+          Signed.workflowJob(action, done, 1, "acme", 4242L, runner, conclusion, "linux", "x64")
+              .replace("\"name\":\"build\"", "\"name\":\"test (ubuntu, 17)\""));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> svc.text("select outcome from inbox where guid = ?", guid) != null);
+    }
     login(operatorToken);
     var d = browser.driver;
+    d.get(url("/ui/jobs/" + done + "/1"));
+    assertThat(d.findElement(By.id("timeline")).getText())
+        .contains("in progress " + runner)
+        .contains("completed success");
+    browser.screenshot("job-completed-1280");
+    // The in-process charts need two samples of the meters (10 s apart) to show a rate.
+    await()
+        .atMost(Duration.ofSeconds(40))
+        .untilAsserted(
+            () -> {
+              d.get(url("/ui"));
+              assertThat(d.findElements(By.cssSelector("#chart-webhooks .uplot"))).isNotEmpty();
+            });
     for (int width : new int[] {390, 1280}) {
       browser.width(width);
       for (String page :
