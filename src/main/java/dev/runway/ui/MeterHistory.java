@@ -26,8 +26,12 @@ public final class MeterHistory implements AutoCloseable {
   static final Duration INTERVAL = Duration.ofSeconds(10);
   static final Duration WINDOW = Duration.ofHours(1);
 
-  /** A chart's counter: the meter name and the tag whose values become the series. */
-  record Tracked(String chart, String meter, String tag, boolean counter) {}
+  /**
+   * A chart's meter: its name, the tag whose values become the series (null: one series named after
+   * the meter), whether it is a counter (charted as increases) or a gauge, and tags the meters must
+   * carry.
+   */
+  record Tracked(String chart, String meter, String tag, boolean counter, String... only) {}
 
   static final List<Tracked> TRACKED =
       List.of(
@@ -35,7 +39,8 @@ public final class MeterHistory implements AutoCloseable {
           new Tracked("claims", "runway.claims", "result", true),
           new Tracked("redeliveries", "runway.redeliveries", "result", true),
           new Tracked("depth", "runway.spool.depth", null, false),
-          new Tracked("depth", "runway.queue.depth", null, false));
+          new Tracked("depth", "runway.queue.depth", null, false),
+          new Tracked("queued", "runway.jobs", "pool", false, "status", "queued"));
 
   /** One sample: per chart, per series, the value at {@code at}. */
   record Sample(Instant at, Map<String, Map<String, Double>> charts) {}
@@ -77,13 +82,16 @@ public final class MeterHistory implements AutoCloseable {
     for (Tracked t : TRACKED) {
       Map<String, Double> series = charts.computeIfAbsent(t.chart(), k -> new TreeMap<>());
       if (t.counter()) {
-        for (Counter c : registry.find(t.meter()).counters()) {
+        for (Counter c : registry.find(t.meter()).tags(t.only()).counters()) {
           series.merge(c.getId().getTag(t.tag()), c.count(), Double::sum);
         }
       } else {
-        Gauge g = registry.find(t.meter()).gauge();
-        if (g != null) {
-          series.put(t.meter().replace("runway.", "").replace(".depth", ""), g.value());
+        for (Gauge g : registry.find(t.meter()).tags(t.only()).gauges()) {
+          String name =
+              t.tag() == null
+                  ? t.meter().replace("runway.", "").replace(".depth", "")
+                  : g.getId().getTag(t.tag());
+          series.merge(name, g.value(), Double::sum);
         }
       }
     }

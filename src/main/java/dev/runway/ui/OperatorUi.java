@@ -335,6 +335,8 @@ public final class OperatorUi {
         }
       }
     }
+    charts.add(
+        chart("queued", "Jobs queued per pool", "claimable jobs", src.history().series("queued")));
     charts.add(chart("claims", "Claim results", "per 10 s", src.history().series("claims")));
     charts.add(
         chart("redeliveries", "Redeliveries", "per 10 s", src.history().series("redeliveries")));

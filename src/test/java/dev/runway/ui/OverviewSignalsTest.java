@@ -54,6 +54,26 @@ class OverviewSignalsTest {
   }
 
   @Test
+  void queued_jobs_are_charted_per_pool_from_the_jobs_gauge() {
+    AtomicLong queuedA = new AtomicLong(3);
+    AtomicLong claimedA = new AtomicLong(5);
+    registry.gauge(
+        "runway.jobs",
+        io.micrometer.core.instrument.Tags.of("pool", "a", "status", "queued"),
+        queuedA);
+    registry.gauge(
+        "runway.jobs",
+        io.micrometer.core.instrument.Tags.of("pool", "a", "status", "claimed"),
+        claimedA);
+    tick(0);
+    queuedA.set(1);
+    tick(0);
+    MeterHistory.Series s = history.series("queued");
+    assertThat(s.values()).containsOnlyKeys("a");
+    assertThat(s.values().get("a")).containsExactly(3.0, 1.0);
+  }
+
+  @Test
   void samples_older_than_an_hour_are_dropped() {
     for (int i = 0; i < 400; i++) {
       tick(1);
