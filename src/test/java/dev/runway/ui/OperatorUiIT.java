@@ -14,12 +14,9 @@ import dev.runway.testing.Signed;
 import dev.runway.testing.TestDatabases;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -28,8 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,6 +60,7 @@ class OperatorUiIT {
   static Browser browser;
   static String operatorToken;
   final HttpClient http = HttpClient.newHttpClient();
+  UiClient ui;
 
   @BeforeAll
   static void start() throws Exception {
@@ -107,6 +103,7 @@ class OperatorUiIT {
 
   @BeforeEach
   void freshBrowser() throws Exception {
+    ui = new UiClient(svc.base());
     browser.width(1280);
     browser.driver.get(url("/ui/login"));
     browser.driver.manage().deleteAllCookies();
@@ -253,7 +250,7 @@ class OperatorUiIT {
   void no_page_is_served_without_the_session_cookie() throws Exception {
     for (String page : OperatorUi.PAGES) {
       for (String cookie : new String[] {null, OperatorUi.SESSION_COOKIE + "=forged-session-id"}) {
-        HttpResponse<String> r = get(page, cookie);
+        HttpResponse<String> r = ui.get(page, cookie);
         assertThat(r.statusCode()).as(page).isEqualTo(303);
         assertThat(r.headers().firstValue("Location")).as(page).hasValue("/ui/login");
         assertThat(r.body()).as(page).isEmpty();
@@ -265,7 +262,7 @@ class OperatorUiIT {
             "/ui/deliveries/redeliver",
             "/ui/accounts/acme",
             "/ui/logout")) {
-      assertThat(post(action, null, Map.of("_csrf", "x", "enabled", "false")).statusCode())
+      assertThat(ui.post(action, null, Map.of("_csrf", "x", "enabled", "false")).statusCode())
           .as(action)
           .isEqualTo(403);
     }
@@ -287,27 +284,27 @@ class OperatorUiIT {
         "insert into accounts (login, installation_id, runners_enabled, max_concurrent)"
             + " values ('initech', 5151, true, 4) on conflict do nothing");
     // The login form itself carries a token tied to a cookie.
-    HttpResponse<String> form = get("/ui/login", null);
-    String loginCookie = cookie(form, OperatorUi.LOGIN_COOKIE);
-    String loginCsrf = csrf(form.body());
-    assertThat(post("/ui/login", loginCookie, Map.of("token", operatorToken)).statusCode())
+    HttpResponse<String> form = ui.get("/ui/login", null);
+    String loginCookie = UiClient.cookie(form, OperatorUi.LOGIN_COOKIE);
+    String loginCsrf = UiClient.csrf(form.body());
+    assertThat(ui.post("/ui/login", loginCookie, Map.of("token", operatorToken)).statusCode())
         .isEqualTo(403);
     HttpResponse<String> in =
-        post("/ui/login", loginCookie, Map.of("token", operatorToken, "_csrf", loginCsrf));
+        ui.post("/ui/login", loginCookie, Map.of("token", operatorToken, "_csrf", loginCsrf));
     assertThat(in.statusCode()).isEqualTo(303);
-    String session = cookie(in, OperatorUi.SESSION_COOKIE);
+    String session = UiClient.cookie(in, OperatorUi.SESSION_COOKIE);
     assertThat(in.headers().allValues("Set-Cookie"))
         .anySatisfy(
             c -> assertThat(c).startsWith("runway_ui=").contains("HttpOnly", "SameSite=Strict"));
 
-    HttpResponse<String> page = get("/ui/accounts", session);
+    HttpResponse<String> page = ui.get("/ui/accounts", session);
     assertThat(page.statusCode()).isEqualTo(200);
-    String csrf = csrf(page.body());
+    String csrf = UiClient.csrf(page.body());
 
     Map<String, String> disable = Map.of("enabled", "false", "max_concurrent", "1");
-    assertThat(post("/ui/accounts/initech", session, disable).statusCode()).isEqualTo(403);
+    assertThat(ui.post("/ui/accounts/initech", session, disable).statusCode()).isEqualTo(403);
     assertThat(
-            post(
+            ui.post(
                     "/ui/accounts/initech",
                     session,
                     Map.of("enabled", "false", "max_concurrent", "1", "_csrf", csrf + "x"))
@@ -319,7 +316,7 @@ class OperatorUiIT {
         .isEqualTo("true/4");
 
     HttpResponse<String> done =
-        post(
+        ui.post(
             "/ui/accounts/initech",
             session,
             Map.of("enabled", "false", "max_concurrent", "1", "_csrf", csrf));
@@ -459,47 +456,5 @@ class OperatorUiIT {
             .execute("pools", "token", "create", pool);
     assertThat(code).isZero();
     return out.toString().trim();
-  }
-
-  private HttpResponse<String> get(String path, String cookie) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(svc.base().resolve(path));
-    if (cookie != null) {
-      b.header("Cookie", cookie);
-    }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private HttpResponse<String> post(String path, String cookie, Map<String, String> form)
-      throws Exception {
-    StringBuilder body = new StringBuilder();
-    form.forEach(
-        (k, v) ->
-            body.append(body.length() == 0 ? "" : "&")
-                .append(k)
-                .append('=')
-                .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(url(path)))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
-    if (cookie != null) {
-      b.header("Cookie", cookie);
-    }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  /** {@code NAME=value} of a cookie the answer sets. */
-  private static String cookie(HttpResponse<?> r, String name) {
-    return r.headers().allValues("Set-Cookie").stream()
-        .filter(c -> c.startsWith(name + "="))
-        .map(c -> c.substring(0, c.indexOf(';')))
-        .findFirst()
-        .orElseThrow(() -> new AssertionError("no " + name + " cookie"));
-  }
-
-  private static String csrf(String html) {
-    Matcher m = Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"").matcher(html);
-    assertThat(m.find()).as("a CSRF field in the page").isTrue();
-    return m.group(1);
   }
 }
