@@ -20,7 +20,6 @@ import dev.runway.pools.PoolView;
 import dev.runway.spool.Spool;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.javalin.http.Handler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -50,10 +49,6 @@ import org.slf4j.LoggerFactory;
 public final class OperatorUi {
   private static final Logger log = LoggerFactory.getLogger(OperatorUi.class);
 
-  static final String SESSION_COOKIE = "runway_ui";
-  static final String LOGIN_COOKIE = "runway_ui_login";
-  static final String CSRF_FIELD = "_csrf";
-
   /** Where the given-up banner looks: GitHub redelivers nothing older than three days anyway. */
   static final Duration GIVEN_UP_WINDOW = Duration.ofDays(3);
 
@@ -71,8 +66,8 @@ public final class OperatorUi {
       Clock clock) {}
 
   private final Sources src;
-  private final UiSessions sessions;
   private final Templates templates = new Templates();
+  private final UiAuth auth;
   private final JobRepository jobs = new JobRepository();
   private final InboxRepository inbox = new InboxRepository();
   private final RedeliveryRepository redeliveries = new RedeliveryRepository();
@@ -80,209 +75,28 @@ public final class OperatorUi {
 
   public OperatorUi(Sources src) {
     this.src = src;
-    this.sessions = new UiSessions(src.clock());
+    this.auth =
+        new UiAuth(
+            src.ds(), src.authenticator(), src.tokens(), new UiSessions(src.clock()), templates);
   }
 
   /** Registers the UI's routes. */
   public void routes(RoutesConfig r) {
-    r.get("/ui/login", this::loginForm);
-    r.post("/ui/login", this::login);
-    r.get("/ui/assets/{name}", this::asset);
-    r.post("/ui/logout", action(this::logout));
-    r.get("/ui", page(this::overview));
-    r.get("/ui/pools", page(this::pools));
-    r.get("/ui/jobs", page(this::jobsList));
-    r.get("/ui/jobs/{job}/{attempt}", page(this::job));
-    r.post("/ui/jobs/{job}/{attempt}/redispatch", action(this::redispatch));
-    r.get("/ui/deliveries", page(this::deliveries));
-    r.post("/ui/deliveries/redeliver", action(this::redeliver));
-    r.get("/ui/accounts", page(this::accountsPage));
-    r.post("/ui/accounts/{login}", action(this::updateAccount));
+    auth.routes(r);
+    r.get("/ui", auth.page(this::overview));
+    r.get("/ui/pools", auth.page(this::pools));
+    r.get("/ui/jobs", auth.page(this::jobsList));
+    r.get("/ui/jobs/{job}/{attempt}", auth.page(this::job));
+    r.post("/ui/jobs/{job}/{attempt}/redispatch", auth.action(this::redispatch));
+    r.get("/ui/deliveries", auth.page(this::deliveries));
+    r.post("/ui/deliveries/redeliver", auth.action(this::redeliver));
+    r.get("/ui/accounts", auth.page(this::accountsPage));
+    r.post("/ui/accounts/{login}", auth.action(this::updateAccount));
   }
 
   /** The GET routes that show data, each of which needs a session. */
   static final List<String> PAGES =
       List.of("/ui", "/ui/pools", "/ui/jobs", "/ui/jobs/1/1", "/ui/deliveries", "/ui/accounts");
-
-  // ---- authentication ----
-
-  private interface SessionHandler {
-    void handle(Context ctx, UiSessions.Session session) throws Exception;
-  }
-
-  /** A page: without a live session, a redirect to the login form and nothing else. */
-  private Handler page(SessionHandler h) {
-    return ctx -> {
-      secure(ctx);
-      Optional<UiSessions.Session> s = session(ctx);
-      if (s.isEmpty()) {
-        seeOther(ctx, "/ui/login");
-        return;
-      }
-      guarded(ctx, s.get(), h);
-    };
-  }
-
-  /** A state-changing request: refused with 403 without a live session and its CSRF token. */
-  private Handler action(SessionHandler h) {
-    return ctx -> {
-      secure(ctx);
-      Optional<UiSessions.Session> s = session(ctx);
-      if (s.isEmpty()) {
-        ctx.status(403).contentType("text/plain").result("log in first: /ui/login");
-        return;
-      }
-      if (!UiSessions.csrfMatches(s.get(), ctx.formParam(CSRF_FIELD))) {
-        log.info(
-            "refused {} {} from {}: CSRF token missing or wrong",
-            ctx.method(),
-            ctx.path(),
-            s.get().operator);
-        ctx.status(403).contentType("text/plain").result("missing or wrong CSRF token");
-        return;
-      }
-      guarded(ctx, s.get(), h);
-    };
-  }
-
-  /** Runs a handler; the database being down is a page that says so, not a stack trace. */
-  private void guarded(Context ctx, UiSessions.Session s, SessionHandler h) throws Exception {
-    try {
-      h.handle(ctx, s);
-    } catch (SQLException e) {
-      log.warn("{} {}: database unavailable: {}", ctx.method(), ctx.path(), e.getMessage());
-      ctx.status(503)
-          .html(
-              templates.render(
-                  "error.jte",
-                  new Views.ErrorPage(
-                      "Database unavailable",
-                      "PostgreSQL does not answer; webhooks still go to the spool. Try again in a"
-                          + " moment.")));
-    }
-  }
-
-  private Optional<UiSessions.Session> session(Context ctx) {
-    String id = ctx.cookie(SESSION_COOKIE);
-    Optional<UiSessions.Session> s = sessions.find(id);
-    if (s.isPresent() && sessions.dueForCheck(s.get()) && !tokenStillLive(s.get())) {
-      sessions.closeToken(s.get().tokenId);
-      return Optional.empty();
-    }
-    return s;
-  }
-
-  /** A revoked token ends its sessions; when the database cannot say, the session goes on. */
-  private boolean tokenStillLive(UiSessions.Session s) {
-    try (Connection c = src.ds().getConnection()) {
-      boolean live =
-          src.tokens().list(c).stream().anyMatch(t -> t.id() == s.tokenId && t.revokedAt() == null);
-      sessions.checked(s);
-      return live;
-    } catch (SQLException e) {
-      return true;
-    }
-  }
-
-  /** Headers every UI answer carries: no caching, no framing, scripts only from this origin. */
-  private static void secure(Context ctx) {
-    ctx.header("Cache-Control", "no-store");
-    ctx.header("X-Frame-Options", "DENY");
-    ctx.header("X-Content-Type-Options", "nosniff");
-    ctx.header("Referrer-Policy", "no-referrer");
-    ctx.header(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self';"
-            + " img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-  }
-
-  private void loginForm(Context ctx) {
-    secure(ctx);
-    if (session(ctx).isPresent()) {
-      seeOther(ctx, "/ui");
-      return;
-    }
-    renderLogin(ctx, 200, null);
-  }
-
-  /** The login form's CSRF token is a double-submit cookie: there is no session to hold it yet. */
-  private void renderLogin(Context ctx, int status, String error) {
-    String csrf = dev.runway.auth.BearerTokens.newSecret("");
-    setCookie(ctx, LOGIN_COOKIE, csrf, "/ui/login", -1);
-    ctx.status(status).html(templates.render("login.jte", new Views.LoginPage(csrf, error)));
-  }
-
-  private void login(Context ctx) {
-    secure(ctx);
-    String expected = ctx.cookie(LOGIN_COOKIE);
-    String presented = ctx.formParam(CSRF_FIELD);
-    if (expected == null
-        || presented == null
-        || !java.security.MessageDigest.isEqual(
-            dev.runway.auth.BearerTokens.hash(expected),
-            dev.runway.auth.BearerTokens.hash(presented))) {
-      ctx.status(403)
-          .contentType("text/plain")
-          .result("missing or wrong CSRF token; reload the form");
-      return;
-    }
-    OperatorAuthenticator.Verdict v = src.authenticator().authenticate(ctx.formParam("token"));
-    if (v instanceof OperatorAuthenticator.Authenticated a) {
-      UiSessions.Opened o = sessions.open(a.operator().tokenId(), a.operator().name());
-      setCookie(ctx, SESSION_COOKIE, o.id(), "/ui", -1);
-      setCookie(ctx, LOGIN_COOKIE, "", "/ui/login", 0);
-      log.info("operator {} logged in to the UI", a.operator().name());
-      seeOther(ctx, "/ui");
-    } else if (v instanceof OperatorAuthenticator.Unavailable) {
-      renderLogin(ctx, 503, "The database does not answer, so the token cannot be checked.");
-    } else {
-      renderLogin(
-          ctx,
-          401,
-          "That is not a live operator token. Create one with `runway operators token create NAME`.");
-    }
-  }
-
-  private void logout(Context ctx, UiSessions.Session s) {
-    sessions.close(ctx.cookie(SESSION_COOKIE));
-    setCookie(ctx, SESSION_COOKIE, "", "/ui", 0);
-    seeOther(ctx, "/ui/login");
-  }
-
-  /**
-   * Sets a cookie the page's scripts cannot read ({@code HttpOnly}) and no other site can send
-   * ({@code SameSite=Strict}); {@code Secure} when the request came over HTTPS (directly or through
-   * a proxy that says so), since the management port is often plain HTTP inside a cluster.
-   */
-  private static void setCookie(Context ctx, String name, String value, String path, int maxAge) {
-    boolean https =
-        "https".equalsIgnoreCase(ctx.scheme())
-            || "https".equalsIgnoreCase(ctx.header("X-Forwarded-Proto"));
-    ctx.res()
-        .addHeader(
-            "Set-Cookie",
-            name
-                + "="
-                + value
-                + "; Path="
-                + path
-                + (maxAge >= 0 ? "; Max-Age=" + maxAge : "")
-                + "; HttpOnly; SameSite=Strict"
-                + (https ? "; Secure" : ""));
-  }
-
-  private void asset(Context ctx) {
-    secure(ctx);
-    Templates.Asset a = templates.asset(ctx.pathParam("name"));
-    if (a == null) {
-      ctx.status(404).contentType("text/plain").result("not found");
-      return;
-    }
-    ctx.header("Cache-Control", "private, max-age=3600");
-    ctx.contentType(a.contentType()).result(a.bytes());
-  }
-
-  // ---- pages ----
 
   private Views.Frame frame(UiSessions.Session s, String title, String active) throws SQLException {
     List<String> alerts = new ArrayList<>();
@@ -583,7 +397,7 @@ public final class OperatorUi {
             ? "Queued for redispatch: the service's workers evaluate the job again against today's"
                 + " accounts and pools."
             : "Nothing to redispatch: the job is not a queued job that was ignored.";
-    seeOther(ctx, "/ui/jobs/" + id.get()[0] + "/" + id.get()[1]);
+    UiAuth.seeOther(ctx, "/ui/jobs/" + id.get()[0] + "/" + id.get()[1]);
   }
 
   private void deliveries(Context ctx, UiSessions.Session s) throws SQLException {
@@ -625,7 +439,7 @@ public final class OperatorUi {
                 + String.valueOf(e.getMessage()).replaceAll("\\s+", " ");
       }
     }
-    seeOther(ctx, "/ui/deliveries");
+    UiAuth.seeOther(ctx, "/ui/deliveries");
   }
 
   private void accountsPage(Context ctx, UiSessions.Session s) throws SQLException {
@@ -650,7 +464,7 @@ public final class OperatorUi {
     }
     if (max != null && max < 0) {
       s.flash = "The cap must be a whole number, 0 or more.";
-      seeOther(ctx, "/ui/accounts");
+      UiAuth.seeOther(ctx, "/ui/accounts");
       return;
     }
     String enabled = ctx.formParam("enabled");
@@ -677,7 +491,7 @@ public final class OperatorUi {
                 + " at once. Jobs ignored before stay ignored until redispatched.";
       }
     }
-    seeOther(ctx, "/ui/accounts");
+    UiAuth.seeOther(ctx, "/ui/accounts");
   }
 
   /** A 303 to {@code path} with an empty body (Javalin's redirect writes one). */

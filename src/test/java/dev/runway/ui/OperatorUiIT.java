@@ -133,14 +133,14 @@ class OperatorUiIT {
 
     login("rwo_not-a-real-token");
     assertThat(d.findElement(By.id("login-error")).getText()).contains("not a live operator token");
-    assertThat(d.manage().getCookieNamed(OperatorUi.SESSION_COOKIE)).isNull();
+    assertThat(d.manage().getCookieNamed(UiAuth.SESSION_COOKIE)).isNull();
     assertThat(d.getCurrentUrl()).endsWith("/ui/login");
 
     login(operatorToken);
     waiting().until(ExpectedConditions.urlToBe(url("/ui")));
     assertThat(d.findElement(By.tagName("h1")).getText()).startsWith("Overview");
     assertThat(d.findElement(By.className("who")).getText()).isEqualTo("ui-test");
-    Cookie session = d.manage().getCookieNamed(OperatorUi.SESSION_COOKIE);
+    Cookie session = d.manage().getCookieNamed(UiAuth.SESSION_COOKIE);
     assertThat(session).isNotNull();
     assertThat(session.isHttpOnly()).isTrue();
     assertThat(session.getSameSite()).isEqualTo("Strict");
@@ -249,7 +249,7 @@ class OperatorUiIT {
   @Test
   void no_page_is_served_without_the_session_cookie() throws Exception {
     for (String page : OperatorUi.PAGES) {
-      for (String cookie : new String[] {null, OperatorUi.SESSION_COOKIE + "=forged-session-id"}) {
+      for (String cookie : new String[] {null, UiAuth.SESSION_COOKIE + "=forged-session-id"}) {
         HttpResponse<String> r = ui.get(page, cookie);
         assertThat(r.statusCode()).as(page).isEqualTo(303);
         assertThat(r.headers().firstValue("Location")).as(page).hasValue("/ui/login");
@@ -285,14 +285,14 @@ class OperatorUiIT {
             + " values ('initech', 5151, true, 4) on conflict do nothing");
     // The login form itself carries a token tied to a cookie.
     HttpResponse<String> form = ui.get("/ui/login", null);
-    String loginCookie = UiClient.cookie(form, OperatorUi.LOGIN_COOKIE);
+    String loginCookie = UiClient.cookie(form, UiAuth.LOGIN_COOKIE);
     String loginCsrf = UiClient.csrf(form.body());
     assertThat(ui.post("/ui/login", loginCookie, Map.of("token", operatorToken)).statusCode())
         .isEqualTo(403);
     HttpResponse<String> in =
         ui.post("/ui/login", loginCookie, Map.of("token", operatorToken, "_csrf", loginCsrf));
     assertThat(in.statusCode()).isEqualTo(303);
-    String session = UiClient.cookie(in, OperatorUi.SESSION_COOKIE);
+    String session = UiClient.cookie(in, UiAuth.SESSION_COOKIE);
     assertThat(in.headers().allValues("Set-Cookie"))
         .anySatisfy(
             c -> assertThat(c).startsWith("runway_ui=").contains("HttpOnly", "SameSite=Strict"));

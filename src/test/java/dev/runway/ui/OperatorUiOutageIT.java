@@ -74,7 +74,7 @@ class OperatorUiOutageIT {
     HttpResponse<String> login =
         ui.post(
             "/ui/login",
-            UiClient.cookie(form, OperatorUi.LOGIN_COOKIE),
+            UiClient.cookie(form, UiAuth.LOGIN_COOKIE),
             Map.of("token", token, "_csrf", UiClient.csrf(form.body())));
     assertThat(login.statusCode()).isEqualTo(503);
     assertThat(login.body()).contains("cannot be checked");

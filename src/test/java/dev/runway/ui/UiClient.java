@@ -28,10 +28,10 @@ final class UiClient {
     HttpResponse<String> in =
         post(
             "/ui/login",
-            cookie(form, OperatorUi.LOGIN_COOKIE),
+            cookie(form, UiAuth.LOGIN_COOKIE),
             Map.of("token", token, "_csrf", csrf(form.body())));
     assertThat(in.statusCode()).as("login").isEqualTo(303);
-    return cookie(in, OperatorUi.SESSION_COOKIE);
+    return cookie(in, UiAuth.SESSION_COOKIE);
   }
 
   HttpResponse<String> get(String path, String cookie) throws Exception {
