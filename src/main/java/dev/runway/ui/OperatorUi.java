@@ -88,6 +88,7 @@ public final class OperatorUi {
     r.get("/ui/jobs", auth.page(this::jobsList));
     r.get("/ui/jobs/{job}/{attempt}", auth.page(this::job));
     r.post("/ui/jobs/{job}/{attempt}/redispatch", auth.action(this::redispatch));
+    r.post("/ui/jobs/redispatch", auth.action(this::redispatchAll));
     r.get("/ui/deliveries", auth.page(this::deliveries));
     r.post("/ui/deliveries/redeliver", auth.action(this::redeliver));
     r.get("/ui/accounts", auth.page(this::accountsPage));
@@ -271,7 +272,11 @@ public final class OperatorUi {
               new JobRepository.Filter(
                   f.status(), f.outcome(), f.pool(), f.repository(), since, 200));
     }
-    ctx.html(templates.render("jobs.jte", new Views.JobsPage(frame, f, list)));
+    boolean redispatchable =
+        f.outcome() != null
+            && Redispatch.OUTCOMES.contains(f.outcome())
+            && (f.status() == null || f.status().equals("queued"));
+    ctx.html(templates.render("jobs.jte", new Views.JobsPage(frame, f, list, redispatchable)));
   }
 
   static Instant parseSince(String value, Instant now) {
@@ -398,6 +403,38 @@ public final class OperatorUi {
                 + " accounts and pools."
             : "Nothing to redispatch: the job is not a queued job that was ignored.";
     UiAuth.seeOther(ctx, "/ui/jobs/" + id.get()[0] + "/" + id.get()[1]);
+  }
+
+  /** Every queued job ignored with one outcome (since an age): {@code runway jobs redispatch}. */
+  private void redispatchAll(Context ctx, UiSessions.Session s) throws SQLException {
+    String outcome = ctx.formParam("outcome");
+    String sinceText = blankToNull(ctx.formParam("since"));
+    if (outcome == null || !Redispatch.OUTCOMES.contains(outcome)) {
+      ctx.status(400)
+          .contentType("text/plain")
+          .result("outcome must be one of " + Redispatch.OUTCOMES);
+      return;
+    }
+    Instant since;
+    try {
+      since = sinceText == null ? null : parseSince(sinceText, src.clock().instant());
+    } catch (IllegalArgumentException | DateTimeParseException e) {
+      ctx.status(400)
+          .contentType("text/plain")
+          .result("since must be an ISO-8601 instant or an age");
+      return;
+    }
+    int n;
+    try (Connection c = src.ds().getConnection()) {
+      n = Redispatch.enqueue(c, outcome, since);
+    }
+    log.info("operator {} redispatched {} job(s) ignored with {}", s.operator, n, outcome);
+    s.flash = n + " job(s) queued for redispatch";
+    UiAuth.seeOther(
+        ctx,
+        "/ui/jobs?outcome="
+            + Views.url(outcome)
+            + (sinceText == null ? "" : "&since=" + Views.url(sinceText)));
   }
 
   private void deliveries(Context ctx, UiSessions.Session s) throws SQLException {

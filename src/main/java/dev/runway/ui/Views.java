@@ -95,7 +95,11 @@ public final class Views {
   public record JobFilter(
       String status, String pool, String outcome, String repository, String since) {}
 
-  public record JobsPage(Frame frame, JobFilter filter, List<Job> jobs) {}
+  /**
+   * The jobs list; {@code redispatchable} when the filter names an ignore outcome, so the page
+   * offers the CLI's {@code jobs redispatch --outcome} for it.
+   */
+  public record JobsPage(Frame frame, JobFilter filter, List<Job> jobs, boolean redispatchable) {}
 
   /** One step of a job's timeline; {@code at} is null for a step not reached (or not recorded). */
   public record Step(String name, Instant at, String detail) {}

@@ -212,6 +212,46 @@ class OperatorUiIT {
   }
 
   @Test
+  void jobs_ignored_for_one_outcome_are_redispatched_together_as_the_cli_does() throws Exception {
+    long first = JOB_IDS.incrementAndGet();
+    long second = JOB_IDS.incrementAndGet();
+    for (long job : new long[] {first, second}) {
+      String guid = UUID.randomUUID().toString();
+      svc.post(
+          "workflow_job",
+          guid,
+          Signed.workflowJob("queued", job, 1, "hooli", 6262L, null, null, "linux", "x64"));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> svc.text("select outcome from inbox where guid = ?", guid) != null);
+    }
+    assertThat(
+            svc.count(
+                "select count(*) from jobs where owner_login = 'hooli' and outcome = 'no_account'"))
+        .isEqualTo(2);
+    svc.exec(
+        "insert into accounts (login, installation_id, runners_enabled, max_concurrent)"
+            + " values ('hooli', 6262, true, 5)");
+
+    login(operatorToken);
+    var d = browser.driver;
+    d.get(url("/ui/jobs?outcome=no_account"));
+    d.findElement(By.cssSelector("#redispatch-all button")).click();
+    waiting().until(ExpectedConditions.alertIsPresent()).accept();
+    waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("flash")));
+    assertThat(d.findElement(By.id("flash")).getText())
+        .matches("[1-9]\\d* job\\(s\\) queued for redispatch");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                svc.count(
+                        "select count(*) from jobs where owner_login = 'hooli'"
+                            + " and outcome is null and pool = 'linux-x64'")
+                    == 2);
+  }
+
+  @Test
   void a_failed_deliverys_redeliver_button_asks_first_then_calls_github() throws Exception {
     long deliveryId = 987_654_321L;
     String guid = UUID.randomUUID().toString();
