@@ -119,13 +119,15 @@ start_octokit() {
   log "octokit receiver did not start"; return 1
 }
 
-# start_runway DATA_DIR THREADS POOLS [EXTRA_ENV...] -> SERVICE_PID, SERVICE_URL, RUNWAY_BASE
+# start_runway DATA_DIR THREADS POOLS [EXTRA_ENV...]
+#   -> SERVICE_PID, SERVICE_URL, RUNWAY_BASE (public port), ADMIN_BASE (management port: /metrics)
 start_runway() {
   local data=$1 threads=$2 pools=$3; shift 3
-  local port; port=$(free_port)
+  local port admin; port=$(free_port); admin=$(free_port)
   mkdir -p "$data"
+  ADMIN_BASE=http://127.0.0.1:$admin
   # shellcheck disable=SC2086
-  env RUNWAY_PORT="$port" RUNWAY_WEBHOOK_SECRETS="$SECRET" RUNWAY_DATA_DIR="$data" \
+  env RUNWAY_PORT="$port" RUNWAY_ADMIN_PORT="$admin" RUNWAY_WEBHOOK_SECRETS="$SECRET" RUNWAY_DATA_DIR="$data" \
     RUNWAY_POOLS="$pools" RUNWAY_DISPATCH_THREADS="$threads" "$@" \
     java $RUNWAY_JAVA_OPTS -jar target/runway.jar serve >>"$data/service.log" 2>&1 &
   SERVICE_PID=$!; PIDS+=("$SERVICE_PID")

@@ -173,7 +173,7 @@ scenario_runway() {
   runway_ready "$data"
   measure_receiver runway --e2e-sample "$E2E_SAMPLE" --e2e-wait 10 --data-dir "$data"
   E2E_LINE=$BEST_LINE
-  curl -fsS --max-time 5 "$RUNWAY_BASE/metrics" >"$OUT/runway-metrics.txt" 2>/dev/null || true
+  curl -fsS --max-time 5 "$ADMIN_BASE/metrics" >"$OUT/runway-metrics.txt" 2>/dev/null || true
   stop_pid "$SERVICE_PID"; row "Runway (embedded PostgreSQL, healthy)"
   SUSTAINED[runway]=$BEST_RATE MAXRPS[runway]=$(jget "$MAX_LINE" throughput_rps) P99AT[runway]=${BEST_P99:-}
   RSS_RUNWAY_REST=$RSS_REST RSS_RUNWAY_LOAD=$RSS_LOAD
@@ -188,7 +188,7 @@ scenario_runway_spool() {
   runway_ready "$data"
   stop_postgres "$data"
   measure_receiver runway-spool
-  curl -fsS --max-time 5 "$RUNWAY_BASE/metrics" >"$OUT/runway-spool-metrics.txt" 2>/dev/null || true
+  curl -fsS --max-time 5 "$ADMIN_BASE/metrics" >"$OUT/runway-spool-metrics.txt" 2>/dev/null || true
   log "runway-spool: $(grep -E '^runway_webhook_requests_total' "$OUT/runway-spool-metrics.txt" | tr '\n' ' ')"
   stop_pid "$SERVICE_PID"; row "Runway, PostgreSQL stopped (spool only)"
   keep_log "$data" runway-spool
@@ -236,7 +236,7 @@ scenario_memory() {
   sleep 30
   after=$(rss_kb "$SERVICE_PID")
   sleep 6 # the queue-depth gauge refreshes every 5 s
-  depth=$(curl -fsS --max-time 5 "$RUNWAY_BASE/metrics" | awk '/^runway_queue_depth/ {printf "%d", $2}' || true)
+  depth=$(curl -fsS --max-time 5 "$ADMIN_BASE/metrics" | awk '/^runway_queue_depth/ {printf "%d", $2}' || true)
   record "{\"bench\":\"memory\",\"label\":\"backlog\",\"sent\":$(jget "$line" requests),\"queue_depth\":${depth:-null},\"rss_rest_kb\":$rest,\"rss_fill_peak_kb\":${fill:-0},\"rss_after_30s_kb\":$after}"
   log "memory: rest $((rest / 1024)) MiB, peak while filling $((${fill:-0} / 1024)) MiB, 30 s later $((after / 1024)) MiB, queue depth $depth"
   MEMORY_ROWS="| at rest (${REST_SECONDS}s after start, 1 dispatch thread) | $((rest / 1024)) |"$'\n'

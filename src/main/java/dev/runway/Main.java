@@ -1,10 +1,12 @@
 package dev.runway;
 
 import dev.runway.accounts.AccountsCommand;
+import dev.runway.claims.PoolTokenCommand;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.MigrateCommand;
 import dev.runway.cli.ServeCommand;
 import dev.runway.deliveries.DeliveriesCommand;
+import dev.runway.dispatch.RedispatchCommand;
 import dev.runway.jobs.JobsCommand;
 import dev.runway.operators.OperatorsCommand;
 import dev.runway.pools.PoolsCommand;
@@ -51,6 +53,10 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new JobsCommand())
             .addSubcommand(new DeliveriesCommand(env))
             .addSubcommand(new OperatorsCommand());
+    // Commands owned by one feature but listed under another's name are attached here, so
+    // neither feature package depends on the other.
+    cli.getSubcommands().get("pools").addSubcommand(new PoolTokenCommand());
+    cli.getSubcommands().get("jobs").addSubcommand(new RedispatchCommand());
     if (out != null) {
       cli.setOut(out);
     }

@@ -5,6 +5,7 @@ import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.task.Task;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
+import dev.runway.accounts.InstallationEvents;
 import dev.runway.claims.ClaimMetrics;
 import dev.runway.claims.Claims;
 import dev.runway.claims.ClaimsApi;
@@ -16,16 +17,17 @@ import dev.runway.config.ConfigException;
 import dev.runway.config.RunwayConfig;
 import dev.runway.db.Database;
 import dev.runway.db.DatabaseHealth;
+import dev.runway.db.DatabaseWaiter;
 import dev.runway.deliveries.ReconcilerCheckpoints;
 import dev.runway.deliveries.RedeliveryReconciler;
 import dev.runway.deliveries.RedeliveryRepository;
 import dev.runway.dispatch.DispatchQueue;
-import dev.runway.dispatch.DispatchWorker;
-import dev.runway.dispatch.Redispatch;
+import dev.runway.dispatch.DispatchTasks;
 import dev.runway.github.AppJwtSigner;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.PemKeys;
 import dev.runway.github.Sleeper;
+import dev.runway.http.HttpRoutes;
 import dev.runway.http.HttpServer;
 import dev.runway.http.JsonResponses;
 import dev.runway.inbox.DeliveriesApi;
@@ -39,8 +41,10 @@ import dev.runway.pools.PoolSources;
 import dev.runway.retention.Pruner;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
+import dev.runway.telemetry.Poller;
 import dev.runway.ui.MeterHistory;
 import dev.runway.ui.OperatorUi;
+import dev.runway.webhook.HealthRoutes;
 import dev.runway.webhook.Intake;
 import dev.runway.webhook.Payloads;
 import dev.runway.webhook.SignatureVerifier;
@@ -52,20 +56,14 @@ import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
@@ -83,11 +81,13 @@ import org.slf4j.LoggerFactory;
 public final class Runway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Runway.class);
 
-  private final Deque<AutoCloseable> stack = new ArrayDeque<>();
+  // Pushed to from the database waiter's thread too; see startOnDatabase and close.
+  private final Deque<AutoCloseable> stack = new ConcurrentLinkedDeque<>();
+  private final Object lifecycle = new Object();
   private final RunwayConfig config;
   private volatile boolean stopping;
   private volatile boolean serving;
-  private HttpServer http;
+  private HttpServer.Pair http;
 
   private Runway(RunwayConfig config) {
     this.config = config;
@@ -128,17 +128,7 @@ public final class Runway implements AutoCloseable {
     // Before anything starts: a bad key file stops the start with a message naming the variable.
     Optional<GitHubClient> github = github(clock, githubSleeper, metrics);
 
-    Database db =
-        config.databaseUrl().isPresent()
-            ? Database.open(
-                new Database.Target(
-                    config.databaseUrl().get(),
-                    config.databaseUser().orElse(null),
-                    config.databasePassword().orElse(null)),
-                config.dispatchThreads() + 6)
-            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 6);
-    stack.push(db);
-    Database.migrate(db.main());
+    Database db = database();
 
     InboxRepository inbox = new InboxRepository();
     DatabaseHealth health = new DatabaseHealth();
@@ -146,27 +136,30 @@ public final class Runway implements AutoCloseable {
     stack.push(spool);
     log.info("spool in {}", config.spoolDir().toAbsolutePath());
 
-    PoolSource pools =
-        kubernetes == null
-            ? PoolSources.fromConfig(config.pools(), metrics.registry())
-            : PoolSources.fromConfig(config.pools(), metrics.registry(), kubernetes);
-    stack.push(pools);
-    pools.start();
-    log.info("pools from {}", pools.describe());
+    PoolSource pools = pools(metrics, kubernetes);
 
     AccountRepository accountRepo = new AccountRepository();
     AccountDirectory accounts =
         new AccountDirectory(db.main(), accountRepo, Duration.ofSeconds(60), Ticker.systemTicker());
     JobRepository jobs = new JobRepository();
     ClaimMetrics claimMetrics = new ClaimMetrics(metrics);
-    RunnerBinding binding = new RunnerBinding(claimMetrics, clock);
-    DispatchWorker worker =
-        new DispatchWorker(
-            db.main(), inbox, jobs, accounts, accountRepo, pools, json, metrics, clock, binding);
+    RunnerBinding binding = new RunnerBinding(jobs, claimMetrics, clock);
+    DispatchTasks dispatch =
+        new DispatchTasks(
+            db.main(),
+            inbox,
+            jobs,
+            accounts,
+            new InstallationEvents(accountRepo, accounts),
+            pools,
+            json,
+            metrics,
+            clock,
+            binding);
     // Set once the intake exists; until then (and while stopping) this replica takes no webhooks.
     AtomicReference<Intake> intakeRef = new AtomicReference<>();
     List<Task<?>> background = new ArrayList<>();
-    background.add(Redispatch.task(worker));
+    background.add(dispatch.redispatch());
     background.add(new LeaseReaper(db.main(), jobs, clock).task(config.claimReapInterval()));
     background.add(
         new Pruner(
@@ -185,144 +178,190 @@ public final class Runway implements AutoCloseable {
             metrics,
             clock,
             () -> serving && !stopping && intakeRef.get() != null && intakeRef.get().ready()));
-    github.ifPresentOrElse(
-        gh ->
-            background.add(
-                new StaleJobCheck(
-                        db.main(),
-                        jobs,
-                        gh,
-                        binding,
-                        clock,
-                        config.staleInProgress(),
-                        config.staleQueued())
-                    .task(config.staleCheckInterval())),
-        () -> log.info("no GitHub App configured: claims answer 503, the stale-job check is off"));
-    Scheduler scheduler =
-        DispatchQueue.scheduler(
-            db.main(),
-            config.dispatchThreads(),
-            Duration.ofSeconds(1),
-            DispatchQueue.task(worker),
-            background);
-    scheduler.start();
-    stack.push(scheduler::stop);
+    staleJobCheck(db.main(), jobs, github, binding, clock).ifPresent(background::add);
 
-    // Wakes the queue after a commit so a delivery is dispatched within milliseconds at low rates,
-    // but at most every 100 ms: under a burst, one poll fetches a batch instead of one poll per
-    // commit competing with the webhook path for the same two cores.
-    Runnable wakeDispatch =
-        atMostEvery(Duration.ofMillis(100), scheduler::triggerCheckForDueExecutions);
     Payloads payloads = new Payloads(json);
     Intake intake =
         new Intake(
             db.intake(), inbox, health, spool, config.intakeBudget(), () -> {}, metrics.registry());
     intakeRef.set(intake);
     stack.push(() -> intake.close(config.shutdownGrace()));
-    SpoolDrainer drainer =
-        new SpoolDrainer(spool, db.main(), inbox, payloads, health, wakeDispatch);
-    drainer.start(config.drainInterval());
-    stack.push(drainer);
 
-    AtomicLong queueDepth = new AtomicLong();
-    ScheduledExecutorService poller =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "queue-depth");
-              t.setDaemon(true);
-              return t;
-            });
-    poller.scheduleWithFixedDelay(
-        () -> {
-          try (Connection c = db.main().getConnection()) {
-            queueDepth.set(inbox.queueDepth(db.main()));
-            claimMetrics.refreshJobs(c);
-          } catch (SQLException | RuntimeException e) {
-            // The gauge keeps its last value; the outage shows in the spool and health signals.
-          }
-        },
-        0,
-        5,
-        TimeUnit.SECONDS);
-    stack.push(poller::shutdownNow);
-    metrics.gauge("runway.queue.depth", "Dispatch tasks not yet done", queueDepth::get);
-    metrics.gauge("runway.spool.depth", "Deliveries waiting in the disk spool", spool::depth);
-    metrics.gauge("runway.spool.bytes", "Bytes in the disk spool", spool::sizeBytes);
+    // What needs the database (migrations, the queue with its reconcilers, the spool drain) starts
+    // now if the database answers, and otherwise as soon as it does: meanwhile webhooks go to the
+    // spool, so a rollout during a database outage still leaves replicas taking them.
+    DatabaseWaiter waiter =
+        new DatabaseWaiter(db.main(), Duration.ofMillis(500), Duration.ofSeconds(5));
+    stack.push(waiter);
+    DatabaseWaiter.Start onDatabase =
+        () -> startOnDatabase(db, inbox, health, spool, payloads, dispatch, background);
+    if (waiter.reachable()) {
+      onDatabase.run();
+    } else {
+      health.markDown("not reachable at start");
+      log.warn(
+          "PostgreSQL does not answer: taking webhooks into the spool; migrations, dispatch,"
+              + " claims and reconcilers start once it does");
+      waiter.whenReachable(onDatabase);
+    }
 
-    WebhookHandler webhook =
-        new WebhookHandler(
-            new SignatureVerifier(config.webhookSecrets()),
-            payloads,
-            intake,
-            metrics,
-            json,
-            clock,
-            config.webhookBodyTimeout());
+    Poller poller = new Poller(Duration.ofSeconds(5));
+    stack.push(poller);
+    DispatchQueue.registerMeters(metrics, poller, db.main());
+    claimMetrics.pollJobs(poller, db.main());
+    SpoolDrainer.registerMeters(metrics, spool);
+
     JsonResponses out = new JsonResponses(json);
-    DeliveriesApi deliveries = new DeliveriesApi(db.main(), inbox, out);
-    JobsApi jobsApi = new JobsApi(db.main(), jobs, out);
-    ClaimsApi claimsApi =
-        new ClaimsApi(
-            db.main(),
-            new PoolTokens(),
-            new Claims(
-                db.main(),
-                jobs,
-                pools,
-                github,
-                claimMetrics,
-                clock,
-                config.claimLease(),
-                config.claimDeadline()),
-            out);
-    // The operator UI; it moves to the management listener (RUNWAY_ADMIN_PORT) with /api/v1.
+    OperatorTokens operatorTokens = new OperatorTokens();
+    OperatorAuthenticator operators =
+        new OperatorAuthenticator(db.main(), operatorTokens, clock, metrics.registry());
     MeterHistory history = new MeterHistory(metrics.registry(), clock);
     history.start();
     stack.push(history);
-    OperatorTokens operatorTokens = new OperatorTokens();
-    OperatorUi ui =
-        new OperatorUi(
-            new OperatorUi.Sources(
+    List<HttpRoutes> routes =
+        List.of(
+            new WebhookHandler(
+                new SignatureVerifier(config.webhookSecrets()),
+                payloads,
+                intake,
+                metrics,
+                json,
+                clock,
+                config.webhookBodyTimeout()),
+            new ClaimsApi(
                 db.main(),
-                new OperatorAuthenticator(db.main(), operatorTokens, clock, metrics.registry()),
-                operatorTokens,
-                pools,
-                spool,
-                metrics.registry(),
-                history,
-                accounts,
-                github,
-                clock));
+                new PoolTokens(),
+                new Claims(
+                    db.main(),
+                    jobs,
+                    pools,
+                    github,
+                    claimMetrics,
+                    clock,
+                    config.claimLease(),
+                    config.claimDeadline()),
+                out),
+            new HealthRoutes(() -> !stopping && intake.ready(), health, spool, out),
+            metrics,
+            new DeliveriesApi(db.main(), inbox, out),
+            new JobsApi(db.main(), jobs, out),
+            new OperatorUi(
+                new OperatorUi.Sources(
+                    db.main(),
+                    operators,
+                    operatorTokens,
+                    pools,
+                    spool,
+                    metrics.registry(),
+                    history,
+                    accounts,
+                    github,
+                    clock)));
     http =
         HttpServer.start(
             config.port(),
-            routes -> {
-              routes.post("/webhooks/github", webhook::handle);
-              routes.get("/healthz", ctx -> out.send(ctx, 200, Map.of("status", "alive")));
-              routes.get(
-                  "/readyz",
-                  ctx -> {
-                    boolean ready = !stopping && intake.ready();
-                    out.send(
-                        ctx,
-                        ready ? 200 : 503,
-                        Map.of(
-                            "status", ready ? "ready" : "not ready",
-                            "database", health.isUp() ? "up" : "down",
-                            "spool_depth", spool.depth()));
-                  });
-              routes.get(
-                  "/metrics",
-                  ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
-              routes.get("/api/v1/deliveries", deliveries::list);
-              routes.get("/api/v1/deliveries/{guid}", deliveries::one);
-              routes.get("/api/v1/jobs", jobsApi::list);
-              routes.post("/api/v1/pools/{pool}/claims", claimsApi::claim);
-              ui.routes(routes);
-            });
+            config.adminPort(),
+            routes,
+            management -> management.before("/api/v1/*", operators::require));
     stack.push(() -> http.stop(config.shutdownGrace()));
     serving = true;
-    log.info("Runway listening on port {}", http.port());
+    log.info(
+        "Runway listening on port {} (webhooks, claims), management on port {}",
+        http.publicServer().port(),
+        http.management().port());
+  }
+
+  /**
+   * Migrates the database, then starts the dispatch queue with its reconcilers and the spool drain.
+   * Runs at start when the database answers, else on the waiter's thread once it does; never after
+   * the stop has begun.
+   */
+  private void startOnDatabase(
+      Database db,
+      InboxRepository inbox,
+      DatabaseHealth health,
+      Spool spool,
+      Payloads payloads,
+      DispatchTasks dispatch,
+      List<Task<?>> background) {
+    synchronized (lifecycle) {
+      if (stopping) {
+        return;
+      }
+      Database.migrate(db.main());
+      Scheduler scheduler =
+          DispatchQueue.scheduler(
+              db.main(),
+              config.dispatchThreads(),
+              Duration.ofSeconds(1),
+              dispatch.dispatch(),
+              background);
+      scheduler.start();
+      stack.push(scheduler::stop);
+      // Wakes the queue after a commit so a delivery is dispatched within milliseconds at low
+      // rates, but at most every 100 ms: under a burst, one poll fetches a batch instead of one
+      // poll per commit competing with the webhook path for the same two cores.
+      Runnable wakeDispatch =
+          atMostEvery(Duration.ofMillis(100), scheduler::triggerCheckForDueExecutions);
+      SpoolDrainer drainer =
+          new SpoolDrainer(spool, db.main(), inbox, payloads, health, wakeDispatch);
+      drainer.start(config.drainInterval());
+      stack.push(drainer);
+    }
+  }
+
+  /**
+   * Opens the configured database, or starts the embedded one. An external database may be down
+   * (the spool covers it, see {@link #startOnDatabase}); an embedded one that does not start stops
+   * the start.
+   */
+  private Database database() throws IOException {
+    Database db =
+        config.databaseUrl().isPresent()
+            ? Database.open(
+                new Database.Target(
+                    config.databaseUrl().get(),
+                    config.databaseUser().orElse(null),
+                    config.databasePassword().orElse(null)),
+                config.dispatchThreads() + 6)
+            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 6);
+    stack.push(db);
+    return db;
+  }
+
+  /** Starts the configured pool source; it answers from memory from now on. */
+  private PoolSource pools(Metrics metrics, Supplier<KubernetesClient> kubernetes) {
+    PoolSource pools =
+        kubernetes == null
+            ? PoolSources.fromConfig(config.pools(), metrics.registry())
+            : PoolSources.fromConfig(config.pools(), metrics.registry(), kubernetes);
+    stack.push(pools);
+    pools.start();
+    log.info("pools from {}", pools.describe());
+    return pools;
+  }
+
+  /** The stale-job check's recurring task; it needs the GitHub App to ask about jobs. */
+  private Optional<Task<?>> staleJobCheck(
+      DataSource ds,
+      JobRepository jobs,
+      Optional<GitHubClient> github,
+      RunnerBinding binding,
+      Clock clock) {
+    if (github.isEmpty()) {
+      log.info("no GitHub App configured: claims answer 503, the stale-job check is off");
+      return Optional.empty();
+    }
+    return Optional.of(
+        new StaleJobCheck(
+                ds,
+                jobs,
+                github.get(),
+                binding,
+                clock,
+                config.staleInProgress(),
+                config.staleQueued())
+            .task(config.staleCheckInterval()));
   }
 
   /**
@@ -417,9 +456,14 @@ public final class Runway implements AutoCloseable {
     };
   }
 
-  /** The HTTP port, useful when the configuration asked for 0. */
+  /** The public port, useful when the configuration asked for 0. */
   public int port() {
-    return http.port();
+    return http.publicServer().port();
+  }
+
+  /** The management port, useful when the configuration asked for 0. */
+  public int adminPort() {
+    return http.management().port();
   }
 
   public RunwayConfig config() {
@@ -429,10 +473,13 @@ public final class Runway implements AutoCloseable {
   /** Stops in reverse start order: HTTP first (finishing requests in flight), database last. */
   @Override
   public void close() {
-    if (!stopping) {
-      log.info("stopping Runway");
+    synchronized (lifecycle) {
+      if (!stopping) {
+        log.info("stopping Runway");
+      }
+      // Under the lock: the database waiter starts nothing once this is set.
+      stopping = true;
     }
-    stopping = true;
     while (!stack.isEmpty()) {
       try {
         stack.pop().close();

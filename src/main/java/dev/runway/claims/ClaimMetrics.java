@@ -1,6 +1,7 @@
 package dev.runway.claims;
 
 import dev.runway.telemetry.Metrics;
+import dev.runway.telemetry.Poller;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import java.sql.Connection;
@@ -12,6 +13,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
 
 /**
  * The claims' meters: {@code runway_claims_total{pool,result}}, {@code runway_jobs{pool,status}},
@@ -61,9 +63,19 @@ public final class ClaimMetrics {
                     .minimumExpectedValue(Duration.ofMillis(100))
                     .maximumExpectedValue(Duration.ofHours(24))
                     .register(metrics.registry()))
-        // Receipt times come from the database's clock and claim times from Runway's; a skew
-        // between the two must not drop the sample.
+        // Receipt times come from the replica that received the delivery and claim times from
+        // this one; a skew between the two must not drop the sample.
         .record(d.isNegative() ? Duration.ZERO : d);
+  }
+
+  /** Keeps the {@code runway_jobs} gauge current from {@code poller}'s thread. */
+  public void pollJobs(Poller poller, DataSource ds) {
+    poller.every(
+        () -> {
+          try (Connection c = ds.getConnection()) {
+            refreshJobs(c);
+          }
+        });
   }
 
   /**

@@ -9,7 +9,7 @@ import java.util.Optional;
  * Visitor} is the exhaustive way to handle an outcome: a new case is a compile error wherever it is
  * not handled.
  */
-public sealed interface ClaimOutcome {
+sealed interface ClaimOutcome {
 
   <R> R accept(Visitor<R> visitor);
 

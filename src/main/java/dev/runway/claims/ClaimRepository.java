@@ -1,6 +1,5 @@
 package dev.runway.claims;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,14 +9,14 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * SQL for the {@code claims} table and the claim-related columns of {@code jobs}. Every instant
- * comes from the caller's clock, never from {@code now()}, so tests can move time.
+ * SQL for the {@code claims} table, and the claims' reads of {@code jobs} (its writes go through
+ * {@link dev.runway.jobs.JobRepository}). Every instant comes from the caller's clock, never from
+ * {@code now()}, so tests can move time.
  *
  * <p>Caps count jobs in {@code claimed} and {@code in_progress}. Only a claim makes such a job
  * where there was none, and every claim of a pool holds that pool's advisory lock, and every claim
@@ -33,21 +32,6 @@ final class ClaimRepository {
 
   /** A claimable job, locked by this transaction. */
   record Candidate(long jobId, int runAttempt, long accountId) {}
-
-  /** What the claim answer and the JIT request need of the claimed job. */
-  record ClaimedJob(
-      long jobId,
-      int runAttempt,
-      Long runId,
-      String repository,
-      String ownerLogin,
-      boolean ownerIsOrg,
-      Long installationId,
-      String name,
-      String workflowName,
-      List<String> labels,
-      String pool,
-      Instant receivedAt) {}
 
   /** A claim row. */
   record Claim(
@@ -155,57 +139,14 @@ final class ClaimRepository {
     return new Claim(id, job.jobId(), job.runAttempt(), pool, runnerName, "active", now, null);
   }
 
-  /** Moves the locked queued candidate to {@code claimed} under {@code claimId}. */
-  ClaimedJob markClaimed(
-      Connection c, Candidate job, long claimId, Instant now, Instant leasedUntil)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update jobs j set status = 'claimed', claim_id = ?, claimed_at = ?,"
-                + " lease_expires_at = ?, updated_at = ?"
-                + " where job_id = ? and run_attempt = ? and status = 'queued'"
-                + " returning job_id, run_attempt, run_id, repository, owner_login, owner_is_org,"
-                + " coalesce(installation_id,"
-                + "   (select a.installation_id from accounts a where a.id = j.account_id))"
-                + "   as installation_id,"
-                + " name, workflow_name, labels, pool, received_at")) {
-      ps.setLong(1, claimId);
-      setTime(ps, 2, now);
-      setTime(ps, 3, leasedUntil);
-      setTime(ps, 4, now);
-      ps.setLong(5, job.jobId());
-      ps.setInt(6, job.runAttempt());
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          // The row is locked by this transaction and was queued when selected.
-          throw new IllegalStateException("claimed job " + job + " is no longer queued");
-        }
-        Array labels = rs.getArray("labels");
-        return new ClaimedJob(
-            rs.getLong("job_id"),
-            rs.getInt("run_attempt"),
-            (Long) rs.getObject("run_id"),
-            rs.getString("repository"),
-            rs.getString("owner_login"),
-            rs.getBoolean("owner_is_org"),
-            (Long) rs.getObject("installation_id"),
-            rs.getString("name"),
-            rs.getString("workflow_name"),
-            labels == null ? List.of() : Arrays.asList((String[]) labels.getArray()),
-            rs.getString("pool"),
-            time(rs, "received_at"));
-      }
-    }
-  }
-
   /**
-   * Releases an active claim: the claim ends with {@code reason}, and the job it held goes back to
-   * {@code queued}, claimable again.
+   * Ends an active claim with {@code reason}. The caller puts the job it held back to {@code
+   * queued}.
    *
-   * @return whether the claim was active
+   * @return the claim, if it was active
    */
-  boolean release(Connection c, long claimId, String reason, Instant now) throws SQLException {
-    Optional<Claim> claim;
+  Optional<Claim> release(Connection c, long claimId, String reason, Instant now)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update claims set status = 'released', ended_at = ?, end_reason = ?"
@@ -215,13 +156,8 @@ final class ClaimRepository {
       setTime(ps, 1, now);
       ps.setString(2, reason);
       ps.setLong(3, claimId);
-      claim = one(ps);
+      return one(ps);
     }
-    if (claim.isEmpty()) {
-      return false;
-    }
-    requeue(c, claimId, claim.get().jobId(), claim.get().runAttempt(), now);
-    return true;
   }
 
   /** Active claims whose lease ran out before {@code now}, oldest first, at most {@code limit}. */
@@ -278,75 +214,13 @@ final class ClaimRepository {
     }
   }
 
-  /**
-   * Hands the claimed job that {@code from} holds over to claim {@code to}, with {@code to}'s
-   * lease.
-   *
-   * @return whether {@code from} still held it
-   */
-  boolean handOver(Connection c, long from, long to, long jobId, int attempt, Instant now)
-      throws SQLException {
-    int moved;
+  /** Claim {@code to} now holds the job: the job row was handed over to it. */
+  void reassign(Connection c, long to, long jobId, int attempt) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement(
-            "update jobs set claim_id = ?, updated_at = ?,"
-                + " lease_expires_at = (select leased_until from claims where id = ?)"
-                + " where job_id = ? and run_attempt = ? and status = 'claimed' and claim_id = ?")) {
-      ps.setLong(1, to);
-      setTime(ps, 2, now);
+        c.prepareStatement("update claims set job_id = ?, run_attempt = ? where id = ?")) {
+      ps.setLong(1, jobId);
+      ps.setInt(2, attempt);
       ps.setLong(3, to);
-      ps.setLong(4, jobId);
-      ps.setInt(5, attempt);
-      ps.setLong(6, from);
-      moved = ps.executeUpdate();
-    }
-    if (moved == 1) {
-      try (PreparedStatement ps =
-          c.prepareStatement("update claims set job_id = ?, run_attempt = ? where id = ?")) {
-        ps.setLong(1, jobId);
-        ps.setInt(2, attempt);
-        ps.setLong(3, to);
-        ps.executeUpdate();
-      }
-    }
-    return moved == 1;
-  }
-
-  /** Puts the job back to {@code queued} if {@code claimId} still holds it claimed. */
-  boolean requeue(Connection c, long claimId, long jobId, int attempt, Instant now)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update jobs set status = 'queued', claim_id = null, claimed_at = null,"
-                + " lease_expires_at = null, updated_at = ?"
-                + " where job_id = ? and run_attempt = ? and status = 'claimed' and claim_id = ?")) {
-      setTime(ps, 1, now);
-      ps.setLong(2, jobId);
-      ps.setInt(3, attempt);
-      ps.setLong(4, claimId);
-      return ps.executeUpdate() == 1;
-    }
-  }
-
-  /**
-   * Records that the runner of {@code claimId} took the job: the job names the claim, and takes the
-   * claim's pool (and its account by installation) if the job never had them, so it counts against
-   * the caps like any claimed job.
-   */
-  void attach(Connection c, long claimId, String pool, long jobId, int attempt, Instant now)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update jobs j set claim_id = ?, lease_expires_at = null, updated_at = ?,"
-                + " pool = coalesce(j.pool, ?),"
-                + " account_id = coalesce(j.account_id,"
-                + "   (select a.id from accounts a where a.installation_id = j.installation_id))"
-                + " where job_id = ? and run_attempt = ?")) {
-      ps.setLong(1, claimId);
-      setTime(ps, 2, now);
-      ps.setString(3, pool);
-      ps.setLong(4, jobId);
-      ps.setInt(5, attempt);
       ps.executeUpdate();
     }
   }
@@ -361,19 +235,6 @@ final class ClaimRepository {
       ps.setInt(2, attempt);
       setTime(ps, 3, now);
       ps.setLong(4, claimId);
-      ps.executeUpdate();
-    }
-  }
-
-  /** Drops the claim reference of a job whose place no longer belongs to that claim. */
-  void detach(Connection c, long jobId, int attempt, long claimId) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update jobs set claim_id = null where job_id = ? and run_attempt = ?"
-                + " and claim_id = ?")) {
-      ps.setLong(1, jobId);
-      ps.setInt(2, attempt);
-      ps.setLong(3, claimId);
       ps.executeUpdate();
     }
   }

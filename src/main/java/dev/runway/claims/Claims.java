@@ -7,6 +7,7 @@ import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubException;
 import dev.runway.github.JitConfig;
 import dev.runway.jobs.JobRepository;
+import dev.runway.jobs.JobRepository.ClaimedJob;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSource;
 import java.sql.Connection;
@@ -124,7 +125,7 @@ public final class Claims {
     if (r.nothing() != null) {
       return new ClaimOutcome.Nothing(r.nothing());
     }
-    ClaimRepository.ClaimedJob job = r.job();
+    ClaimedJob job = r.job();
     ClaimRepository.Claim claim = r.claim();
     JitConfig jit;
     try {
@@ -181,7 +182,7 @@ public final class Claims {
 
   /** Either a claimed job and its claim, or why there is none. */
   private record Reservation(
-      ClaimRepository.ClaimedJob job, ClaimRepository.Claim claim, ClaimOutcome.Reason nothing) {}
+      ClaimedJob job, ClaimRepository.Claim claim, ClaimOutcome.Reason nothing) {}
 
   /**
    * The claim transaction. The pool lock makes the pool's count exact while it is held; each
@@ -225,8 +226,14 @@ public final class Claims {
       Instant leasedUntil = now.plus(lease);
       ClaimRepository.Claim claim =
           repo.insertClaim(c, candidate.get(), pool.name(), now, leasedUntil);
-      ClaimRepository.ClaimedJob job =
-          repo.markClaimed(c, candidate.get(), claim.id(), now, leasedUntil);
+      ClaimedJob job =
+          jobs.markClaimed(
+              c,
+              candidate.get().jobId(),
+              candidate.get().runAttempt(),
+              claim.id(),
+              now,
+              leasedUntil);
       return new Reservation(job, claim, null);
     }
     return new Reservation(
@@ -244,8 +251,7 @@ public final class Claims {
     }
   }
 
-  private JitConfig mint(
-      Pool pool, ClaimRepository.ClaimedJob job, String runnerName, Deadline until) {
+  private JitConfig mint(Pool pool, ClaimedJob job, String runnerName, Deadline until) {
     if (job.installationId() == null) {
       throw new IllegalArgumentException("the job's account has no GitHub App installation");
     }
@@ -291,13 +297,35 @@ public final class Claims {
     return labels;
   }
 
+  /**
+   * Ends an active claim and puts the job it held back to {@code queued}, claimable again. The
+   * caller holds the job's lock.
+   *
+   * @return whether the claim was active
+   */
+  static boolean release(
+      ClaimRepository repo,
+      JobRepository jobs,
+      Connection c,
+      long claimId,
+      String reason,
+      Instant now)
+      throws SQLException {
+    Optional<ClaimRepository.Claim> claim = repo.release(c, claimId, reason, now);
+    if (claim.isEmpty()) {
+      return false;
+    }
+    jobs.requeue(c, claimId, claim.get().jobId(), claim.get().runAttempt(), now);
+    return true;
+  }
+
   /** Releases the claim in its own transaction, under its job's lock like every job change. */
-  private void release(ClaimRepository.Claim claim, ClaimRepository.ClaimedJob job, String reason) {
+  private void release(ClaimRepository.Claim claim, ClaimedJob job, String reason) {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       try {
         jobs.lock(c, job.jobId());
-        repo.release(c, claim.id(), reason, clock.instant());
+        release(repo, jobs, c, claim.id(), reason, clock.instant());
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();

@@ -1,6 +1,8 @@
 package dev.runway.claims;
 
+import dev.runway.http.HttpRoutes;
 import dev.runway.http.JsonResponses;
+import dev.runway.http.Listeners;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.sql.Connection;
@@ -26,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *       did not register the runner within the claim deadline (the claim was released)
  * </ul>
  */
-public final class ClaimsApi {
+public final class ClaimsApi implements HttpRoutes {
   private static final Logger log = LoggerFactory.getLogger(ClaimsApi.class);
 
   private final DataSource ds;
@@ -133,5 +135,10 @@ public final class ClaimsApi {
       body.put("error", f.message());
       return new Answer(502, body, Map.of());
     }
+  }
+
+  @Override
+  public void register(Listeners listeners) {
+    listeners.publicPort().post("/api/v1/pools/{pool}/claims", this::claim);
   }
 }

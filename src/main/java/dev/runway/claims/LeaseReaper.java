@@ -77,7 +77,7 @@ public final class LeaseReaper {
           return false;
         }
         jobs.lock(c, peek.get().jobId());
-        boolean released = repo.release(c, claimId, "lease expired", now);
+        boolean released = Claims.release(repo, jobs, c, claimId, "lease expired", now);
         c.commit();
         if (released) {
           log.info(

@@ -3,8 +3,8 @@ package dev.runway.claims;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.DatabaseOptions;
 import dev.runway.cli.Output;
+import dev.runway.cli.TokenOutput;
 import dev.runway.db.Database;
-import java.io.PrintWriter;
 import java.sql.Connection;
 import java.time.Instant;
 import java.util.List;
@@ -53,13 +53,7 @@ public final class PoolTokenCommand {
           Connection c = d.main().getConnection()) {
         token = new PoolTokens().create(c, pool);
       }
-      PrintWriter err = spec.commandLine().getErr();
-      err.println(
-          "token " + token.id() + " for pool " + pool + " (shown once; Runway keeps only a hash):");
-      err.flush();
-      spec.commandLine().getOut().println(token.secret());
-      spec.commandLine().getOut().flush();
-      return 0;
+      return TokenOutput.created(spec, "token " + token.id() + " for pool " + pool, token.secret());
     }
   }
 
@@ -78,13 +72,7 @@ public final class PoolTokenCommand {
           Connection c = d.main().getConnection()) {
         revoked = new PoolTokens().revoke(c, id, Instant.now());
       }
-      if (!revoked) {
-        spec.commandLine().getErr().println("pools token revoke: no live token " + id);
-        return 1;
-      }
-      spec.commandLine().getOut().println("token " + id + " revoked");
-      spec.commandLine().getOut().flush();
-      return 0;
+      return TokenOutput.revoked(spec, "pools token revoke", "token", id, revoked);
     }
   }
 

@@ -1,8 +1,8 @@
 package dev.runway.claims;
 
-import dev.runway.dispatch.DispatchWorker;
-import dev.runway.dispatch.WorkflowJobEvent;
-import dev.runway.jobs.JobRepository.JobFacts;
+import dev.runway.jobs.JobFacts;
+import dev.runway.jobs.JobListener;
+import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobStatus;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -31,25 +31,25 @@ import org.slf4j.LoggerFactory;
  * A job taken by a runner that is not Runway's loses its claim reference; that claim keeps nothing
  * and its lease ends it. {@code completed} ends the claims of the job.
  */
-public final class RunnerBinding implements DispatchWorker.JobListener {
+public final class RunnerBinding implements JobListener {
   private static final Logger log = LoggerFactory.getLogger(RunnerBinding.class);
 
   private final ClaimRepository repo = new ClaimRepository();
+  private final JobRepository jobs;
   private final ClaimMetrics metrics;
   private final Clock clock;
 
-  public RunnerBinding(ClaimMetrics metrics, Clock clock) {
+  public RunnerBinding(JobRepository jobs, ClaimMetrics metrics, Clock clock) {
+    this.jobs = jobs;
     this.metrics = metrics;
     this.clock = clock;
   }
 
   @Override
-  public void onTransition(Connection c, WorkflowJobEvent event, JobStatus status)
-      throws SQLException {
+  public void onTransition(Connection c, JobFacts job, JobStatus status) throws SQLException {
     if (status != JobStatus.IN_PROGRESS && status != JobStatus.COMPLETED) {
       return;
     }
-    JobFacts job = event.facts();
     Instant now = clock.instant();
     Optional<RunnerNames.Parsed> name = RunnerNames.parse(job.runnerName());
     Optional<ClaimRepository.Claim> claim =
@@ -61,7 +61,7 @@ public final class RunnerBinding implements DispatchWorker.JobListener {
       Optional<ClaimRepository.Claim> holder =
           repo.activeHolder(c, job.jobId(), job.runAttempt(), -1);
       if (holder.isPresent()) {
-        repo.detach(c, job.jobId(), job.runAttempt(), holder.get().id());
+        jobs.detachClaim(c, job.jobId(), job.runAttempt(), holder.get().id());
         log.info(
             "job {}/{} taken by runner {}, not by claim {}'s runner",
             job.jobId(),
@@ -93,7 +93,10 @@ public final class RunnerBinding implements DispatchWorker.JobListener {
     if (!sameJob && x.status().equals("active")) {
       Optional<ClaimRepository.Claim> y = repo.activeHolder(c, jobId, attempt, x.id());
       boolean handedOver =
-          y.isPresent() && repo.handOver(c, x.id(), y.get().id(), x.jobId(), x.runAttempt(), now);
+          y.isPresent() && jobs.handOver(c, x.id(), y.get().id(), x.jobId(), x.runAttempt(), now);
+      if (handedOver) {
+        repo.reassign(c, y.get().id(), x.jobId(), x.runAttempt());
+      }
       if (handedOver) {
         log.info(
             "runner {} took job {}/{} of claim {}; claim {} holds job {}/{} instead",
@@ -104,7 +107,7 @@ public final class RunnerBinding implements DispatchWorker.JobListener {
             y.get().id(),
             x.jobId(),
             x.runAttempt());
-      } else if (repo.requeue(c, x.id(), x.jobId(), x.runAttempt(), now)) {
+      } else if (jobs.requeue(c, x.id(), x.jobId(), x.runAttempt(), now)) {
         log.info(
             "runner {} took job {}/{} instead of job {}/{}, which is claimable again",
             x.runnerName(),
@@ -115,10 +118,10 @@ public final class RunnerBinding implements DispatchWorker.JobListener {
       }
       if (y.isPresent() && !handedOver) {
         // Y's place was the job X's runner took, and X had no place left to give it.
-        repo.detach(c, jobId, attempt, y.get().id());
+        jobs.detachClaim(c, jobId, attempt, y.get().id());
       }
     }
-    repo.attach(c, x.id(), x.pool(), jobId, attempt, now);
+    jobs.attachClaim(c, x.id(), x.pool(), jobId, attempt, now);
     repo.bind(c, x.id(), jobId, attempt, now);
     metrics.startLatency(x.pool(), Duration.between(x.createdAt(), now));
   }

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * what binds an {@code in_progress} event back to its claim; the pool part is for people and is
  * checked against the claim, so a look-alike name from another system binds nothing.
  */
-public final class RunnerNames {
+final class RunnerNames {
   private static final Pattern NAME = Pattern.compile("^runway-(.+)-([0-9]{1,18})$");
 
   private RunnerNames() {}

@@ -3,13 +3,12 @@ package dev.runway.claims;
 import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import com.github.kagkarlsson.scheduler.task.schedule.Schedules;
-import dev.runway.dispatch.DispatchWorker;
-import dev.runway.dispatch.WorkflowJobEvent;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubException;
 import dev.runway.github.WorkflowJob;
+import dev.runway.jobs.JobFacts;
+import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
-import dev.runway.jobs.JobRepository.JobFacts;
 import dev.runway.jobs.JobStatus;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -47,7 +46,7 @@ public final class StaleJobCheck {
   private final DataSource ds;
   private final JobRepository jobs;
   private final GitHubClient github;
-  private final DispatchWorker.JobListener binding;
+  private final JobListener binding;
   private final Clock clock;
   private final Duration staleInProgress;
   private final Duration staleQueued;
@@ -56,7 +55,7 @@ public final class StaleJobCheck {
       DataSource ds,
       JobRepository jobs,
       GitHubClient github,
-      DispatchWorker.JobListener binding,
+      JobListener binding,
       Clock clock,
       Duration staleInProgress,
       Duration staleQueued) {
@@ -165,7 +164,7 @@ public final class StaleJobCheck {
           markStale(c, job, now);
           changed = true;
         } else {
-          checked(c, job, now);
+          jobs.markChecked(c, job.jobId(), job.runAttempt(), now);
           changed = false;
         }
         c.commit();
@@ -206,34 +205,15 @@ public final class StaleJobCheck {
             conclusion,
             gh.startedAt(),
             gh.completedAt());
-    jobs.upsert(c, facts, status, null, null, null, null, false);
-    binding.onTransition(c, new WorkflowJobEvent(status.db(), facts), status);
-    checked(c, job, clock.instant());
+    Instant now = clock.instant();
+    jobs.upsert(c, facts, status, null, null, null, null, false, null, now);
+    binding.onTransition(c, facts, status);
+    jobs.markChecked(c, job.jobId(), job.runAttempt(), now);
   }
 
   private void markStale(Connection c, Stale job, Instant now) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update jobs set status = 'completed', conclusion = 'stale', completed_at = ?,"
-                + " checked_at = ?, updated_at = ? where job_id = ? and run_attempt = ?")) {
-      ClaimRepository.setTime(ps, 1, now);
-      ClaimRepository.setTime(ps, 2, now);
-      ClaimRepository.setTime(ps, 3, now);
-      ps.setLong(4, job.jobId());
-      ps.setInt(5, job.runAttempt());
-      ps.executeUpdate();
-    }
+    jobs.markStale(c, job.jobId(), job.runAttempt(), now);
     new ClaimRepository().complete(c, job.jobId(), job.runAttempt(), now);
-  }
-
-  private static void checked(Connection c, Stale job, Instant now) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("update jobs set checked_at = ? where job_id = ? and run_attempt = ?")) {
-      ClaimRepository.setTime(ps, 1, now);
-      ps.setLong(2, job.jobId());
-      ps.setInt(3, job.runAttempt());
-      ps.executeUpdate();
-    }
   }
 
   /**

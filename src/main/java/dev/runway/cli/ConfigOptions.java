@@ -9,9 +9,49 @@ import picocli.CommandLine.Option;
  * Flags with the same meaning as the {@code RUNWAY_*} variables. A flag wins over the variable;
  * both end up in one map, which {@link RunwayConfig#from} validates once.
  */
-public final class ConfigOptions {
-  @Option(names = "--port", description = "HTTP port (RUNWAY_PORT, default 8080)")
+final class ConfigOptions {
+  @Option(names = "--port", description = "Public port (RUNWAY_PORT, default 8080)")
   String port;
+
+  @Option(
+      names = "--admin-port",
+      description = "Management port: metrics and operator APIs (RUNWAY_ADMIN_PORT, default 9090)")
+  String adminPort;
+
+  @Option(
+      names = "--webhook-body-timeout",
+      description = "Time a sender has for a whole webhook body (RUNWAY_WEBHOOK_BODY_TIMEOUT, 5s)")
+  String webhookBodyTimeout;
+
+  @Option(
+      names = "--claim-deadline",
+      description = "Time a claim may take, GitHub included (RUNWAY_CLAIM_DEADLINE, 20s)")
+  String claimDeadline;
+
+  @Option(
+      names = "--retention-payloads",
+      description = "Drop payload bytes after (RUNWAY_RETENTION_PAYLOADS, 7d)")
+  String retentionPayloads;
+
+  @Option(
+      names = "--retention-deliveries",
+      description = "Delete deliveries after (RUNWAY_RETENTION_DELIVERIES, 30d)")
+  String retentionDeliveries;
+
+  @Option(
+      names = "--retention-jobs",
+      description = "Delete completed jobs and ended claims after (RUNWAY_RETENTION_JOBS, 30d)")
+  String retentionJobs;
+
+  @Option(
+      names = "--retention-redeliveries",
+      description = "Delete redelivery records after (RUNWAY_RETENTION_REDELIVERIES, 30d)")
+  String retentionRedeliveries;
+
+  @Option(
+      names = "--retention-interval",
+      description = "Pause between pruning rounds (RUNWAY_RETENTION_INTERVAL, 10m)")
+  String retentionInterval;
 
   @Option(
       names = "--database-url",
@@ -122,6 +162,14 @@ public final class ConfigOptions {
   public Map<String, String> merge(Map<String, String> env) {
     Map<String, String> m = new HashMap<>(env);
     put(m, RunwayConfig.PORT, port);
+    put(m, RunwayConfig.ADMIN_PORT, adminPort);
+    put(m, RunwayConfig.WEBHOOK_BODY_TIMEOUT, webhookBodyTimeout);
+    put(m, RunwayConfig.CLAIM_DEADLINE, claimDeadline);
+    put(m, RunwayConfig.RETENTION_PAYLOADS, retentionPayloads);
+    put(m, RunwayConfig.RETENTION_DELIVERIES, retentionDeliveries);
+    put(m, RunwayConfig.RETENTION_JOBS, retentionJobs);
+    put(m, RunwayConfig.RETENTION_REDELIVERIES, retentionRedeliveries);
+    put(m, RunwayConfig.RETENTION_INTERVAL, retentionInterval);
     put(m, RunwayConfig.DATABASE_URL, databaseUrl);
     put(m, RunwayConfig.DATABASE_USER, databaseUser);
     put(m, RunwayConfig.DATA_DIR, dataDir);

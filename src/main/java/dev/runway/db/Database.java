@@ -108,18 +108,31 @@ public final class Database implements AutoCloseable {
   public static Database openEmbedded(Path dataDir, int mainPoolSize) throws IOException {
     Path pgDir = dataDir.resolve("postgres").toAbsolutePath();
     Files.createDirectories(pgDir);
-    EmbeddedPostgres pg =
-        EmbeddedPostgres.builder()
-            .setDataDirectory(pgDir)
-            .setCleanDataDirectory(false)
-            .setPGStartupWait(Duration.ofSeconds(60))
-            // The library's defaults suit throwaway test databases (no fsync, asynchronous
-            // commit). Here a commit is what lets the service acknowledge a delivery, so it must
-            // be durable.
-            .setServerConfig("fsync", "on")
-            .setServerConfig("synchronous_commit", "on")
-            .setServerConfig("full_page_writes", "on")
-            .start();
+    EmbeddedPostgres pg;
+    try {
+      pg =
+          EmbeddedPostgres.builder()
+              .setDataDirectory(pgDir)
+              .setCleanDataDirectory(false)
+              .setPGStartupWait(Duration.ofSeconds(60))
+              // The library's defaults suit throwaway test databases (no fsync, asynchronous
+              // commit). Here a commit is what lets the service acknowledge a delivery, so it must
+              // be durable.
+              .setServerConfig("fsync", "on")
+              .setServerConfig("synchronous_commit", "on")
+              .setServerConfig("full_page_writes", "on")
+              .start();
+    } catch (IOException | RuntimeException e) {
+      // An external database may be down at start (the spool covers it); the embedded one is
+      // ours to start, and a start without it would only spool until someone notices.
+      throw new IllegalStateException(
+          "embedded PostgreSQL in "
+              + pgDir
+              + " did not start ("
+              + oneLine(e)
+              + "); see the server log in that directory, or set RUNWAY_DATABASE_URL",
+          e);
+    }
     log.info("embedded PostgreSQL running on port {} with its data in {}", pg.getPort(), pgDir);
     Target t = new Target(pg.getJdbcUrl("postgres", "postgres"), "postgres", "postgres");
     // The CLI (accounts, jobs, pools tokens) finds the running embedded server through this file.
@@ -146,14 +159,17 @@ public final class Database implements AutoCloseable {
     // A pool whose checkout is short keeps all its connections open: opening one on demand takes
     // longer than the checkout allows, which would spool a burst's first deliveries for nothing.
     boolean fixed = checkout.compareTo(Duration.ofSeconds(1)) < 0;
-    c.setMinimumIdle(fixed ? size : Math.min(2, size));
+    int minIdle = fixed ? size : Math.min(2, size);
+    c.setMinimumIdle(minIdle);
     c.setConnectionTimeout(checkout.toMillis());
     c.setValidationTimeout(250);
     // The pool exists even while the database is down, and refills itself when it is back; the
     // spool covers intake meanwhile. (Start still needs the database once, for the migrations.)
     c.setInitializationFailTimeout(-1);
     c.setMaxLifetime(Duration.ofMinutes(10).toMillis());
-    if (!fixed) {
+    // Only a pool that can shrink has an idle timeout; on a fixed-size pool (the CLI's two
+    // connections) Hikari would print a warning on stderr for every command.
+    if (minIdle < size) {
       c.setIdleTimeout(Duration.ofMinutes(5).toMillis());
     }
     c.setKeepaliveTime(Duration.ofSeconds(60).toMillis());
@@ -169,6 +185,15 @@ public final class Database implements AutoCloseable {
             + (durable ? "on" : "off"));
     c.addDataSourceProperty("ApplicationName", name);
     return new HikariDataSource(c);
+  }
+
+  private static String oneLine(Throwable e) {
+    StringBuilder sb = new StringBuilder();
+    for (Throwable t = e; t != null && sb.length() < 400; t = t.getCause()) {
+      sb.append(sb.length() == 0 ? "" : ": ")
+          .append(t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
+    }
+    return sb.toString().replaceAll("\\s+", " ");
   }
 
   /** Applies the Flyway migrations in {@code db/migration}. */

@@ -9,7 +9,7 @@ import java.util.Objects;
  *
  * @param keySource where the key came from, for messages (e.g. {@code --private-key-file /x})
  */
-public record AppCredentials(String appId, RSAPrivateKey privateKey, URI apiUrl, String keySource) {
+record AppCredentials(String appId, RSAPrivateKey privateKey, URI apiUrl, String keySource) {
   public AppCredentials {
     Objects.requireNonNull(appId, "appId");
     Objects.requireNonNull(privateKey, "privateKey");

@@ -7,7 +7,7 @@ import java.time.Clock;
 
 /** Builds the GitHub client for resolved credentials; tests swap it to avoid real waits. */
 @FunctionalInterface
-public interface ClientFactory {
+interface ClientFactory {
 
   GitHubClient create(AppCredentials credentials, Clock clock, RequestObserver observer);
 

@@ -4,7 +4,7 @@ package dev.runway.deliveries;
  * The App credentials cannot be assembled: no App id, no private key, or a key source that could
  * not be read. The message is one line naming the source that was tried, never the key.
  */
-public final class CredentialsException extends RuntimeException {
+final class CredentialsException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   CredentialsException(String message) {

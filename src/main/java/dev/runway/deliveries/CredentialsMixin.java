@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
  * The GitHub App credential options, shared by every command that talks to GitHub as the App. See
  * {@link CredentialsResolver} for where each value may come from and which source wins.
  */
-public final class CredentialsMixin {
+final class CredentialsMixin {
 
   @Option(
       names = "--app-id",

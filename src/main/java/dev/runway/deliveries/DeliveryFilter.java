@@ -14,7 +14,7 @@ import java.time.Instant;
  * @param workflowJobId keep only {@code workflow_job} deliveries whose payload has this job id
  *     (costs one detail request per candidate)
  */
-public record DeliveryFilter(
+record DeliveryFilter(
     Instant since,
     Instant until,
     String event,

@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * workflow_job} candidates that passed every other filter are fetched in detail, a page at a time,
  * with at most {@code parallelism} requests in flight.
  */
-public final class DeliveryScanner {
+final class DeliveryScanner {
 
   /** Deliveries per list request: the API's maximum. */
   public static final int PAGE_SIZE = 100;

@@ -3,7 +3,7 @@ package dev.runway.deliveries;
 import dev.runway.github.DeliverySummary;
 
 /** What {@link RedeliveryPlanner} decided for one event (one GUID). */
-public sealed interface RedeliveryDecision {
+sealed interface RedeliveryDecision {
 
   /** The event's GUID, shared by its original delivery and every redelivery. */
   String guid();

@@ -16,7 +16,7 @@ import java.util.Map;
  * every attempt of the window, successes included. Shared by the CLI ({@code redeliver --failed})
  * and the in-service reconciler.
  */
-public final class RedeliveryPlanner {
+final class RedeliveryPlanner {
 
   /** Newest first: by delivery time, then by id, which GitHub assigns increasingly. */
   static final Comparator<DeliverySummary> NEWEST_FIRST =

@@ -11,7 +11,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * jitter so that a backlog that failed together does not retry together. A task is never given up:
  * an outage must delay a dispatch, not drop it.
  */
-public record CappedBackoff<T>(Duration first, Duration max) implements FailureHandler<T> {
+record CappedBackoff<T>(Duration first, Duration max) implements FailureHandler<T> {
 
   /** The delay before retry number {@code failures} (1-based), without jitter. */
   public Duration delay(int failures) {

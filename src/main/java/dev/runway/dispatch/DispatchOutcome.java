@@ -7,7 +7,7 @@ import java.util.List;
  * runway_dispatch_outcomes_total} and the inbox row's outcome; these names are contracts (see
  * docs/operations.md for what each means and what to do about it).
  */
-public sealed interface DispatchOutcome {
+sealed interface DispatchOutcome {
   String label();
 
   /** A detail kept on the inbox row and the job, for explaining the outcome. */
@@ -16,6 +16,11 @@ public sealed interface DispatchOutcome {
   }
 
   /** Whether this outcome is a reason a queued job is not claimable. */
+  /** The pool the job is claimable in; null unless {@link Queued}. */
+  default String pool() {
+    return null;
+  }
+
   default boolean isIgnore() {
     return false;
   }

@@ -5,23 +5,136 @@ import com.github.kagkarlsson.scheduler.task.Task;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
-import dev.runway.inbox.InboxRepository;
+import dev.runway.telemetry.Metrics;
+import dev.runway.telemetry.Poller;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 /**
  * The durable dispatch queue: db-scheduler on PostgreSQL. Replicas share it safely, because
  * db-scheduler claims each execution with {@code SELECT ... FOR UPDATE SKIP LOCKED}; a task whose
  * worker died is revived after its heartbeat goes stale.
+ *
+ * <p>The one writer of {@code scheduled_tasks} rows outside db-scheduler itself: intake enqueues
+ * dispatch tasks and the CLI enqueues redispatch tasks through here, in db-scheduler's documented
+ * row format, inside the caller's transaction. db-scheduler's client would commit on its own
+ * connection, which would let an inbox row and its task diverge.
  */
 public final class DispatchQueue {
+  /** The db-scheduler task that dispatches one delivery; its instance id is the delivery GUID. */
+  public static final String DISPATCH_TASK = "dispatch";
+
+  /** The task that re-evaluates one ignored queued job; instance id {@code JOB_ID/ATTEMPT}. */
+  public static final String REDISPATCH_TASK = "redispatch";
+
+  /** The outcomes whose jobs can be dispatched again. */
+  public static final Set<String> REDISPATCHABLE =
+      Set.of("no_matching_pool", "no_account", "runners_disabled", "ambiguous_pool", "no_pools");
+
   private DispatchQueue() {}
 
-  /** The one-time task named {@link InboxRepository#DISPATCH_TASK}, instance id = GUID. */
-  public static OneTimeTask<Void> task(DispatchWorker worker) {
-    return Tasks.oneTime(InboxRepository.DISPATCH_TASK)
+  /**
+   * Enqueues one dispatch task per GUID on the caller's connection and transaction. A GUID already
+   * queued is skipped: the unique {@code (task_name, task_instance)} key collapses retries.
+   */
+  public static void enqueue(Connection c, Collection<String> guids) throws SQLException {
+    if (guids.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into scheduled_tasks (task_name, task_instance, task_data, execution_time,"
+                + " picked, version, priority) select ?, g, null, now(), false, 1, 0"
+                + " from unnest(?::text[]) as g order by g on conflict do nothing")) {
+      ps.setString(1, DISPATCH_TASK);
+      ps.setArray(2, c.createArrayOf("text", guids.toArray()));
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Enqueues a redispatch of every queued job ignored with {@code outcome} since {@code since}.
+   *
+   * @return how many jobs were enqueued
+   */
+  public static int enqueueRedispatch(Connection c, String outcome, Instant since)
+      throws SQLException {
+    if (!REDISPATCHABLE.contains(outcome)) {
+      throw new IllegalArgumentException("outcome must be one of " + REDISPATCHABLE);
+    }
+    return enqueueRedispatchWhere(c, outcome, since, null, null);
+  }
+
+  /**
+   * Enqueues a redispatch of one job, the web UI's button: the statement of {@link
+   * #enqueueRedispatch}, narrowed to the job, so it does nothing unless the job is queued and was
+   * ignored with a redispatchable outcome.
+   *
+   * @return 1 when the job was enqueued, 0 otherwise
+   */
+  public static int enqueueRedispatch(Connection c, long jobId, int attempt) throws SQLException {
+    return enqueueRedispatchWhere(c, null, null, jobId, attempt);
+  }
+
+  private static int enqueueRedispatchWhere(
+      Connection c, String outcome, Instant since, Long jobId, Integer attempt)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into scheduled_tasks (task_name, task_instance, task_data, execution_time,"
+                + " picked, version, priority)"
+                + " select ?, job_id || '/' || run_attempt, null, now(), false, 1, 0 from jobs"
+                + " where status = 'queued' and outcome = any(?) and received_at >= ?"
+                + " and (?::bigint is null or job_id = ?) and (?::int is null or run_attempt = ?)"
+                + " on conflict do nothing")) {
+      ps.setString(1, REDISPATCH_TASK);
+      ps.setArray(
+          2,
+          c.createArrayOf(
+              "text", outcome == null ? REDISPATCHABLE.toArray() : new String[] {outcome}));
+      ps.setTimestamp(3, Timestamp.from(since == null ? Instant.EPOCH : since));
+      ps.setObject(4, jobId, java.sql.Types.BIGINT);
+      ps.setObject(5, jobId, java.sql.Types.BIGINT);
+      ps.setObject(6, attempt, java.sql.Types.INTEGER);
+      ps.setObject(7, attempt, java.sql.Types.INTEGER);
+      return ps.executeUpdate();
+    }
+  }
+
+  /** The {@code runway_queue_depth} gauge, refreshed from {@code poller}'s thread. */
+  public static void registerMeters(Metrics metrics, Poller poller, DataSource ds) {
+    AtomicLong depth = new AtomicLong();
+    poller.every(() -> depth.set(depth(ds)));
+    metrics.gauge("runway.queue.depth", "Dispatch tasks not yet done", depth::get);
+  }
+
+  /** Dispatch tasks not yet done: the queue depth. */
+  public static long depth(DataSource ds) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("select count(*) from scheduled_tasks where task_name = ?")) {
+      ps.setString(1, DISPATCH_TASK);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /** The one-time task named {@link #DISPATCH_TASK}, instance id = GUID. */
+  static OneTimeTask<Void> task(DispatchWorker worker) {
+    return Tasks.oneTime(DISPATCH_TASK)
         .onFailure(new CappedBackoff<>(Duration.ofSeconds(1), Duration.ofMinutes(5)))
         .execute((instance, ctx) -> worker.dispatch(instance.getId()));
   }

@@ -4,7 +4,7 @@ package dev.runway.dispatch;
  * The dispatch could not settle now (the database or the pool source did not answer) and must be
  * retried. It is never an outcome: unknown is not empty.
  */
-public final class DispatchRetry extends RuntimeException {
+final class DispatchRetry extends RuntimeException {
   public DispatchRetry(String message, Throwable cause) {
     super(message, cause);
   }

@@ -2,81 +2,93 @@ package dev.runway.dispatch;
 
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import dev.runway.jobs.Job;
+import dev.runway.jobs.JobRepository;
+import dev.runway.telemetry.Metrics;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Timestamp;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Set;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Re-evaluation of ignored queued jobs, once their cause is fixed (a pool added, an account
- * enabled). The CLI enqueues one {@code redispatch} task per job, instance id {@code
- * JOB_ID/ATTEMPT}; the service's workers run them against their live accounts and pools.
+ * enabled). The CLI enqueues one {@link DispatchQueue#REDISPATCH_TASK} task per job, instance id
+ * {@code JOB_ID/ATTEMPT}; the service's workers run them against their live accounts and pools.
  */
-public final class Redispatch {
-  public static final String TASK = "redispatch";
+final class Redispatch {
+  private static final Logger log = LoggerFactory.getLogger(Redispatch.class);
 
-  /** The outcomes whose jobs can be dispatched again. */
-  public static final Set<String> OUTCOMES =
-      Set.of("no_matching_pool", "no_account", "runners_disabled", "ambiguous_pool", "no_pools");
+  private final DataSource ds;
+  private final JobRepository jobs;
+  private final JobEvaluator evaluator;
+  private final Metrics metrics;
+  private final Clock clock;
 
-  private Redispatch() {}
+  Redispatch(
+      DataSource ds, JobRepository jobs, JobEvaluator evaluator, Metrics metrics, Clock clock) {
+    this.ds = ds;
+    this.jobs = jobs;
+    this.evaluator = evaluator;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
 
-  public static OneTimeTask<Void> task(DispatchWorker worker) {
-    return Tasks.oneTime(TASK)
+  OneTimeTask<Void> task() {
+    return Tasks.oneTime(DispatchQueue.REDISPATCH_TASK)
         .onFailure(new CappedBackoff<>(Duration.ofSeconds(1), Duration.ofMinutes(5)))
         .execute(
             (instance, ctx) -> {
               String[] id = instance.getId().split("/");
-              worker.redispatch(Long.parseLong(id[0]), Integer.parseInt(id[1]));
+              redispatch(Long.parseLong(id[0]), Integer.parseInt(id[1]));
             });
   }
 
   /**
-   * Enqueues a redispatch of every queued job ignored with {@code outcome} since {@code since}.
+   * Evaluates an ignored queued job again against the current accounts and pools: after a pool is
+   * added or an account enabled, its jobs become claimable without a new delivery.
    *
-   * @return how many jobs were enqueued
+   * @return the new outcome, or empty when the job is no longer an ignored queued job
    */
-  public static int enqueue(Connection c, String outcome, Instant since) throws SQLException {
-    if (!OUTCOMES.contains(outcome)) {
-      throw new IllegalArgumentException("outcome must be one of " + OUTCOMES);
-    }
-    return enqueueWhere(c, outcome, since, null, null);
-  }
-
-  /**
-   * Enqueues a redispatch of one job, the web UI's button: the same statement as {@link #enqueue},
-   * narrowed to the job, so it also does nothing unless the job is queued and ignored.
-   *
-   * @return 1 when the job was enqueued, 0 when it is not an ignored queued job
-   */
-  public static int enqueueJob(Connection c, long jobId, int attempt) throws SQLException {
-    return enqueueWhere(c, null, null, jobId, attempt);
-  }
-
-  private static int enqueueWhere(
-      Connection c, String outcome, Instant since, Long jobId, Integer attempt)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "insert into scheduled_tasks (task_name, task_instance, task_data, execution_time,"
-                + " picked, version, priority)"
-                + " select ?, job_id || '/' || run_attempt, null, now(), false, 1, 0 from jobs"
-                + " where status = 'queued' and outcome = any(?) and received_at >= ?"
-                + " and (?::bigint is null or job_id = ?) and (?::int is null or run_attempt = ?)"
-                + " on conflict do nothing")) {
-      ps.setString(1, TASK);
-      ps.setArray(
-          2,
-          c.createArrayOf("text", outcome == null ? OUTCOMES.toArray() : new String[] {outcome}));
-      ps.setTimestamp(3, Timestamp.from(since == null ? Instant.EPOCH : since));
-      ps.setObject(4, jobId, java.sql.Types.BIGINT);
-      ps.setObject(5, jobId, java.sql.Types.BIGINT);
-      ps.setObject(6, attempt, java.sql.Types.INTEGER);
-      ps.setObject(7, attempt, java.sql.Types.INTEGER);
-      return ps.executeUpdate();
+  Optional<DispatchOutcome> redispatch(long jobId, int attempt) {
+    try {
+      Optional<Job> job;
+      try (Connection c = ds.getConnection()) {
+        job = jobs.find(c, jobId, attempt);
+      }
+      if (job.isEmpty() || !job.get().status().equals("queued") || job.get().outcome() == null) {
+        return Optional.empty();
+      }
+      Job j = job.get();
+      JobEvaluator.Evaluation eval =
+          evaluator.evaluate(j.installationId(), j.ownerLogin(), j.labels());
+      DispatchOutcome o = eval.outcome();
+      boolean changed;
+      try (Connection c = ds.getConnection()) {
+        c.setAutoCommit(false);
+        jobs.lock(c, jobId);
+        changed =
+            jobs.reevaluate(
+                c,
+                jobId,
+                attempt,
+                eval.accountId(),
+                o.pool(),
+                o.isIgnore() ? o.label() : null,
+                o.isIgnore() ? o.detail() : null,
+                clock.instant());
+        c.commit();
+      }
+      if (changed) {
+        metrics.dispatchOutcome("redispatch", o.label(), Duration.ZERO);
+        log.info("redispatched job {}/{}: {}", jobId, attempt, o.label());
+      }
+      return changed ? Optional.of(o) : Optional.empty();
+    } catch (SQLException e) {
+      throw new DispatchRetry("database: " + e.getMessage(), e);
     }
   }
 }

@@ -1,14 +1,14 @@
 package dev.runway.dispatch;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.runway.jobs.JobRepository.JobFacts;
+import dev.runway.jobs.JobFacts;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 
 /** The parts of a {@code workflow_job} payload that dispatch uses. */
-public record WorkflowJobEvent(String action, JobFacts facts) {
+record WorkflowJobEvent(String action, JobFacts facts) {
 
   /**
    * Reads the event from a payload.

@@ -3,7 +3,7 @@ package dev.runway.github;
 import java.time.Instant;
 
 /** An installation access token. {@link #toString()} hides the token. */
-public record InstallationToken(String token, Instant expiresAt) {
+record InstallationToken(String token, Instant expiresAt) {
   @Override
   public String toString() {
     return "InstallationToken[token=<redacted>, expiresAt=" + expiresAt + "]";

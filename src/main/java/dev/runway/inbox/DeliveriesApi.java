@@ -1,7 +1,9 @@
 package dev.runway.inbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.runway.http.HttpRoutes;
 import dev.runway.http.JsonResponses;
+import dev.runway.http.Listeners;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.sql.SQLException;
@@ -15,7 +17,7 @@ import javax.sql.DataSource;
  * {@code GET /api/v1/deliveries}: the local inbox, newest first, with each delivery's outcome.
  * Payloads are shown only when one delivery is asked for by GUID.
  */
-public final class DeliveriesApi {
+public final class DeliveriesApi implements HttpRoutes {
   private static final int MAX_LIMIT = 1000;
 
   private final DataSource ds;
@@ -61,5 +63,11 @@ public final class DeliveriesApi {
     body.put("payload", payload);
     body.put("payload_pruned", bytes.length == 0);
     out.send(ctx, 200, body);
+  }
+
+  @Override
+  public void register(Listeners listeners) {
+    listeners.management().get("/api/v1/deliveries", this::list);
+    listeners.management().get("/api/v1/deliveries/{guid}", this::one);
   }
 }

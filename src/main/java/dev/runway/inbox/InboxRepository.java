@@ -1,7 +1,6 @@
 package dev.runway.inbox;
 
 import dev.runway.db.Sql;
-import dev.runway.webhook.Delivery;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,11 +15,8 @@ import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
 
-/** SQL for the {@code inbox} table and for enqueueing each new delivery's dispatch task. */
+/** SQL for the {@code inbox} table: the one writer of its rows. */
 public final class InboxRepository {
-  /** The db-scheduler task that dispatches one delivery; its instance id is the delivery GUID. */
-  public static final String DISPATCH_TASK = "dispatch";
-
   /** Events whose deliveries are stored and handed to the dispatch worker. */
   public static final Set<String> DISPATCHED_EVENTS =
       Set.of("workflow_job", "installation", "installation_repositories");
@@ -28,9 +24,9 @@ public final class InboxRepository {
   private static final int COLUMNS = 10;
 
   /**
-   * Inserts {@code deliveries} in one statement, skipping GUIDs already stored, and enqueues a
-   * dispatch task for each row that was new. Runs on the caller's connection and transaction, so
-   * the inbox row and its task commit together or not at all.
+   * Inserts {@code deliveries} in one statement, skipping GUIDs already stored. Runs on the
+   * caller's connection and transaction, so the caller can enqueue the new rows' dispatch tasks in
+   * the same commit (see {@link #toDispatch}).
    *
    * @return the GUIDs that were newly inserted
    */
@@ -75,33 +71,16 @@ public final class InboxRepository {
         }
       }
     }
-    enqueue(
-        c,
-        deliveries.stream()
-            .filter(d -> inserted.contains(d.guid()) && DISPATCHED_EVENTS.contains(d.event()))
-            .map(Delivery::guid)
-            .toList());
     return inserted;
   }
 
-  /**
-   * Enqueues dispatch tasks by writing db-scheduler's documented row format directly, inside the
-   * caller's transaction. db-scheduler's client would commit on its own connection, which would let
-   * an inbox row and its task diverge.
-   */
-  static void enqueue(Connection c, List<String> guids) throws SQLException {
-    if (guids.isEmpty()) {
-      return;
-    }
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "insert into scheduled_tasks (task_name, task_instance, task_data, execution_time,"
-                + " picked, version, priority) select ?, g, null, now(), false, 1, 0"
-                + " from unnest(?::text[]) as g order by g on conflict do nothing")) {
-      ps.setString(1, DISPATCH_TASK);
-      ps.setArray(2, c.createArrayOf("text", guids.toArray()));
-      ps.executeUpdate();
-    }
+  /** The GUIDs among {@code inserted} whose event is dispatched, in GUID order. */
+  public static List<String> toDispatch(List<Delivery> deliveries, Set<String> inserted) {
+    return deliveries.stream()
+        .filter(d -> inserted.contains(d.guid()) && DISPATCHED_EVENTS.contains(d.event()))
+        .map(Delivery::guid)
+        .sorted()
+        .toList();
   }
 
   /** One inbox row without its payload, as the deliveries API shows it. */
@@ -260,19 +239,6 @@ public final class InboxRepository {
       }
     }
     return found;
-  }
-
-  /** Dispatch tasks not yet done: the queue depth. */
-  public long queueDepth(DataSource ds) throws SQLException {
-    try (Connection c = ds.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement("select count(*) from scheduled_tasks where task_name = ?")) {
-      ps.setString(1, DISPATCH_TASK);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
   }
 
   private static InboxEntry entry(ResultSet rs) throws SQLException {

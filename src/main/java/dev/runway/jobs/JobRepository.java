@@ -13,7 +13,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
-/** SQL for the {@code jobs} table. */
+/**
+ * SQL for the {@code jobs} table: the one class that writes it (an architecture test names its
+ * callers). Every instant it writes comes from the caller's injected clock, passed as {@code now},
+ * never from the database's {@code now()}: the stale-job check and the lease reaper compare these
+ * columns with that clock, and tests move it.
+ */
 public final class JobRepository {
   static final String COLUMNS =
       "job_id, run_attempt, run_id, repository, owner_login, owner_is_org, installation_id,"
@@ -44,25 +49,6 @@ public final class JobRepository {
     }
   }
 
-  /** Everything an event knows about a job, written on insert or merged into an update. */
-  public record JobFacts(
-      long jobId,
-      int runAttempt,
-      Long runId,
-      String repository,
-      String ownerLogin,
-      boolean ownerIsOrg,
-      Long installationId,
-      String name,
-      String workflowName,
-      List<String> labels,
-      Instant createdAtGithub,
-      Long runnerId,
-      String runnerName,
-      String conclusion,
-      Instant startedAt,
-      Instant completedAt) {}
-
   /**
    * Inserts the job, or moves an existing row to {@code status}, keeping what the row already knows
    * where the event does not say. The caller holds the job's lock and has checked that the move is
@@ -76,15 +62,18 @@ public final class JobRepository {
       String pool,
       String outcome,
       String outcomeDetail,
-      boolean dispatched)
+      boolean dispatched,
+      Instant receivedAt,
+      Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "insert into jobs (job_id, run_attempt, run_id, repository, owner_login, owner_is_org,"
                 + " installation_id, account_id, name, workflow_name, labels, pool, status,"
                 + " outcome, outcome_detail, conclusion, runner_id, runner_name,"
-                + " created_at_github, started_at, completed_at, dispatched_at)"
-                + " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, case when ? then now() end)"
+                + " created_at_github, started_at, completed_at, dispatched_at, received_at,"
+                + " updated_at)"
+                + " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, case when ? then ?::timestamptz end, ?, ?)"
                 + " on conflict (job_id, run_attempt) do update set"
                 + " run_id = coalesce(excluded.run_id, jobs.run_id),"
                 + " repository = coalesce(excluded.repository, jobs.repository),"
@@ -106,7 +95,7 @@ public final class JobRepository {
                 + " started_at = coalesce(excluded.started_at, jobs.started_at),"
                 + " completed_at = coalesce(excluded.completed_at, jobs.completed_at),"
                 + " dispatched_at = coalesce(excluded.dispatched_at, jobs.dispatched_at),"
-                + " updated_at = now()")) {
+                + " updated_at = excluded.updated_at")) {
       int i = 0;
       ps.setLong(++i, f.jobId());
       ps.setInt(++i, f.runAttempt());
@@ -130,21 +119,27 @@ public final class JobRepository {
       Sql.setTime(ps, ++i, f.startedAt());
       Sql.setTime(ps, ++i, f.completedAt());
       ps.setBoolean(++i, dispatched);
+      Sql.setTime(ps, ++i, now);
+      // The receipt time of the delivery that creates the row; a later event keeps it.
+      Sql.setTime(ps, ++i, receivedAt == null ? now : receivedAt);
+      Sql.setTime(ps, ++i, now);
       ps.executeUpdate();
     }
   }
 
   /** Fills in the account and pool of a job that moved on before its queued event arrived. */
-  public void fillDispatchFacts(Connection c, long jobId, int attempt, Long accountId, String pool)
+  public void fillDispatchFacts(
+      Connection c, long jobId, int attempt, Long accountId, String pool, Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update jobs set account_id = coalesce(account_id, ?), pool = coalesce(pool, ?),"
-                + " updated_at = now() where job_id = ? and run_attempt = ?")) {
+                + " updated_at = ? where job_id = ? and run_attempt = ?")) {
       Sql.setLong(ps, 1, accountId);
       ps.setString(2, pool);
-      ps.setLong(3, jobId);
-      ps.setInt(4, attempt);
+      Sql.setTime(ps, 3, now);
+      ps.setLong(4, jobId);
+      ps.setInt(5, attempt);
       ps.executeUpdate();
     }
   }
@@ -157,21 +152,188 @@ public final class JobRepository {
       Long accountId,
       String pool,
       String outcome,
-      String detail)
+      String detail,
+      Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update jobs set account_id = coalesce(?, account_id), pool = ?, outcome = ?,"
-                + " outcome_detail = ?, dispatched_at = now(), updated_at = now()"
+                + " outcome_detail = ?, dispatched_at = ?, updated_at = ?"
                 + " where job_id = ? and run_attempt = ? and status = 'queued'"
                 + " and outcome is not null")) {
       Sql.setLong(ps, 1, accountId);
       ps.setString(2, pool);
       ps.setString(3, outcome);
       ps.setString(4, detail);
+      Sql.setTime(ps, 5, now);
+      Sql.setTime(ps, 6, now);
+      ps.setLong(7, jobId);
+      ps.setInt(8, attempt);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** What the claim answer and the JIT request need of a claimed job. */
+  public record ClaimedJob(
+      long jobId,
+      int runAttempt,
+      Long runId,
+      String repository,
+      String ownerLogin,
+      boolean ownerIsOrg,
+      Long installationId,
+      String name,
+      String workflowName,
+      List<String> labels,
+      String pool,
+      Instant receivedAt) {}
+
+  /**
+   * Moves a queued job, locked by the caller's transaction, to {@code claimed} under {@code
+   * claimId}.
+   */
+  public ClaimedJob markClaimed(
+      Connection c, long jobId, int attempt, long claimId, Instant now, Instant leasedUntil)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs j set status = 'claimed', claim_id = ?, claimed_at = ?,"
+                + " lease_expires_at = ?, updated_at = ?"
+                + " where job_id = ? and run_attempt = ? and status = 'queued'"
+                + " returning job_id, run_attempt, run_id, repository, owner_login, owner_is_org,"
+                + " coalesce(installation_id,"
+                + "   (select a.installation_id from accounts a where a.id = j.account_id))"
+                + "   as installation_id,"
+                + " name, workflow_name, labels, pool, received_at")) {
+      ps.setLong(1, claimId);
+      Sql.setTime(ps, 2, now);
+      Sql.setTime(ps, 3, leasedUntil);
+      Sql.setTime(ps, 4, now);
       ps.setLong(5, jobId);
       ps.setInt(6, attempt);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          // The row is locked by this transaction and was queued when selected.
+          throw new IllegalStateException(
+              "claimed job " + jobId + "/" + attempt + " is no longer queued");
+        }
+        Array labels = rs.getArray("labels");
+        return new ClaimedJob(
+            rs.getLong("job_id"),
+            rs.getInt("run_attempt"),
+            (Long) rs.getObject("run_id"),
+            rs.getString("repository"),
+            rs.getString("owner_login"),
+            rs.getBoolean("owner_is_org"),
+            (Long) rs.getObject("installation_id"),
+            rs.getString("name"),
+            rs.getString("workflow_name"),
+            labels == null ? List.of() : Arrays.asList((String[]) labels.getArray()),
+            rs.getString("pool"),
+            Sql.instant(rs, "received_at"));
+      }
+    }
+  }
+
+  /**
+   * Hands the claimed job that claim {@code from} holds over to claim {@code to}, with {@code to}'s
+   * lease.
+   *
+   * @return whether {@code from} still held it
+   */
+  public boolean handOver(Connection c, long from, long to, long jobId, int attempt, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs set claim_id = ?, updated_at = ?,"
+                + " lease_expires_at = (select leased_until from claims where id = ?)"
+                + " where job_id = ? and run_attempt = ? and status = 'claimed' and claim_id = ?")) {
+      ps.setLong(1, to);
+      Sql.setTime(ps, 2, now);
+      ps.setLong(3, to);
+      ps.setLong(4, jobId);
+      ps.setInt(5, attempt);
+      ps.setLong(6, from);
       return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** Puts the job back to {@code queued} if {@code claimId} still holds it claimed. */
+  public boolean requeue(Connection c, long claimId, long jobId, int attempt, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs set status = 'queued', claim_id = null, claimed_at = null,"
+                + " lease_expires_at = null, updated_at = ?"
+                + " where job_id = ? and run_attempt = ? and status = 'claimed' and claim_id = ?")) {
+      Sql.setTime(ps, 1, now);
+      ps.setLong(2, jobId);
+      ps.setInt(3, attempt);
+      ps.setLong(4, claimId);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * Records that the runner of {@code claimId} took the job: the job names the claim, and takes the
+   * claim's pool (and its account by installation) if the job never had them, so it counts against
+   * the caps like any claimed job.
+   */
+  public void attachClaim(
+      Connection c, long claimId, String pool, long jobId, int attempt, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs j set claim_id = ?, lease_expires_at = null, updated_at = ?,"
+                + " pool = coalesce(j.pool, ?),"
+                + " account_id = coalesce(j.account_id,"
+                + "   (select a.id from accounts a where a.installation_id = j.installation_id))"
+                + " where job_id = ? and run_attempt = ?")) {
+      ps.setLong(1, claimId);
+      Sql.setTime(ps, 2, now);
+      ps.setString(3, pool);
+      ps.setLong(4, jobId);
+      ps.setInt(5, attempt);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Drops the claim reference of a job whose place no longer belongs to that claim. */
+  public void detachClaim(Connection c, long jobId, int attempt, long claimId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs set claim_id = null where job_id = ? and run_attempt = ?"
+                + " and claim_id = ?")) {
+      ps.setLong(1, jobId);
+      ps.setInt(2, attempt);
+      ps.setLong(3, claimId);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Completes a job GitHub has given up on, with the conclusion {@code stale}. */
+  public void markStale(Connection c, long jobId, int attempt, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs set status = 'completed', conclusion = 'stale', completed_at = ?,"
+                + " checked_at = ?, updated_at = ? where job_id = ? and run_attempt = ?")) {
+      Sql.setTime(ps, 1, now);
+      Sql.setTime(ps, 2, now);
+      Sql.setTime(ps, 3, now);
+      ps.setLong(4, jobId);
+      ps.setInt(5, attempt);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Records that GitHub was asked about the job at {@code now}. */
+  public void markChecked(Connection c, long jobId, int attempt, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("update jobs set checked_at = ? where job_id = ? and run_attempt = ?")) {
+      Sql.setTime(ps, 1, now);
+      ps.setLong(2, jobId);
+      ps.setInt(3, attempt);
+      ps.executeUpdate();
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.runway.jobs;
 
+import dev.runway.http.HttpRoutes;
 import dev.runway.http.JsonResponses;
+import dev.runway.http.Listeners;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.sql.Connection;
@@ -13,7 +15,7 @@ import javax.sql.DataSource;
 /**
  * {@code GET /api/v1/jobs}: the jobs Runway tracks, newest first, with the same filters as the CLI.
  */
-public final class JobsApi {
+public final class JobsApi implements HttpRoutes {
   private final DataSource ds;
   private final JobRepository jobs;
   private final JsonResponses out;
@@ -47,5 +49,10 @@ public final class JobsApi {
     try (Connection c = ds.getConnection()) {
       out.send(ctx, 200, jobs.list(c, f));
     }
+  }
+
+  @Override
+  public void register(Listeners listeners) {
+    listeners.management().get("/api/v1/jobs", this::list);
   }
 }

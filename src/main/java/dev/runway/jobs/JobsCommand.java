@@ -7,7 +7,6 @@ import dev.runway.cli.DatabaseOptions;
 import dev.runway.cli.Output;
 import dev.runway.config.Durations;
 import dev.runway.db.Database;
-import dev.runway.dispatch.Redispatch;
 import java.sql.Connection;
 import java.time.Instant;
 import java.util.List;
@@ -18,16 +17,19 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code runway jobs list|redispatch}. */
+/**
+ * {@code runway jobs list}. {@code jobs redispatch} belongs to dispatch (it enqueues tasks) and is
+ * added under this command by {@code Main}, so jobs does not depend on dispatch.
+ */
 @Command(
     name = "jobs",
     mixinStandardHelpOptions = true,
     description = "Inspect jobs, and dispatch ignored ones again once their cause is fixed.",
-    subcommands = {JobsCommand.ListJobs.class, JobsCommand.RedispatchJobs.class})
+    subcommands = {JobsCommand.ListJobs.class})
 public final class JobsCommand {
 
   /** ISO-8601 instant or a relative age such as {@code 2h}. */
-  static Instant since(String value) {
+  public static Instant since(String value) {
     if (value == null) {
       return null;
     }
@@ -97,47 +99,6 @@ public final class JobsCommand {
                           j.runnerName() == null ? "-" : j.runnerName(),
                           String.valueOf(j.receivedAt())))
               .toList());
-      return 0;
-    }
-  }
-
-  @Command(
-      name = "redispatch",
-      mixinStandardHelpOptions = true,
-      description = {
-        "Evaluate queued jobs that were ignored with OUTCOME again, against the running service's",
-        "current accounts and pools. The service's dispatch workers do the work."
-      })
-  static final class RedispatchJobs implements Callable<Integer> {
-    @Mixin DatabaseOptions db;
-    @Spec CommandSpec spec;
-
-    @Option(
-        names = "--outcome",
-        required = true,
-        description = "no_matching_pool, no_account, runners_disabled, ambiguous_pool or no_pools")
-    String outcome;
-
-    @Option(
-        names = "--since",
-        description = "only jobs received since (ISO-8601 or age such as 2h)")
-    String since;
-
-    @Override
-    public Integer call() throws Exception {
-      if (!Redispatch.OUTCOMES.contains(outcome)) {
-        spec.commandLine()
-            .getErr()
-            .println("jobs redispatch: --outcome must be one of " + Redispatch.OUTCOMES);
-        return 2;
-      }
-      int n;
-      try (Database d = db.open(CliEnv.of(spec));
-          Connection c = d.main().getConnection()) {
-        n = Redispatch.enqueue(c, outcome, since(since));
-      }
-      spec.commandLine().getOut().println(n + " job(s) queued for redispatch");
-      spec.commandLine().getOut().flush();
       return 0;
     }
   }

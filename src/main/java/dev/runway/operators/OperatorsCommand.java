@@ -3,8 +3,8 @@ package dev.runway.operators;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.DatabaseOptions;
 import dev.runway.cli.Output;
+import dev.runway.cli.TokenOutput;
 import dev.runway.db.Database;
-import java.io.PrintWriter;
 import java.sql.Connection;
 import java.time.Instant;
 import java.util.List;
@@ -58,17 +58,8 @@ public final class OperatorsCommand {
           Connection c = d.main().getConnection()) {
         token = new OperatorTokens().create(c, name);
       }
-      PrintWriter err = spec.commandLine().getErr();
-      err.println(
-          "operator token "
-              + token.id()
-              + " for "
-              + name
-              + " (shown once; Runway keeps only a hash):");
-      err.flush();
-      spec.commandLine().getOut().println(token.secret());
-      spec.commandLine().getOut().flush();
-      return 0;
+      return TokenOutput.created(
+          spec, "operator token " + token.id() + " for " + name, token.secret());
     }
   }
 
@@ -87,13 +78,7 @@ public final class OperatorsCommand {
           Connection c = d.main().getConnection()) {
         revoked = new OperatorTokens().revoke(c, id, Instant.now());
       }
-      if (!revoked) {
-        spec.commandLine().getErr().println("operators token revoke: no live token " + id);
-        return 1;
-      }
-      spec.commandLine().getOut().println("operator token " + id + " revoked");
-      spec.commandLine().getOut().flush();
-      return 0;
+      return TokenOutput.revoked(spec, "operators token revoke", "operator token", id, revoked);
     }
   }
 

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread safety: only the poller thread writes the state; {@link #current()} reads one volatile
  * field and is safe from any thread.
  */
-public final class FilePoolSource implements PoolSource {
+final class FilePoolSource implements PoolSource {
 
   /** Default time between two reads of the file. */
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);

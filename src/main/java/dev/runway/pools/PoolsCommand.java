@@ -1,6 +1,5 @@
 package dev.runway.pools;
 
-import dev.runway.claims.PoolTokenCommand;
 import dev.runway.cli.CliEnv;
 import dev.runway.config.RunwayConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -19,7 +18,7 @@ import picocli.CommandLine.Spec;
     name = "pools",
     mixinStandardHelpOptions = true,
     description = "Inspect runner pools and manage their agents' tokens.",
-    subcommands = {PoolsCommand.ListPools.class, PoolTokenCommand.class})
+    subcommands = {PoolsCommand.ListPools.class})
 public final class PoolsCommand {
 
   @Command(
@@ -48,7 +47,9 @@ public final class PoolsCommand {
         s.start();
         PoolView view = s.awaitAvailable(dev.runway.config.Durations.parse(wait));
         PoolsRendering r = new PoolsRendering(Clock.systemUTC());
-        spec.commandLine().getOut().print(format.equals("json") ? r.json(view) : r.table(view));
+        String text = format.equals("json") ? r.json(view) : r.table(view);
+        // Output ends with a newline, so a shell prompt or a pipe does not glue onto it.
+        spec.commandLine().getOut().print(text.endsWith("\n") ? text : text + "\n");
         spec.commandLine().getOut().flush();
         return view.fold(available -> 0, reason -> 1);
       }

@@ -86,10 +86,11 @@ public final class Pruner {
   }
 
   private void runSafely() {
+    long started = System.nanoTime();
     try {
       Map<String, Long> pruned = run();
       if (pruned.values().stream().anyMatch(n -> n > 0)) {
-        log.info("retention pruned {}", pruned);
+        log.info("retention pruned {} in {} ms", pruned, (System.nanoTime() - started) / 1_000_000);
       }
     } catch (SQLException | RuntimeException e) {
       // The next round goes on from where this one stopped; what is pruned stays pruned.

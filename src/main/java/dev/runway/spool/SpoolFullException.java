@@ -3,7 +3,7 @@ package dev.runway.spool;
 import java.io.IOException;
 
 /** Nothing could be stored durably: the spool is over its maximum size, or the disk failed. */
-public final class SpoolFullException extends IOException {
+final class SpoolFullException extends IOException {
   public SpoolFullException(String message) {
     super(message);
   }

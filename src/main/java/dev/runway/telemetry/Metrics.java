@@ -1,5 +1,7 @@
 package dev.runway.telemetry;
 
+import dev.runway.http.HttpRoutes;
+import dev.runway.http.Listeners;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,7 +17,7 @@ import java.util.function.Supplier;
  * The service's meters. Names here are contracts (see README): dashboards and alerts rely on them,
  * so they change only with a note in the docs.
  */
-public final class Metrics {
+public final class Metrics implements HttpRoutes {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, Counter> webhookCounters = new ConcurrentHashMap<>();
@@ -97,5 +99,13 @@ public final class Metrics {
   /** The Prometheus text exposition. */
   public String scrape() {
     return registry.scrape();
+  }
+
+  /** {@code /metrics}, for Prometheus, on the management listener. */
+  @Override
+  public void register(Listeners listeners) {
+    listeners
+        .management()
+        .get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(scrape()));
   }
 }

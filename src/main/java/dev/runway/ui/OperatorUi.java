@@ -5,9 +5,11 @@ import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
 import dev.runway.config.Durations;
 import dev.runway.deliveries.RedeliveryRepository;
-import dev.runway.dispatch.Redispatch;
+import dev.runway.dispatch.DispatchQueue;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubException;
+import dev.runway.http.HttpRoutes;
+import dev.runway.http.Listeners;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.jobs.Job;
 import dev.runway.jobs.JobRepository;
@@ -42,11 +44,11 @@ import org.slf4j.LoggerFactory;
  * The operator web UI under {@code /ui}: server-rendered pages (precompiled jte templates, escaped
  * as HTML) over the same repositories and commands the CLI uses. Every page but the login form
  * needs a session cookie ({@link UiSessions}); every POST but the login also needs the session's
- * CSRF token. Actions run the CLI's code: {@link Redispatch#enqueueJob} (as {@code runway jobs
- * redispatch}), {@link GitHubClient#redeliver} (as {@code runway deliveries redeliver ID}) and
+ * CSRF token. Actions run the CLI's code: {@link DispatchQueue#enqueueRedispatch} (as {@code runway
+ * jobs redispatch}), {@link GitHubClient#redeliver} (as {@code runway deliveries redeliver ID}) and
  * {@link AccountRepository#set} (as {@code runway accounts set}).
  */
-public final class OperatorUi {
+public final class OperatorUi implements HttpRoutes {
   private static final Logger log = LoggerFactory.getLogger(OperatorUi.class);
 
   /** Where the given-up banner looks: GitHub redelivers nothing older than three days anyway. */
@@ -80,8 +82,13 @@ public final class OperatorUi {
             src.ds(), src.authenticator(), src.tokens(), new UiSessions(src.clock()), templates);
   }
 
-  /** Registers the UI's routes. */
-  public void routes(RoutesConfig r) {
+  /** The UI lives on the management listener, with the operator APIs. */
+  @Override
+  public void register(Listeners listeners) {
+    routes(listeners.management());
+  }
+
+  void routes(RoutesConfig r) {
     auth.routes(r);
     r.get("/ui", auth.page(this::overview));
     r.get("/ui/pools", auth.page(this::pools));
@@ -274,7 +281,7 @@ public final class OperatorUi {
     }
     boolean redispatchable =
         f.outcome() != null
-            && Redispatch.OUTCOMES.contains(f.outcome())
+            && DispatchQueue.REDISPATCHABLE.contains(f.outcome())
             && (f.status() == null || f.status().equals("queued"));
     ctx.html(templates.render("jobs.jte", new Views.JobsPage(frame, f, list, redispatchable)));
   }
@@ -317,7 +324,7 @@ public final class OperatorUi {
                       j,
                       timeline(j),
                       IgnoreReasons.explain(j, pools).orElse(null),
-                      ignored && Redispatch.OUTCOMES.contains(j.outcome()),
+                      ignored && DispatchQueue.REDISPATCHABLE.contains(j.outcome()),
                       claimable(j),
                       inbox.forWorkflowJob(c, j.jobId(), 100),
                       UiQueries.claims(c, j.jobId(), j.runAttempt()))));
@@ -393,7 +400,7 @@ public final class OperatorUi {
     }
     int n;
     try (Connection c = src.ds().getConnection()) {
-      n = Redispatch.enqueueJob(c, id.get()[0], (int) id.get()[1]);
+      n = DispatchQueue.enqueueRedispatch(c, id.get()[0], (int) id.get()[1]);
     }
     log.info(
         "operator {} redispatched job {}/{}: {} queued", s.operator, id.get()[0], id.get()[1], n);
@@ -409,10 +416,10 @@ public final class OperatorUi {
   private void redispatchAll(Context ctx, UiSessions.Session s) throws SQLException {
     String outcome = ctx.formParam("outcome");
     String sinceText = blankToNull(ctx.formParam("since"));
-    if (outcome == null || !Redispatch.OUTCOMES.contains(outcome)) {
+    if (outcome == null || !DispatchQueue.REDISPATCHABLE.contains(outcome)) {
       ctx.status(400)
           .contentType("text/plain")
-          .result("outcome must be one of " + Redispatch.OUTCOMES);
+          .result("outcome must be one of " + DispatchQueue.REDISPATCHABLE);
       return;
     }
     Instant since;
@@ -426,7 +433,7 @@ public final class OperatorUi {
     }
     int n;
     try (Connection c = src.ds().getConnection()) {
-      n = Redispatch.enqueue(c, outcome, since);
+      n = DispatchQueue.enqueueRedispatch(c, outcome, since);
     }
     log.info("operator {} redispatched {} job(s) ignored with {}", s.operator, n, outcome);
     s.flash = n + " job(s) queued for redispatch";

@@ -1,6 +1,7 @@
 package dev.runway.webhook;
 
 import dev.runway.db.DatabaseHealth;
+import dev.runway.inbox.Delivery;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.spool.Spool;
 import dev.runway.spool.SpoolRecord;

@@ -1,6 +1,7 @@
 package dev.runway.webhook;
 
 import dev.runway.db.DatabaseHealth;
+import dev.runway.inbox.Delivery;
 import dev.runway.inbox.InboxRepository;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -42,7 +43,7 @@ final class IntakeBatcher implements AutoCloseable {
   private record Pending(Delivery delivery, CompletableFuture<Stored> done) {}
 
   private final DataSource ds;
-  private final InboxRepository inbox;
+  private final DeliveryWriter inbox;
   private final DatabaseHealth health;
   private final int maxBatch;
   private final Runnable onCommit;
@@ -72,7 +73,7 @@ final class IntakeBatcher implements AutoCloseable {
             .register(registry);
     this.ds = ds;
     this.onCommit = onCommit;
-    this.inbox = inbox;
+    this.inbox = new DeliveryWriter(inbox);
     this.health = health;
     this.maxBatch = maxBatch;
     this.queue = new ArrayBlockingQueue<>(maxBatch * writerThreads * 4);

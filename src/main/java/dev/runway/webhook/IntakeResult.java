@@ -1,7 +1,7 @@
 package dev.runway.webhook;
 
 /** Where an accepted delivery ended up, or why it could not be stored at all. */
-public sealed interface IntakeResult {
+sealed interface IntakeResult {
   /** The answer this result gives to the webhook request for {@code guid}. */
   WebhookVerdict verdict(String guid);
 

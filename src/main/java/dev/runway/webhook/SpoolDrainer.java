@@ -2,9 +2,11 @@ package dev.runway.webhook;
 
 import dev.runway.db.Database;
 import dev.runway.db.DatabaseHealth;
+import dev.runway.inbox.Delivery;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.spool.Spool;
 import dev.runway.spool.SpoolRecord;
+import dev.runway.telemetry.Metrics;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -31,9 +33,15 @@ public final class SpoolDrainer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpoolDrainer.class);
   private static final int CHUNK = 200;
 
+  /** The spool's gauges: deliveries and bytes waiting on disk. */
+  public static void registerMeters(Metrics metrics, Spool spool) {
+    metrics.gauge("runway.spool.depth", "Deliveries waiting in the disk spool", spool::depth);
+    metrics.gauge("runway.spool.bytes", "Bytes in the disk spool", spool::sizeBytes);
+  }
+
   private final Spool spool;
   private final DataSource ds;
-  private final InboxRepository inbox;
+  private final DeliveryWriter inbox;
   private final Payloads payloads;
   private final DatabaseHealth health;
   private final Runnable onCommit;
@@ -55,7 +63,7 @@ public final class SpoolDrainer implements AutoCloseable {
     this.onCommit = onCommit;
     this.spool = spool;
     this.ds = ds;
-    this.inbox = inbox;
+    this.inbox = new DeliveryWriter(inbox);
     this.payloads = payloads;
     this.health = health;
   }

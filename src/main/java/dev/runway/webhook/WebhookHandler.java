@@ -1,6 +1,9 @@
 package dev.runway.webhook;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runway.http.HttpRoutes;
+import dev.runway.http.Listeners;
+import dev.runway.inbox.Delivery;
 import dev.runway.telemetry.Metrics;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -19,7 +22,7 @@ import org.slf4j.MDC;
  * waits without a deadline: the body read is bounded by size and by a deadline for the whole body
  * ({@link BodyReader}), the database by {@link Intake}'s budget, the spool by one fsync.
  */
-public final class WebhookHandler {
+public final class WebhookHandler implements HttpRoutes {
   private static final Logger log = LoggerFactory.getLogger(WebhookHandler.class);
 
   /** GitHub caps payloads at 25 MB. */
@@ -191,5 +194,10 @@ public final class WebhookHandler {
     } catch (NumberFormatException e) {
       return null;
     }
+  }
+
+  @Override
+  public void register(Listeners listeners) {
+    listeners.publicPort().post("/webhooks/github", this::handle);
   }
 }

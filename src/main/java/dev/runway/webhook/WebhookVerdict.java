@@ -8,7 +8,7 @@ import java.util.Map;
  * of {@code runway_webhook_requests_total}; both are contracts (see README). Every verdict must
  * implement both, so a new one cannot be added without deciding them.
  */
-public sealed interface WebhookVerdict {
+sealed interface WebhookVerdict {
   int status();
 
   String result();

@@ -83,4 +83,56 @@ class RunwayConfigTest {
     assertThatThrownBy(() -> Durations.parse("5 minutes"))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void hardening_settings_have_their_documented_defaults() {
+    RunwayConfig c = RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a"));
+    assertThat(c.adminPort()).isEqualTo(9090);
+    assertThat(c.claimDeadline()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(c.webhookBodyTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.retention())
+        .isEqualTo(
+            new RunwayConfig.Retention(
+                Duration.ofDays(7),
+                Duration.ofDays(30),
+                Duration.ofDays(30),
+                Duration.ofDays(30),
+                Duration.ofMinutes(10)));
+    assertThat(c.redacted())
+        .containsKeys(
+            "RUNWAY_ADMIN_PORT",
+            "RUNWAY_CLAIM_DEADLINE",
+            "RUNWAY_RETENTION_PAYLOADS",
+            "RUNWAY_RETENTION_REDELIVERIES");
+  }
+
+  @Test
+  void bad_hardening_settings_name_their_variable() {
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(
+                    Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_ADMIN_PORT", "8080")))
+        .hasMessageStartingWith("RUNWAY_ADMIN_PORT:");
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(
+                    Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_WEBHOOK_BODY_TIMEOUT", "30s")))
+        .hasMessageStartingWith("RUNWAY_WEBHOOK_BODY_TIMEOUT:");
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(
+                    Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_CLAIM_DEADLINE", "0s")))
+        .hasMessageStartingWith("RUNWAY_CLAIM_DEADLINE:");
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(
+                    Map.of(
+                        "RUNWAY_WEBHOOK_SECRETS",
+                        "a",
+                        "RUNWAY_RETENTION_PAYLOADS",
+                        "60d",
+                        "RUNWAY_RETENTION_DELIVERIES",
+                        "30d")))
+        .hasMessageStartingWith("RUNWAY_RETENTION_PAYLOADS:");
+  }
 }

@@ -130,6 +130,29 @@ class DispatchIT {
   }
 
   @Test
+  void a_jobs_received_at_is_the_receipt_time_of_the_delivery_that_created_it() throws Exception {
+    long queuedFirst = newJob();
+    deliver("queued", queuedFirst, "acme", 4242L, null, null, "linux", "x64");
+    deliver("in_progress", queuedFirst, "acme", 4242L, "some-runner", null, "linux", "x64");
+    // Out of order: the in_progress delivery creates the row; the late queued does not move it.
+    long startedFirst = newJob();
+    deliver("in_progress", startedFirst, "acme", 4242L, "some-runner", null, "linux", "x64");
+    deliver("queued", startedFirst, "acme", 4242L, null, null, "linux", "x64");
+
+    assertThat(jobField(queuedFirst, "received_at::text"))
+        .isEqualTo(inboxReceivedAt(queuedFirst, "queued"));
+    assertThat(jobField(startedFirst, "received_at::text"))
+        .isEqualTo(inboxReceivedAt(startedFirst, "in_progress"));
+  }
+
+  private String inboxReceivedAt(long job, String action) throws Exception {
+    return svc.text(
+        "select received_at::text from inbox where workflow_job_id = ? and action = ?",
+        job,
+        action);
+  }
+
+  @Test
   void each_ignore_outcome_is_persisted_with_its_reason_and_counted() throws Exception {
     record Case(String owner, Long installation, String[] labels, String outcome, String detail) {}
     List<Case> cases =

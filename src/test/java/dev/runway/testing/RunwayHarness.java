@@ -3,6 +3,7 @@ package dev.runway.testing;
 import dev.runway.Runway;
 import dev.runway.config.RunwayConfig;
 import dev.runway.github.Sleeper;
+import dev.runway.operators.OperatorTokens;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -82,17 +83,71 @@ public final class RunwayHarness implements AutoCloseable {
     return start(dir, TestDatabases.fresh(), Map.of());
   }
 
+  /** The public listener: webhooks, claims, health. */
   public URI base() {
     return URI.create("http://127.0.0.1:" + runway.port());
+  }
+
+  /** The management listener: metrics, health, the operator APIs. */
+  public URI adminBase() {
+    return URI.create("http://127.0.0.1:" + runway.adminPort());
+  }
+
+  private String operatorToken;
+
+  /**
+   * An operator token for this service's database, made on first use (the database may be down when
+   * the service starts).
+   */
+  public synchronized String operatorToken() throws Exception {
+    if (operatorToken == null) {
+      try (Connection c = connect()) {
+        operatorToken = new OperatorTokens().create(c, "harness").secret();
+      }
+    }
+    return operatorToken;
+  }
+
+  /** Runs the CLI against this service's database and returns its standard output. */
+  public String cli(String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    int exit =
+        dev.runway.Main.commandLine(
+                Map.of(
+                    RunwayConfig.DATABASE_URL, jdbcUrl,
+                    RunwayConfig.DATABASE_USER, "postgres",
+                    RunwayConfig.DATABASE_PASSWORD, "postgres"),
+                new java.io.PrintWriter(out, true),
+                new java.io.PrintWriter(err, true))
+            .execute(args);
+    if (exit != 0) {
+      throw new IllegalStateException(String.join(" ", args) + " exited " + exit + ": " + err);
+    }
+    return out.toString();
   }
 
   public HttpResponse<String> post(String event, String guid, String body) throws Exception {
     return Signed.send(http, base(), event, guid, body, SECRET);
   }
 
+  /**
+   * A GET as whoever would send it: {@code /metrics} to the management port as Prometheus does,
+   * {@code /api/v1/...} to the management port with an operator token, anything else to the public
+   * port.
+   */
   public HttpResponse<String> get(String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(base().resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpRequest.Builder b;
+    if (path.startsWith("/api/v1/")) {
+      b =
+          HttpRequest.newBuilder(adminBase().resolve(path))
+              .header("Authorization", "Bearer " + operatorToken());
+    } else if (path.startsWith("/metrics")) {
+      b = HttpRequest.newBuilder(adminBase().resolve(path));
+    } else {
+      b = HttpRequest.newBuilder(base().resolve(path));
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /** The value of one Prometheus sample, or 0 when it is absent. */

@@ -19,11 +19,13 @@ import java.util.Map;
 public final class ServiceProcess implements AutoCloseable {
   private final Process process;
   private final int port;
+  private final int adminPort;
   private final Path log;
 
-  private ServiceProcess(Process process, int port, Path log) {
+  private ServiceProcess(Process process, int port, int adminPort, Path log) {
     this.process = process;
     this.port = port;
+    this.adminPort = adminPort;
     this.log = log;
   }
 
@@ -48,13 +50,25 @@ public final class ServiceProcess implements AutoCloseable {
     pb.environment().keySet().removeIf(k -> k.startsWith("RUNWAY_"));
     pb.environment().putAll(env);
     pb.environment().put("RUNWAY_PORT", String.valueOf(port));
+    // The management port's default (9090) would collide between services started side by side.
+    int adminPort =
+        env.containsKey("RUNWAY_ADMIN_PORT")
+            ? Integer.parseInt(env.get("RUNWAY_ADMIN_PORT"))
+            : freePort();
+    pb.environment().put("RUNWAY_ADMIN_PORT", String.valueOf(adminPort));
     Path log = Files.createTempFile(workDir, "service", ".log");
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
-    return new ServiceProcess(pb.start(), port, log);
+    return new ServiceProcess(pb.start(), port, adminPort, log);
   }
 
+  /** The public listener: webhooks, claims, health. */
   public URI base() {
     return URI.create("http://127.0.0.1:" + port);
+  }
+
+  /** The management listener: metrics, health, operator APIs. */
+  public URI adminBase() {
+    return URI.create("http://127.0.0.1:" + adminPort);
   }
 
   /** Waits until {@code /readyz} answers 200, failing early if the process died. */

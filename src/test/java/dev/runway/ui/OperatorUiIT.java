@@ -103,14 +103,14 @@ class OperatorUiIT {
 
   @BeforeEach
   void freshBrowser() throws Exception {
-    ui = new UiClient(svc.base());
+    ui = new UiClient(svc.adminBase());
     browser.width(1280);
     browser.driver.get(url("/ui/login"));
     browser.driver.manage().deleteAllCookies();
   }
 
   static String url(String path) {
-    return svc.base().resolve(path).toString();
+    return svc.adminBase().resolve(path).toString();
   }
 
   static void login(String token) {
@@ -308,10 +308,16 @@ class OperatorUiIT {
     }
     assertThat(svc.text("select runners_enabled::text from accounts where login = 'acme'"))
         .isEqualTo("true");
+    // The public port (GitHub's and the agents') does not serve the UI at all.
+    HttpResponse<String> publicPort =
+        http.send(
+            HttpRequest.newBuilder(svc.base().resolve("/ui/login")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(publicPort.statusCode()).isEqualTo(404);
     // The token as a bearer header is not a session either.
     HttpResponse<String> bearer =
         http.send(
-            HttpRequest.newBuilder(svc.base().resolve("/ui"))
+            HttpRequest.newBuilder(svc.adminBase().resolve("/ui"))
                 .header("Authorization", "Bearer " + operatorToken)
                 .build(),
             HttpResponse.BodyHandlers.ofString());

@@ -52,7 +52,7 @@ class OperatorUiOutageIT {
     try (Connection c = svc.connect()) {
       token = new OperatorTokens().create(c, "oncall").secret();
     }
-    UiClient ui = new UiClient(svc.base());
+    UiClient ui = new UiClient(svc.adminBase());
     String session = ui.login(token);
     HttpResponse<String> accounts = ui.get("/ui/accounts", session);
     assertThat(accounts.statusCode()).isEqualTo(200);

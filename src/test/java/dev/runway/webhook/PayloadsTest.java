@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runway.inbox.Delivery;
 import dev.runway.testing.Signed;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

@@ -10,7 +10,12 @@ import picocli.CommandLine.Command;
 @Command(
     name = "runway-bench",
     mixinStandardHelpOptions = true,
-    subcommands = {LoadGenerator.class, LimitServer.class, DispatchWatch.class},
+    subcommands = {
+      LoadGenerator.class,
+      LimitServer.class,
+      DispatchWatch.class,
+      StoreCheck.class
+    },
     description = "Load generator and reference receiver for Runway's benchmarks.")
 public final class BenchMain implements Runnable {
   @Override

@@ -1,4 +1,4 @@
-package dev.runway.webhook;
+package dev.runway.inbox;
 
 import java.time.Instant;
 

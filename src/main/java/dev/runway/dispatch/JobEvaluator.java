@@ -1,0 +1,79 @@
+package dev.runway.dispatch;
+
+import dev.runway.accounts.Account;
+import dev.runway.accounts.AccountDirectory;
+import dev.runway.pools.PoolMatcher;
+import dev.runway.pools.PoolSnapshot;
+import dev.runway.pools.PoolSource;
+import dev.runway.pools.PoolView;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Decides where a queued job belongs: its account, whether that account may run runners, and the
+ * one pool whose labels match. Used for a new queued job and for a redispatch alike.
+ */
+final class JobEvaluator {
+  /** What a queued job's account and pools say, with the account it belongs to. */
+  record Evaluation(Long accountId, DispatchOutcome outcome) {}
+
+  /** Finds the account of a job; throws when the database does not answer. */
+  interface AccountLookup {
+    Optional<Account> lookup(Long installationId, String ownerLogin) throws SQLException;
+  }
+
+  private final AccountLookup accounts;
+  private final Supplier<PoolView> pools;
+
+  JobEvaluator(AccountDirectory accounts, PoolSource pools) {
+    this(accounts::lookup, pools::current);
+  }
+
+  JobEvaluator(AccountLookup accounts, Supplier<PoolView> pools) {
+    this.accounts = accounts;
+    this.pools = pools;
+  }
+
+  /**
+   * Resolves the account and matches a pool.
+   *
+   * @throws DispatchRetry when the database or the pool source cannot answer: unknown is not empty
+   */
+  Evaluation evaluate(Long installationId, String ownerLogin, List<String> labels) {
+    Optional<Account> account;
+    try {
+      account = accounts.lookup(installationId, ownerLogin);
+    } catch (SQLException e) {
+      throw new DispatchRetry("account lookup: " + e.getMessage(), e);
+    }
+    if (account.isEmpty()) {
+      return new Evaluation(null, new DispatchOutcome.NoAccount());
+    }
+    Account a = account.get();
+    if (!a.runnersAllowed()) {
+      String why =
+          a.installationSuspended()
+              ? "installation suspended"
+              : !a.runnersEnabled() ? "runners disabled" : "max_concurrent is 0";
+      return new Evaluation(a.id(), new DispatchOutcome.RunnersDisabled(why));
+    }
+    PoolSnapshot snapshot =
+        pools
+            .get()
+            .fold(
+                available -> available,
+                reason -> {
+                  throw new DispatchRetry("pool source unavailable: " + reason);
+                });
+    DispatchOutcome outcome =
+        PoolMatcher.match(labels, snapshot.pools())
+            .fold(
+                pool -> new DispatchOutcome.Queued(pool.name()),
+                () -> new DispatchOutcome.NoPools(snapshot.source()),
+                () -> new DispatchOutcome.NoMatchingPool(labels),
+                DispatchOutcome.AmbiguousPool::new);
+    return new Evaluation(a.id(), outcome);
+  }
+}

@@ -1,0 +1,30 @@
+package dev.runway.webhook;
+
+import dev.runway.dispatch.DispatchQueue;
+import dev.runway.inbox.Delivery;
+import dev.runway.inbox.InboxRepository;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Stores deliveries the way both intake paths (the batcher and the spool drainer) must: the inbox
+ * rows and the dispatch tasks of the new ones in the caller's one transaction, so they commit
+ * together or not at all.
+ */
+final class DeliveryWriter {
+  private final InboxRepository inbox;
+
+  DeliveryWriter(InboxRepository inbox) {
+    this.inbox = inbox;
+  }
+
+  /** Returns the GUIDs that were new. */
+  Set<String> insert(Connection c, List<Delivery> deliveries, boolean viaSpool)
+      throws SQLException {
+    Set<String> inserted = inbox.insert(c, deliveries, viaSpool);
+    DispatchQueue.enqueue(c, InboxRepository.toDispatch(deliveries, inserted));
+    return inserted;
+  }
+}

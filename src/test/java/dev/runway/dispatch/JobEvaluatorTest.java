@@ -1,0 +1,85 @@
+package dev.runway.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.runway.accounts.Account;
+import dev.runway.pools.Pool;
+import dev.runway.pools.PoolSnapshot;
+import dev.runway.pools.PoolView;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Where a queued job belongs, decided from its account and the pools the source lists. */
+class JobEvaluatorTest {
+  private static final Account ACME = new Account(7, "acme", 42L, false, true, 10);
+
+  @Test
+  void an_unknown_account_is_no_account() {
+    var e = evaluator(Optional.empty(), snapshot()).evaluate(42L, "acme", List.of("linux"));
+    assertThat(e.accountId()).isNull();
+    assertThat(e.outcome()).isInstanceOf(DispatchOutcome.NoAccount.class);
+  }
+
+  @Test
+  void an_account_without_runners_says_why() {
+    record Case(Account account, String why) {}
+    for (Case c :
+        List.of(
+            new Case(new Account(7, "acme", 42L, true, true, 10), "installation suspended"),
+            new Case(new Account(7, "acme", 42L, false, false, 10), "runners disabled"),
+            new Case(new Account(7, "acme", 42L, false, true, 0), "max_concurrent is 0"))) {
+      var e = evaluator(Optional.of(c.account()), snapshot()).evaluate(42L, "acme", List.of());
+      assertThat(e.accountId()).isEqualTo(7L);
+      assertThat(e.outcome()).isEqualTo(new DispatchOutcome.RunnersDisabled(c.why()));
+    }
+  }
+
+  @Test
+  void a_matching_pool_makes_the_job_queued_in_it() {
+    var e = evaluator(Optional.of(ACME), snapshot()).evaluate(42L, "acme", List.of("Linux"));
+    assertThat(e.outcome()).isEqualTo(new DispatchOutcome.Queued("linux"));
+    assertThat(e.outcome().pool()).isEqualTo("linux");
+  }
+
+  @Test
+  void no_match_and_zero_pools_are_different_answers() {
+    assertThat(
+            evaluator(Optional.of(ACME), snapshot())
+                .evaluate(42L, "acme", List.of("windows"))
+                .outcome())
+        .isEqualTo(new DispatchOutcome.NoMatchingPool(List.of("windows")));
+    PoolView empty = new PoolView.Available(new PoolSnapshot(List.of(), Instant.EPOCH, "test"));
+    assertThat(evaluator(Optional.of(ACME), empty).evaluate(42L, "acme", List.of()).outcome())
+        .isEqualTo(new DispatchOutcome.NoPools("test"));
+  }
+
+  @Test
+  void a_database_or_pool_source_that_cannot_answer_is_a_retry_not_an_outcome() {
+    JobEvaluator dbDown =
+        new JobEvaluator(
+            (i, o) -> {
+              throw new SQLException("connection refused");
+            },
+            JobEvaluatorTest::snapshot);
+    assertThatThrownBy(() -> dbDown.evaluate(42L, "acme", List.of()))
+        .isInstanceOf(DispatchRetry.class);
+    PoolView unavailable = new PoolView.Unavailable("never synced");
+    assertThatThrownBy(
+            () -> evaluator(Optional.of(ACME), unavailable).evaluate(42L, "acme", List.of()))
+        .isInstanceOf(DispatchRetry.class)
+        .hasMessageContaining("never synced");
+  }
+
+  private static JobEvaluator evaluator(Optional<Account> account, PoolView pools) {
+    return new JobEvaluator((i, o) -> account, () -> pools);
+  }
+
+  private static PoolView snapshot() {
+    return new PoolView.Available(
+        new PoolSnapshot(List.of(new Pool("linux", List.of("linux"))), Instant.EPOCH, "test"));
+  }
+}
