@@ -215,9 +215,11 @@ public final class Runway implements AutoCloseable {
     OperatorTokens operatorTokens = new OperatorTokens();
     OperatorAuthenticator operators =
         new OperatorAuthenticator(db.main(), operatorTokens, clock, metrics.registry());
+    // The UI's last hour of meters, sampled on a thread of its own.
     MeterHistory history = new MeterHistory(metrics.registry(), clock);
-    history.start();
-    stack.push(history);
+    Poller sampler = new Poller(MeterHistory.INTERVAL);
+    stack.push(sampler);
+    sampler.every(history::sample);
     List<HttpRoutes> routes =
         List.of(
             new WebhookHandler(

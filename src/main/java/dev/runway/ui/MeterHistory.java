@@ -12,9 +12,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The last hour of the in-process meters the overview charts, sampled every {@link #INTERVAL}: no
@@ -22,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * per-interval increases when charted, so a missed sample loses no counts. At most one hour of
  * samples is kept (360 small maps).
  */
-public final class MeterHistory implements AutoCloseable {
-  static final Duration INTERVAL = Duration.ofSeconds(10);
+public final class MeterHistory {
+  public static final Duration INTERVAL = Duration.ofSeconds(10);
   static final Duration WINDOW = Duration.ofHours(1);
 
   /**
@@ -48,36 +45,14 @@ public final class MeterHistory implements AutoCloseable {
   private final MeterRegistry registry;
   private final Clock clock;
   private final Deque<Sample> samples = new ArrayDeque<>();
-  private ScheduledExecutorService timer;
 
   public MeterHistory(MeterRegistry registry, Clock clock) {
     this.registry = registry;
     this.clock = clock;
   }
 
-  /** Samples now and then every {@link #INTERVAL} on a daemon thread. */
-  public void start() {
-    timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "ui-meter-history");
-              t.setDaemon(true);
-              return t;
-            });
-    timer.scheduleWithFixedDelay(
-        () -> {
-          try {
-            sample();
-          } catch (RuntimeException e) {
-            // A meter that fails to read leaves a gap in a chart; the next sample tries again.
-          }
-        },
-        0,
-        INTERVAL.toMillis(),
-        TimeUnit.MILLISECONDS);
-  }
-
-  void sample() {
+  /** Takes one sample; the wiring runs it every {@link #INTERVAL} on a {@code Poller}. */
+  public void sample() {
     Map<String, Map<String, Double>> charts = new TreeMap<>();
     for (Tracked t : TRACKED) {
       Map<String, Double> series = charts.computeIfAbsent(t.chart(), k -> new TreeMap<>());
@@ -173,12 +148,5 @@ public final class MeterHistory implements AutoCloseable {
       }
     }
     return true;
-  }
-
-  @Override
-  public void close() {
-    if (timer != null) {
-      timer.shutdownNow();
-    }
   }
 }
