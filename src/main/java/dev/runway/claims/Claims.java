@@ -53,20 +53,6 @@ public final class Claims {
   private final Duration lease;
   private final Duration deadline;
 
-  /** Default of {@code RUNWAY_CLAIM_DEADLINE}. */
-  public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(20);
-
-  public Claims(
-      DataSource ds,
-      JobRepository jobs,
-      PoolSource pools,
-      Optional<GitHubClient> github,
-      ClaimMetrics metrics,
-      Clock clock,
-      Duration lease) {
-    this(ds, jobs, pools, github, metrics, clock, lease, DEFAULT_DEADLINE);
-  }
-
   /**
    * @param deadline how long one claim may take, every GitHub call, retry and wait included; past
    *     it the claim is released and the agent is told to come back

@@ -34,9 +34,6 @@ public final class WebhookHandler implements HttpRoutes {
 
   private static final Pattern GUID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
-  /** Default of {@code RUNWAY_WEBHOOK_BODY_TIMEOUT}. */
-  public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(5);
-
   /**
    * GitHub's event names are lowercase letters, digits and underscores ({@code projects_v2_item});
    * every such name is accepted.
@@ -50,16 +47,6 @@ public final class WebhookHandler implements HttpRoutes {
   private final ObjectMapper json;
   private final Clock clock;
   private final BodyReader bodies;
-
-  public WebhookHandler(
-      SignatureVerifier verifier,
-      Payloads payloads,
-      Intake intake,
-      Metrics metrics,
-      ObjectMapper json,
-      Clock clock) {
-    this(verifier, payloads, intake, metrics, json, clock, DEFAULT_BODY_TIMEOUT);
-  }
 
   /**
    * @param bodyTimeout how long a sender may take to send the whole body; past it the request is

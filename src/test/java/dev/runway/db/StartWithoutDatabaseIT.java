@@ -79,6 +79,12 @@ class StartWithoutDatabaseIT {
         svc.metric("runway_dispatch_outcomes_total{action=\"queued\",outcome=\"no_account\"}");
     assertThat(dispatched).isEqualTo(100);
     assertThat(json.readTree(svc.get("/readyz").body()).get("database").asText()).isEqualTo("up");
+    // The reconcilers were scheduled once the database answered.
+    assertThat(
+            svc.count(
+                "select count(*) from scheduled_tasks where task_name in"
+                    + " ('retention-prune', 'claims-lease-reaper')"))
+        .isEqualTo(2);
     // Spooled again after the start? No: the spool is empty and the path goes to the database.
     HttpResponse<String> after =
         svc.post("workflow_job", "after-db", Signed.workflowJob("queued", 8999, "linux"));

@@ -149,4 +149,19 @@ class TwoListenersIT {
     assertThat(svc.metric("runway_admin_requests_total{result=\"authorized\"}"))
         .isEqualTo(before + 4);
   }
+
+  @Test
+  void a_pruned_payload_reads_as_null_and_says_so() throws Exception {
+    String pruned = UUID.randomUUID().toString();
+    svc.post("workflow_job", pruned, Signed.workflowJob("queued", 9102, "linux"));
+    // What retention does to a payload past RUNWAY_RETENTION_PAYLOADS (see PrunerIT).
+    svc.exec(
+        "update inbox set payload = '\\x'::bytea, payload_pruned_at = now() where guid = ?",
+        pruned);
+    HttpResponse<String> r =
+        send(svc.adminBase(), "GET", "/api/v1/deliveries/" + pruned, svc.operatorToken());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(json.readTree(r.body()).get("payload").isNull()).isTrue();
+    assertThat(json.readTree(r.body()).get("payload_pruned").asBoolean()).isTrue();
+  }
 }
