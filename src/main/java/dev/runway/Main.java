@@ -3,6 +3,7 @@ package dev.runway;
 import dev.runway.accounts.AccountsCommand;
 import dev.runway.claims.PoolTokenCommand;
 import dev.runway.cli.CliEnv;
+import dev.runway.cli.ExitCodes;
 import dev.runway.cli.MigrateCommand;
 import dev.runway.cli.ServeCommand;
 import dev.runway.deliveries.DeliveriesCommand;
@@ -36,39 +37,34 @@ public final class Main implements Runnable, CliEnv.Holder {
   }
 
   public static void main(String[] args) {
+    // Set before the first logger exists (logback.xml reads it): only serve logs at INFO, so an
+    // operator command's stderr holds nothing but its errors.
+    if (args.length == 0 || !args[0].equals("serve")) {
+      System.setProperty("runway.log.level", "WARN");
+    }
     System.exit(commandLine(System.getenv(), null, null).execute(args));
   }
 
   /**
-   * Builds the command line. Usage errors exit 2, runtime errors 1; output and errors go to the
-   * given writers (the console when null).
+   * The one factory of the command line: every subcommand, the environment they read through {@link
+   * CliEnv}, and the one error-to-exit-code mapping ({@link ExitCodes}: usage 2, runtime 1). Output
+   * and errors go to the given writers (the console when null).
    */
   public static CommandLine commandLine(Map<String, String> env, PrintWriter out, PrintWriter err) {
     CommandLine cli =
         new CommandLine(new Main(env))
-            .addSubcommand(new ServeCommand(env))
-            .addSubcommand(new MigrateCommand(env))
+            .addSubcommand(new ServeCommand())
+            .addSubcommand(new MigrateCommand())
             .addSubcommand(new AccountsCommand())
             .addSubcommand(new PoolsCommand())
             .addSubcommand(new JobsCommand())
-            .addSubcommand(new DeliveriesCommand(env))
+            .addSubcommand(new DeliveriesCommand())
             .addSubcommand(new OperatorsCommand());
     // Commands owned by one feature but listed under another's name are attached here, so
     // neither feature package depends on the other.
     cli.getSubcommands().get("pools").addSubcommand(new PoolTokenCommand());
     cli.getSubcommands().get("jobs").addSubcommand(new RedispatchCommand());
-    if (out != null) {
-      cli.setOut(out);
-    }
-    if (err != null) {
-      cli.setErr(err);
-    }
-    cli.setExecutionExceptionHandler(
-        (e, cmd, parsed) -> {
-          cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage());
-          return 1;
-        });
-    return cli;
+    return ExitCodes.install(cli, out, err);
   }
 
   @Override

@@ -85,6 +85,25 @@ class ArchitectureTest {
                           && call.getName().startsWith("enqueue")))
           .because("scheduled_tasks has one writer, DispatchQueue, and named callers");
 
+  /**
+   * The service and other features reuse the redelivery and credential classes; the {@code runway
+   * deliveries} CLI sits on top of them and nothing sits on it.
+   */
+  static final ArchRule NOTHING_DEPENDS_ON_THE_DELIVERIES_CLI =
+      noClasses()
+          .that()
+          .resideOutsideOfPackages("dev.runway.deliveries..")
+          .and(not(in(Set.of("dev.runway.Main"))))
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("dev.runway.deliveries..")
+          .because("deliveries is the CLI; the reconciler and credentials live in their own rooms");
+
+  @Test
+  void onlyMainMountsTheDeliveriesCli() {
+    NOTHING_DEPENDS_ON_THE_DELIVERIES_CLI.check(MAIN);
+  }
+
   @Test
   void featurePackagesHaveNoCycles() {
     NO_CYCLES.check(MAIN);

@@ -3,6 +3,7 @@ package dev.runway.accounts;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.DatabaseOptions;
 import dev.runway.cli.Output;
+import dev.runway.cli.UsageException;
 import dev.runway.db.Database;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -96,8 +97,7 @@ public final class AccountsCommand {
     @Override
     public Integer call() throws Exception {
       if (maxConcurrent != null && maxConcurrent < 0) {
-        spec.commandLine().getErr().println("accounts set: --max-concurrent must be 0 or more");
-        return 2;
+        throw new UsageException("--max-concurrent must be 0 or more");
       }
       Boolean enabled = toggle == null ? null : toggle.enabled;
       try (Database d = db.open(env(spec));
@@ -126,8 +126,7 @@ public final class AccountsCommand {
           Connection c = d.main().getConnection()) {
         AccountRepository repo = new AccountRepository();
         if (repo.byLogin(c, login).isEmpty()) {
-          spec.commandLine().getErr().println("accounts disable: no account " + login);
-          return 1;
+          throw new IllegalStateException("no account " + login);
         }
         print(spec.commandLine().getOut(), List.of(repo.set(c, login, null, null, false)));
       }

@@ -4,6 +4,7 @@ import dev.runway.cli.CliEnv;
 import dev.runway.cli.DatabaseOptions;
 import dev.runway.cli.Output;
 import dev.runway.cli.TokenOutput;
+import dev.runway.cli.UsageException;
 import dev.runway.db.Database;
 import java.sql.Connection;
 import java.time.Instant;
@@ -45,8 +46,7 @@ public final class PoolTokenCommand {
     @Override
     public Integer call() throws Exception {
       if (pool.isBlank()) {
-        spec.commandLine().getErr().println("pools token create: POOL must not be blank");
-        return 2;
+        throw new UsageException("POOL must not be blank");
       }
       PoolTokens.NewToken token;
       try (Database d = db.open(CliEnv.of(spec));
@@ -72,7 +72,7 @@ public final class PoolTokenCommand {
           Connection c = d.main().getConnection()) {
         revoked = new PoolTokens().revoke(c, id, Instant.now());
       }
-      return TokenOutput.revoked(spec, "pools token revoke", "token", id, revoked);
+      return TokenOutput.revoked(spec, "token", id, revoked);
     }
   }
 

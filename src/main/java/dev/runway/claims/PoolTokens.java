@@ -20,10 +20,10 @@ public final class PoolTokens {
   static final String PREFIX = "rwy_";
 
   /** A token as listed: never the secret, which is not stored. */
-  public record TokenInfo(long id, String pool, Instant createdAt, Instant revokedAt) {}
+  record TokenInfo(long id, String pool, Instant createdAt, Instant revokedAt) {}
 
   /** A new token: {@code secret} is shown once and then only its hash exists. */
-  public record NewToken(long id, String pool, String secret) {
+  record NewToken(long id, String pool, String secret) {
     @Override
     public String toString() {
       return "NewToken[id=" + id + ", pool=" + pool + ", secret=<redacted>]";

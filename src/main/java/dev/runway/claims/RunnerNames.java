@@ -15,7 +15,7 @@ final class RunnerNames {
   private RunnerNames() {}
 
   /** A runner name and what it says. */
-  public record Parsed(String pool, long claimId) {}
+  record Parsed(String pool, long claimId) {}
 
   public static String of(String pool, long claimId) {
     return "runway-" + pool + "-" + claimId;

@@ -23,24 +23,15 @@ public final class MigrateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  private final Map<String, String> env;
-
-  public MigrateCommand(Map<String, String> env) {
-    this.env = env;
-  }
-
   @Override
   public Integer call() {
+    Map<String, String> env = CliEnv.of(spec);
     String url = databaseUrl != null ? databaseUrl : env.get(RunwayConfig.DATABASE_URL);
     if (url == null || url.isBlank()) {
-      spec.commandLine()
-          .getErr()
-          .println(
-              "runway migrate: "
-                  + RunwayConfig.DATABASE_URL
-                  + ": set the JDBC URL of the database to migrate (serve migrates the embedded"
-                  + " one itself)");
-      return 2;
+      throw new UsageException(
+          RunwayConfig.DATABASE_URL
+              + ": set the JDBC URL of the database to migrate (serve migrates the embedded"
+              + " one itself)");
     }
     String user = databaseUser != null ? databaseUser : env.get(RunwayConfig.DATABASE_USER);
     try (Database db =

@@ -25,15 +25,9 @@ public final class ServeCommand implements Callable<Integer> {
   @Mixin ConfigOptions options;
   @Spec CommandSpec spec;
 
-  private final Map<String, String> env;
-
-  public ServeCommand(Map<String, String> env) {
-    this.env = env;
-  }
-
   @Override
   public Integer call() throws Exception {
-    Map<String, String> merged = options.merge(env);
+    Map<String, String> merged = options.merge(CliEnv.of(spec));
     if (options.logFormat != null) {
       // Read by logback.xml to pick the appender; set before the first logger is created.
       System.setProperty(RunwayConfig.LOG_FORMAT, options.logFormat);
@@ -42,8 +36,7 @@ public final class ServeCommand implements Callable<Integer> {
     try {
       config = RunwayConfig.from(merged);
     } catch (ConfigException e) {
-      spec.commandLine().getErr().println("runway serve: " + e.getMessage());
-      return 2;
+      throw new UsageException(e.getMessage());
     }
     Runway runway = Runway.start(config, Clock.systemUTC());
     CountDownLatch stopped = new CountDownLatch(1);

@@ -21,11 +21,13 @@ public final class TokenOutput {
     return 0;
   }
 
-  /** Reports a revocation: exit 0 when it happened, 1 when there was no live token {@code id}. */
-  public static int revoked(CommandSpec spec, String command, String what, long id, boolean done) {
+  /**
+   * Reports a revocation; when there was no live token {@code id} it throws, which {@link
+   * ExitCodes} turns into exit 1 and one line on stderr.
+   */
+  public static int revoked(CommandSpec spec, String what, long id, boolean done) {
     if (!done) {
-      spec.commandLine().getErr().println(command + ": no live token " + id);
-      return 1;
+      throw new IllegalStateException("no live token " + id);
     }
     spec.commandLine().getOut().println(what + " " + id + " revoked");
     spec.commandLine().getOut().flush();

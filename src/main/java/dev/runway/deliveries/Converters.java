@@ -1,5 +1,6 @@
 package dev.runway.deliveries;
 
+import dev.runway.redelivery.DeliveryFilter;
 import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;

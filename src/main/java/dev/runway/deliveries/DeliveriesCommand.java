@@ -1,12 +1,13 @@
 package dev.runway.deliveries;
 
-import java.io.PrintWriter;
+import dev.runway.cli.CliEnv;
+import dev.runway.cli.ExitCodes;
+import dev.runway.credentials.ClientFactory;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -15,17 +16,12 @@ import picocli.CommandLine.Spec;
  * {@code runway deliveries}: inspects the GitHub App's webhook deliveries on GitHub's side and
  * redelivers failed ones.
  *
- * <p>Exit codes: 0 success, 1 API or runtime error, 2 usage error (missing credentials included).
- * Data goes to stdout and errors to stderr as one line, so output pipes into {@code jq}.
+ * <p>Exit codes come from the one mapping of the {@code runway} command line ({@link
+ * dev.runway.cli.ExitCodes}): 0 success, 1 API or runtime error, 2 usage error (missing credentials
+ * included). Data goes to stdout and errors to stderr as one line, so output pipes into {@code jq}.
  *
- * <p>Standalone: {@code DeliveriesCommand.commandLine(System.getenv(), out, err).execute(args)}. As
- * a subcommand of the root {@code runway} command: {@code root.addSubcommand(new
- * DeliveriesCommand(env))} (or add the {@link CommandLine} from {@link #commandLine}). The
- * subcommands map their own errors to exit codes, so no handler is needed on the root.
- *
- * <p>The environment, the clock, the terminal check and the client factory are injected, so tests
- * can set them; nothing here reads {@code System.getenv} except the no-argument constructor picocli
- * may use.
+ * <p>The environment comes from the root command ({@link CliEnv}). The clock, the terminal check
+ * and the client factory can be replaced on the instance the root holds, so tests can set them.
  */
 @Command(
     name = "deliveries",
@@ -39,21 +35,11 @@ import picocli.CommandLine.Spec;
     })
 public final class DeliveriesCommand implements Callable<Integer> {
 
-  private final Map<String, String> env;
   private Clock clock = Clock.systemUTC();
   private BooleanSupplier stderrIsTerminal = Terminal::stderrIsTerminal;
   private ClientFactory clientFactory = ClientFactory.standard();
 
   @Spec CommandSpec spec;
-
-  /** Reads the process environment; for picocli's reflective instantiation. */
-  public DeliveriesCommand() {
-    this(System.getenv());
-  }
-
-  public DeliveriesCommand(Map<String, String> env) {
-    this.env = Map.copyOf(Objects.requireNonNull(env, "env"));
-  }
 
   /** The clock that relative times ({@code --since 2h}) and JWTs are computed from. */
   public DeliveriesCommand withClock(Clock clock) {
@@ -73,36 +59,15 @@ public final class DeliveriesCommand implements Callable<Integer> {
     return this;
   }
 
-  /** A standalone command line reading {@code env}, writing to {@code out} and {@code err}. */
-  public static CommandLine commandLine(Map<String, String> env, PrintWriter out, PrintWriter err) {
-    return commandLine(new DeliveriesCommand(env), out, err);
-  }
-
-  /** A standalone command line for a configured command. */
-  public static CommandLine commandLine(
-      DeliveriesCommand command, PrintWriter out, PrintWriter err) {
-    CommandLine commandLine = new CommandLine(command);
-    commandLine.setOut(out);
-    commandLine.setErr(err);
-    commandLine.setParameterExceptionHandler(DeliveriesCommand::usageError);
-    commandLine.setExecutionExceptionHandler(
-        (e, cl, parseResult) -> {
-          cl.getErr().println("error: " + oneLine(e.getMessage()));
-          cl.getErr().flush();
-          return exitCode(e);
-        });
-    return commandLine;
-  }
-
   /** Without a subcommand: the usage, and exit 2. */
   @Override
   public Integer call() {
     spec.commandLine().usage(spec.commandLine().getErr());
-    return CommandLine.ExitCode.USAGE;
+    return ExitCodes.USAGE;
   }
 
   Map<String, String> env() {
-    return env;
+    return CliEnv.of(spec);
   }
 
   Clock clock() {
@@ -115,29 +80,5 @@ public final class DeliveriesCommand implements Callable<Integer> {
 
   ClientFactory clientFactory() {
     return clientFactory;
-  }
-
-  static int exitCode(Exception e) {
-    if (e instanceof CredentialsException || e instanceof UsageException) {
-      return CommandLine.ExitCode.USAGE;
-    }
-    return CommandLine.ExitCode.SOFTWARE;
-  }
-
-  static String oneLine(String message) {
-    return message == null ? "unexpected error" : message.replaceAll("\\s+", " ").trim();
-  }
-
-  private static int usageError(CommandLine.ParameterException e, String[] args) {
-    CommandLine cl = e.getCommandLine();
-    cl.getErr()
-        .println(
-            "error: "
-                + oneLine(e.getMessage())
-                + " (see '"
-                + cl.getCommandSpec().qualifiedName()
-                + " --help')");
-    cl.getErr().flush();
-    return CommandLine.ExitCode.USAGE;
   }
 }

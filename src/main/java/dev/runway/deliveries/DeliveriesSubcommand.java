@@ -2,12 +2,15 @@ package dev.runway.deliveries;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runway.cli.ExitCodes;
+import dev.runway.credentials.AppCredentials;
+import dev.runway.credentials.CredentialsMixin;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.RequestObserver;
+import dev.runway.redelivery.DeliveryScanner;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -16,8 +19,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * What every {@code deliveries} subcommand shares: credentials, {@code --verbose}, the client, the
- * output streams, and the mapping of failures to one stderr line and an exit code. The mapping
- * lives here rather than in a picocli handler so it holds wherever the command is mounted.
+ * output streams. Failures are thrown to the command line's one mapping ({@link
+ * dev.runway.cli.ExitCodes}).
  */
 abstract class DeliveriesSubcommand implements Callable<Integer> {
 
@@ -40,10 +43,6 @@ abstract class DeliveriesSubcommand implements Callable<Integer> {
   public final Integer call() {
     try {
       return run();
-    } catch (RuntimeException e) {
-      err().println("error: " + DeliveriesCommand.oneLine(e.getMessage()));
-      err().flush();
-      return DeliveriesCommand.exitCode(e);
     } finally {
       out().flush();
     }
@@ -117,6 +116,6 @@ abstract class DeliveriesSubcommand implements Callable<Integer> {
   }
 
   static int ok() {
-    return CommandLine.ExitCode.OK;
+    return ExitCodes.OK;
   }
 }

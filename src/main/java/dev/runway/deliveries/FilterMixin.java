@@ -1,5 +1,6 @@
 package dev.runway.deliveries;
 
+import dev.runway.redelivery.DeliveryFilter;
 import java.time.Instant;
 import picocli.CommandLine.Option;
 

@@ -1,5 +1,6 @@
 package dev.runway.deliveries;
 
+import dev.runway.cli.UsageException;
 import dev.runway.github.DeliverySummary;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -3,6 +3,10 @@ package dev.runway.deliveries;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runway.cli.Output;
+import dev.runway.cli.UsageException;
+import dev.runway.redelivery.DeliveryFilter;
+import dev.runway.redelivery.DeliveryScanner;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,13 +83,13 @@ final class HistogramCommand extends DeliveriesSubcommand {
     List<String> headers = new ArrayList<>();
     histogram.by().forEach(field -> headers.add(field.toUpperCase(java.util.Locale.ROOT)));
     headers.add("COUNT");
-    Table table = new Table(headers);
+    List<List<Object>> rows = new ArrayList<>();
     for (Histogram.Row row : histogram.rows()) {
       List<Object> cells = new ArrayList<>(row.key());
       cells.add(row.count());
-      table.add(cells);
+      rows.add(cells);
     }
-    table.print(out());
+    Output.table(out(), headers, rows);
   }
 
   private void printJson(Histogram histogram) {

@@ -1,7 +1,11 @@
 package dev.runway.deliveries;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.runway.cli.Output;
+import dev.runway.cli.UsageException;
 import dev.runway.github.DeliverySummary;
+import dev.runway.redelivery.DeliveryFilter;
+import dev.runway.redelivery.DeliveryScanner;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -83,22 +87,21 @@ final class ListCommand extends DeliveriesSubcommand {
   }
 
   private void printTable(List<DeliverySummary> deliveries) {
-    Table table =
-        new Table(
-            List.of(
-                "ID", "DELIVERED_AT", "GUID", "EVENT", "ACTION", "CODE", "REDELIVERY", "STATUS"));
-    for (DeliverySummary d : deliveries) {
-      table.add(
-          Arrays.asList(
-              d.id(),
-              d.deliveredAt(),
-              d.guid(),
-              d.event(),
-              d.action(),
-              d.statusCode(),
-              d.redelivery(),
-              d.status()));
-    }
-    table.print(out());
+    Output.table(
+        out(),
+        List.of("ID", "DELIVERED_AT", "GUID", "EVENT", "ACTION", "CODE", "REDELIVERY", "STATUS"),
+        deliveries.stream()
+            .map(
+                d ->
+                    Arrays.asList(
+                        d.id(),
+                        d.deliveredAt(),
+                        d.guid(),
+                        d.event(),
+                        d.action(),
+                        d.statusCode(),
+                        d.redelivery(),
+                        d.status()))
+            .toList());
   }
 }

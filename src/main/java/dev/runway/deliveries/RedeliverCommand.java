@@ -1,11 +1,16 @@
 package dev.runway.deliveries;
 
+import dev.runway.cli.ExitCodes;
+import dev.runway.cli.UsageException;
 import dev.runway.github.DeliverySummary;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubException;
+import dev.runway.redelivery.DeliveryFilter;
+import dev.runway.redelivery.DeliveryScanner;
+import dev.runway.redelivery.RedeliveryDecision;
+import dev.runway.redelivery.RedeliveryPlanner;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -80,8 +85,7 @@ final class RedeliverCommand extends DeliveriesSubcommand {
       failures += redeliver(client, target) ? 0 : 1;
     }
     if (failures > 0) {
-      err().println(failures + " of " + targets.size() + " redeliveries failed");
-      return CommandLine.ExitCode.SOFTWARE;
+      throw new IllegalStateException(failures + " of " + targets.size() + " redeliveries failed");
     }
     return ok();
   }
@@ -96,9 +100,7 @@ final class RedeliverCommand extends DeliveriesSubcommand {
       out().println("redelivered " + target.describe());
       return true;
     } catch (GitHubException e) {
-      out()
-          .println(
-              "failed " + target.describe() + ": " + DeliveriesCommand.oneLine(e.getMessage()));
+      out().println("failed " + target.describe() + ": " + ExitCodes.oneLine(e.getMessage()));
       return false;
     } finally {
       out().flush();

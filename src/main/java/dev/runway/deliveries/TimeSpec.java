@@ -1,5 +1,6 @@
 package dev.runway.deliveries;
 
+import dev.runway.cli.UsageException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;

@@ -2,6 +2,7 @@ package dev.runway.dispatch;
 
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.DatabaseOptions;
+import dev.runway.cli.UsageException;
 import dev.runway.db.Database;
 import dev.runway.jobs.JobsCommand;
 import java.sql.Connection;
@@ -36,10 +37,7 @@ public final class RedispatchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!DispatchQueue.REDISPATCHABLE.contains(outcome)) {
-      spec.commandLine()
-          .getErr()
-          .println("jobs redispatch: --outcome must be one of " + DispatchQueue.REDISPATCHABLE);
-      return 2;
+      throw new UsageException("--outcome must be one of " + DispatchQueue.REDISPATCHABLE);
     }
     int n;
     try (Database d = db.open(CliEnv.of(spec));

@@ -80,7 +80,7 @@ public record DeliveryDetail(
    * the response payload is the body as a string, possibly null.
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Message(
+  record Message(
       @JsonProperty("headers") Map<String, JsonNode> headers,
       @JsonProperty("payload") JsonNode payload) {}
 }

@@ -83,7 +83,7 @@ public final class InboxRepository {
         .toList();
   }
 
-  /** One inbox row without its payload, as the deliveries API shows it. */
+  /** One inbox row without its payload, as the deliveries API and the web UI show it. */
   public record InboxEntry(
       String guid,
       String event,
@@ -162,7 +162,7 @@ public final class InboxRepository {
   }
 
   /** A delivery and its raw body. */
-  public record InboxEntryWithPayload(InboxEntry entry, byte[] payload) {}
+  record InboxEntryWithPayload(InboxEntry entry, byte[] payload) {}
 
   /** The stored delivery the dispatch worker is about to handle. */
   public Optional<Delivery> load(Connection c, String guid) throws SQLException {

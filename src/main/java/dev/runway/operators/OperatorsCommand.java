@@ -4,6 +4,7 @@ import dev.runway.cli.CliEnv;
 import dev.runway.cli.DatabaseOptions;
 import dev.runway.cli.Output;
 import dev.runway.cli.TokenOutput;
+import dev.runway.cli.UsageException;
 import dev.runway.db.Database;
 import java.sql.Connection;
 import java.time.Instant;
@@ -50,8 +51,7 @@ public final class OperatorsCommand {
     @Override
     public Integer call() throws Exception {
       if (name.isBlank()) {
-        spec.commandLine().getErr().println("operators token create: NAME must not be blank");
-        return 2;
+        throw new UsageException("NAME must not be blank");
       }
       OperatorTokens.NewToken token;
       try (Database d = db.open(CliEnv.of(spec));
@@ -78,7 +78,7 @@ public final class OperatorsCommand {
           Connection c = d.main().getConnection()) {
         revoked = new OperatorTokens().revoke(c, id, Instant.now());
       }
-      return TokenOutput.revoked(spec, "operators token revoke", "operator token", id, revoked);
+      return TokenOutput.revoked(spec, "operator token", id, revoked);
     }
   }
 

@@ -1,9 +1,9 @@
 package dev.runway.ui;
 
 import dev.runway.accounts.Account;
-import dev.runway.deliveries.RedeliveryRepository;
 import dev.runway.inbox.InboxRepository.InboxEntry;
 import dev.runway.jobs.Job;
+import dev.runway.redelivery.RedeliveryRepository;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;

@@ -17,7 +17,7 @@ public final class Payloads {
   }
 
   /** The body is not a JSON object. */
-  public static final class MalformedPayload extends Exception {
+  static final class MalformedPayload extends Exception {
     MalformedPayload(String message) {
       super(message);
     }

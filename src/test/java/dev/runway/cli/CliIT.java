@@ -53,6 +53,7 @@ class CliIT {
     Run missing = run(Map.of(), "migrate");
     assertThat(missing.exit()).isEqualTo(2);
     assertThat(missing.err()).contains("RUNWAY_DATABASE_URL");
+    assertThat(missing.err().lines()).singleElement().asString().startsWith("error: ");
 
     String url = TestDatabases.fresh();
     Run ok = run(Map.of("RUNWAY_DATABASE_URL", url, "RUNWAY_DATABASE_USER", "postgres"), "migrate");
@@ -95,7 +96,12 @@ class CliIT {
     Run disable = run(env, "accounts", "disable", "ACME");
     assertThat(disable.exit()).isZero();
     assertThat(run(env, "accounts", "list").out()).containsPattern("acme\\s+4242\\s+false\\s+5");
-    assertThat(run(env, "accounts", "disable", "nobody").exit()).isEqualTo(1);
+    Run nobody = run(env, "accounts", "disable", "nobody");
+    assertThat(nobody.exit()).isEqualTo(1);
+    assertThat(nobody.err().lines()).containsExactly("error: no account nobody");
+    Run badFlag = run(env, "accounts", "list", "--no-such-flag");
+    assertThat(badFlag.exit()).isEqualTo(2);
+    assertThat(badFlag.err().lines()).singleElement().asString().startsWith("error: ");
   }
 
   @Test

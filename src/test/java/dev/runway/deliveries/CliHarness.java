@@ -1,5 +1,7 @@
 package dev.runway.deliveries;
 
+import dev.runway.Main;
+import dev.runway.credentials.AppCredentials;
 import dev.runway.github.AppJwtSigner;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubStub;
@@ -12,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import picocli.CommandLine;
 
 /**
  * Runs {@code runway deliveries ...} in-process against a {@link GitHubStub}: a fixed clock shared
@@ -43,17 +46,20 @@ final class CliHarness implements AutoCloseable {
     env.put("RUNWAY_GITHUB_API_URL", github.apiUrl().toString());
   }
 
+  /** Runs {@code runway deliveries ARGS} through the one command-line factory, {@link Main}. */
   Result run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    DeliveriesCommand command =
-        new DeliveriesCommand(env)
-            .withClock(clock)
-            .withStderrTerminal(() -> stderrIsTerminal)
-            .withClientFactory(this::client);
-    int exit =
-        DeliveriesCommand.commandLine(command, new PrintWriter(out), new PrintWriter(err))
-            .execute(args);
+    CommandLine runway = Main.commandLine(env, new PrintWriter(out), new PrintWriter(err));
+    DeliveriesCommand command = runway.getSubcommands().get("deliveries").getCommand();
+    command
+        .withClock(clock)
+        .withStderrTerminal(() -> stderrIsTerminal)
+        .withClientFactory(this::client);
+    String[] full = new String[args.length + 1];
+    full[0] = "deliveries";
+    System.arraycopy(args, 0, full, 1, args.length);
+    int exit = runway.execute(full);
     return new Result(exit, out.toString(), err.toString());
   }
 

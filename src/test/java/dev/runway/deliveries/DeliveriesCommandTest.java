@@ -2,36 +2,36 @@ package dev.runway.deliveries;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.runway.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
 class DeliveriesCommandTest {
 
-  @Command(name = "runway", mixinStandardHelpOptions = true)
-  static final class Root implements Runnable {
-    @Override
-    public void run() {}
+  record Run(int exit, String out, String err) {}
+
+  static Run run(Map<String, String> env, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit = Main.commandLine(env, new PrintWriter(out), new PrintWriter(err)).execute(args);
+    return new Run(exit, out.toString(), err.toString());
   }
 
   @Test
-  void mounted_under_a_plain_root_command_it_still_maps_errors_to_exit_codes() {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine root =
-        new CommandLine(new Root())
-            .addSubcommand(new DeliveriesCommand(Map.of("RUNWAY_GITHUB_APP_ID", "1")));
-    root.setOut(new PrintWriter(out));
-    root.setErr(new PrintWriter(err));
+  void a_credentials_error_is_one_stderr_line_and_exit_2() {
+    Run run =
+        run(
+            Map.of("RUNWAY_GITHUB_APP_ID", "1"),
+            "deliveries",
+            "list",
+            "--private-key-file",
+            "/nonexistent.pem");
 
-    int exit = root.execute("deliveries", "list", "--private-key-file", "/nonexistent.pem");
-
-    assertThat(exit).isEqualTo(2);
-    assertThat(out.toString()).isEmpty();
-    assertThat(err.toString().lines())
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err().lines())
         .singleElement()
         .asString()
         .isEqualTo(
@@ -39,14 +39,25 @@ class DeliveriesCommandTest {
   }
 
   @Test
+  void a_bad_flag_is_one_stderr_line_naming_the_help_and_exit_2() {
+    Run run = run(Map.of(), "deliveries", "list", "--no-such-flag");
+
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err().lines())
+        .singleElement()
+        .asString()
+        .startsWith("error: Unknown option: '--no-such-flag'")
+        .endsWith("(see 'runway deliveries list --help')");
+  }
+
+  @Test
   void every_subcommand_has_help() {
     StringWriter out = new StringWriter();
-    CommandLine cli =
-        DeliveriesCommand.commandLine(
-            Map.of(), new PrintWriter(out), new PrintWriter(new StringWriter()));
+    var cli = Main.commandLine(Map.of(), new PrintWriter(out), new PrintWriter(new StringWriter()));
 
     for (String sub : new String[] {"list", "histogram", "show", "redeliver"}) {
-      assertThat(cli.execute(sub, "--help")).isZero();
+      assertThat(cli.execute("deliveries", sub, "--help")).isZero();
     }
     assertThat(out.toString())
         .contains("--since", "--workflow-job-id", "--private-key-command", "--by", "--dry-run");
@@ -54,13 +65,9 @@ class DeliveriesCommandTest {
 
   @Test
   void the_environment_is_read_from_the_injected_map_only() {
-    StringWriter err = new StringWriter();
-    int exit =
-        DeliveriesCommand.commandLine(
-                Map.of(), new PrintWriter(new StringWriter()), new PrintWriter(err))
-            .execute("list");
+    Run run = run(Map.of(), "deliveries", "list");
 
-    assertThat(exit).isEqualTo(2);
-    assertThat(err.toString()).startsWith("error: no App id");
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err()).startsWith("error: no App id");
   }
 }

@@ -4,6 +4,7 @@ import static dev.runway.github.GitHubStub.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.runway.cli.UsageException;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;

@@ -3,6 +3,7 @@ package dev.runway.deliveries;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.runway.cli.UsageException;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.redelivery;
 
 import dev.runway.github.DeliverySummary;
 import java.time.Instant;
@@ -16,7 +16,7 @@ import java.util.Map;
  * every attempt of the window, successes included. Shared by the CLI ({@code redeliver --failed})
  * and the in-service reconciler.
  */
-final class RedeliveryPlanner {
+public final class RedeliveryPlanner {
 
   /** Newest first: by delivery time, then by id, which GitHub assigns increasingly. */
   static final Comparator<DeliverySummary> NEWEST_FIRST =

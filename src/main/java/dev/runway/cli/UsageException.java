@@ -1,10 +1,10 @@
-package dev.runway.deliveries;
+package dev.runway.cli;
 
 /** The command line asks for something that cannot be done as asked: exit code 2. */
-final class UsageException extends RuntimeException {
+public class UsageException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  UsageException(String message) {
+  public UsageException(String message) {
     super(message);
   }
 }

@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.redelivery;
 
 import static dev.runway.github.GitHubStub.delivery;
 import static dev.runway.github.GitHubStub.redelivery;

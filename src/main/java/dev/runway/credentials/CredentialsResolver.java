@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.credentials;
 
 import dev.runway.github.GitHubClient;
 import dev.runway.github.PemKeys;

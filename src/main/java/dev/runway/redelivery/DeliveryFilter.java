@@ -1,5 +1,6 @@
-package dev.runway.deliveries;
+package dev.runway.redelivery;
 
+import dev.runway.cli.UsageException;
 import dev.runway.github.DeliverySummary;
 import java.time.Instant;
 
@@ -14,7 +15,7 @@ import java.time.Instant;
  * @param workflowJobId keep only {@code workflow_job} deliveries whose payload has this job id
  *     (costs one detail request per candidate)
  */
-record DeliveryFilter(
+public record DeliveryFilter(
     Instant since,
     Instant until,
     String event,

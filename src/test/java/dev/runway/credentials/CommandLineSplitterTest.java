@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.credentials;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

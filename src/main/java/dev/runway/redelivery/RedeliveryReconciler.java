@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.redelivery;
 
 import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
@@ -101,7 +101,7 @@ public final class RedeliveryReconciler {
   }
 
   /** How a cycle ended; the {@code runway_redelivery_cycles_total} label. */
-  public enum CycleEnd {
+  enum CycleEnd {
     /** Every listed event was handled; the checkpoint advanced. */
     COMPLETED,
     /** The per-cycle bound was reached; the next cycle goes on from the same checkpoint. */
@@ -121,7 +121,7 @@ public final class RedeliveryReconciler {
   }
 
   /** What one cycle did. */
-  public record CycleReport(
+  record CycleReport(
       CycleEnd end,
       Instant since,
       int listed,

@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.redelivery;
 
 import dev.runway.github.DeliverySummary;
 import java.sql.Connection;

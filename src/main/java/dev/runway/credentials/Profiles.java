@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.credentials;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

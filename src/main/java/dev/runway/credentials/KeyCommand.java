@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.credentials;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.credentials;
 
 import dev.runway.github.AppJwtSigner;
 import dev.runway.github.GitHubClient;
@@ -7,7 +7,7 @@ import java.time.Clock;
 
 /** Builds the GitHub client for resolved credentials; tests swap it to avoid real waits. */
 @FunctionalInterface
-interface ClientFactory {
+public interface ClientFactory {
 
   GitHubClient create(AppCredentials credentials, Clock clock, RequestObserver observer);
 

@@ -1,5 +1,6 @@
-package dev.runway.deliveries;
+package dev.runway.redelivery;
 
+import dev.runway.cli.UsageException;
 import dev.runway.github.DeliveryPage;
 import dev.runway.github.DeliverySummary;
 import dev.runway.github.GitHubClient;
@@ -21,7 +22,7 @@ import java.util.function.Consumer;
  * workflow_job} candidates that passed every other filter are fetched in detail, a page at a time,
  * with at most {@code parallelism} requests in flight.
  */
-final class DeliveryScanner {
+public final class DeliveryScanner {
 
   /** Deliveries per list request: the API's maximum. */
   public static final int PAGE_SIZE = 100;

@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.credentials;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
  * The GitHub App credential options, shared by every command that talks to GitHub as the App. See
  * {@link CredentialsResolver} for where each value may come from and which source wins.
  */
-final class CredentialsMixin {
+public final class CredentialsMixin {
 
   @Option(
       names = "--app-id",

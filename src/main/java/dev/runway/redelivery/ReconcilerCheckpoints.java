@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.redelivery;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -13,7 +13,7 @@ import javax.sql.DataSource;
 public final class ReconcilerCheckpoints {
 
   /** A position in GitHub's delivery list: the newest attempt a finished cycle had seen. */
-  public record Checkpoint(Instant deliveredAt, long deliveryId) {}
+  record Checkpoint(Instant deliveredAt, long deliveryId) {}
 
   /** The checkpoint of reconciler {@code name}, if it ever finished a cycle. */
   public Optional<Checkpoint> find(DataSource ds, String name) throws SQLException {

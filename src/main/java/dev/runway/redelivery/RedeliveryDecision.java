@@ -1,9 +1,9 @@
-package dev.runway.deliveries;
+package dev.runway.redelivery;
 
 import dev.runway.github.DeliverySummary;
 
 /** What {@link RedeliveryPlanner} decided for one event (one GUID). */
-sealed interface RedeliveryDecision {
+public sealed interface RedeliveryDecision {
 
   /** The event's GUID, shared by its original delivery and every redelivery. */
   String guid();

@@ -1,9 +1,10 @@
-package dev.runway.deliveries;
+package dev.runway.redelivery;
 
 import static dev.runway.github.GitHubStub.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.runway.cli.UsageException;
 import dev.runway.github.DeliverySummary;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.runway.deliveries;
+package dev.runway.credentials;
 
 import java.net.URI;
 import java.security.interfaces.RSAPrivateKey;
@@ -9,7 +9,7 @@ import java.util.Objects;
  *
  * @param keySource where the key came from, for messages (e.g. {@code --private-key-file /x})
  */
-record AppCredentials(String appId, RSAPrivateKey privateKey, URI apiUrl, String keySource) {
+public record AppCredentials(String appId, RSAPrivateKey privateKey, URI apiUrl, String keySource) {
   public AppCredentials {
     Objects.requireNonNull(appId, "appId");
     Objects.requireNonNull(privateKey, "privateKey");
