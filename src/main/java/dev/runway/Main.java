@@ -1,6 +1,7 @@
 package dev.runway;
 
 import dev.runway.accounts.AccountsCommand;
+import dev.runway.agent.AgentCommand;
 import dev.runway.claims.PoolTokenCommand;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.ExitCodes;
@@ -37,9 +38,10 @@ public final class Main implements Runnable, CliEnv.Holder {
   }
 
   public static void main(String[] args) {
-    // Set before the first logger exists (logback.xml reads it): only serve logs at INFO, so an
-    // operator command's stderr holds nothing but its errors.
-    if (args.length == 0 || !args[0].equals("serve")) {
+    // Set before the first logger exists (logback.xml reads it): only serve and agent (whose log
+    // carries its runners' output) log at INFO, so an operator command's stderr holds nothing but
+    // its errors.
+    if (args.length == 0 || !(args[0].equals("serve") || args[0].equals("agent"))) {
       System.setProperty("runway.log.level", "WARN");
     }
     System.exit(commandLine(System.getenv(), null, null).execute(args));
@@ -59,7 +61,8 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new PoolsCommand())
             .addSubcommand(new JobsCommand())
             .addSubcommand(new DeliveriesCommand())
-            .addSubcommand(new OperatorsCommand());
+            .addSubcommand(new OperatorsCommand())
+            .addSubcommand(new AgentCommand());
     // Commands owned by one feature but listed under another's name are attached here, so
     // neither feature package depends on the other.
     cli.getSubcommands().get("pools").addSubcommand(new PoolTokenCommand());

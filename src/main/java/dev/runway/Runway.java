@@ -6,12 +6,20 @@ import com.github.kagkarlsson.scheduler.task.Task;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
 import dev.runway.accounts.InstallationEvents;
+import dev.runway.claims.ClaimEventsApi;
 import dev.runway.claims.ClaimMetrics;
+import dev.runway.claims.ClaimableSignals;
 import dev.runway.claims.Claims;
 import dev.runway.claims.ClaimsApi;
 import dev.runway.claims.LeaseReaper;
+import dev.runway.claims.LongPollClaims;
+import dev.runway.claims.OrphanedRunners;
 import dev.runway.claims.PoolTokens;
+import dev.runway.claims.PoolWakeups;
 import dev.runway.claims.RunnerBinding;
+import dev.runway.claims.RunnerMetrics;
+import dev.runway.claims.RunnerRegistrations;
+import dev.runway.claims.RunnerStates;
 import dev.runway.claims.StaleJobCheck;
 import dev.runway.config.ConfigException;
 import dev.runway.config.RunwayConfig;
@@ -39,6 +47,7 @@ import dev.runway.redelivery.ReconcilerCheckpoints;
 import dev.runway.redelivery.RedeliveryReconciler;
 import dev.runway.redelivery.RedeliveryRepository;
 import dev.runway.retention.Pruner;
+import dev.runway.signals.Signals;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
 import dev.runway.telemetry.Poller;
@@ -56,6 +65,7 @@ import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,6 +74,8 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
@@ -80,6 +92,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class Runway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Runway.class);
+
+  /** Long-polling claimers one replica holds at most; past it, 503 with Retry-After. */
+  private static final int MAX_CLAIM_WAITERS = 2000;
+
+  /** Threads that run the claim attempts of woken long-polling claimers. */
+  private static final int CLAIM_WAIT_THREADS = 8;
+
+  private static final Duration ORPHAN_INTERVAL = Duration.ofMinutes(10);
 
   // Pushed to from the database waiter's thread too; see startOnDatabase and close.
   private final Deque<AutoCloseable> stack = new ConcurrentLinkedDeque<>();
@@ -144,6 +164,13 @@ public final class Runway implements AutoCloseable {
     JobRepository jobs = new JobRepository();
     ClaimMetrics claimMetrics = new ClaimMetrics(metrics);
     RunnerBinding binding = new RunnerBinding(jobs, claimMetrics, clock);
+    // One connection of the main pool listens for signals from every replica (hence the +7).
+    Signals signals = new Signals(db.main());
+    PoolWakeups wakeups = new PoolWakeups(MAX_CLAIM_WAITERS);
+    wakeups.listen(signals);
+    signals.start();
+    stack.push(signals);
+    ClaimableSignals claimable = new ClaimableSignals(jobs);
     DispatchTasks dispatch =
         new DispatchTasks(
             db.main(),
@@ -155,7 +182,10 @@ public final class Runway implements AutoCloseable {
             json,
             metrics,
             clock,
-            binding);
+            (c, job, status) -> {
+              binding.onTransition(c, job, status);
+              claimable.onTransition(c, job, status);
+            });
     // Set once the intake exists; until then (and while stopping) this replica takes no webhooks.
     AtomicReference<Intake> intakeRef = new AtomicReference<>();
     List<Task<?>> background = new ArrayList<>();
@@ -179,6 +209,8 @@ public final class Runway implements AutoCloseable {
             clock,
             () -> serving && !stopping && intakeRef.get() != null && intakeRef.get().ready()));
     staleJobCheck(db.main(), jobs, github, binding, clock).ifPresent(background::add);
+    github.ifPresent(
+        gh -> background.add(new OrphanedRunners(db.main(), gh, clock).task(ORPHAN_INTERVAL)));
 
     Payloads payloads = new Payloads(json);
     Intake intake =
@@ -209,9 +241,44 @@ public final class Runway implements AutoCloseable {
     stack.push(poller);
     DispatchQueue.registerMeters(metrics, poller, db.main());
     claimMetrics.pollJobs(poller, db.main());
+    RunnerMetrics runnerMetrics = new RunnerMetrics(metrics);
+    poller.every(
+        () -> {
+          try (Connection c = db.main().getConnection()) {
+            runnerMetrics.refresh(c);
+          }
+        });
+    metrics.gauge("runway.claim.waiters", "Claim requests waiting in long-poll", wakeups::waiting);
     SpoolDrainer.registerMeters(metrics, spool);
 
     JsonResponses out = new JsonResponses(json);
+    Claims claims =
+        new Claims(
+            db.main(),
+            jobs,
+            pools,
+            github,
+            claimMetrics,
+            clock,
+            config.claimLease(),
+            config.claimDeadline());
+    LongPollClaims longPoll = new LongPollClaims(claims, wakeups, CLAIM_WAIT_THREADS);
+    ExecutorService runnerCleanup =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "runner-cleanup");
+              t.setDaemon(true);
+              return t;
+            });
+    stack.push(runnerCleanup::shutdown);
+    RunnerStates runnerStates =
+        new RunnerStates(
+            db.main(),
+            jobs,
+            new RunnerRegistrations(db.main(), github),
+            runnerMetrics,
+            clock,
+            runnerCleanup);
     OperatorTokens operatorTokens = new OperatorTokens();
     OperatorAuthenticator operators =
         new OperatorAuthenticator(db.main(), operatorTokens, clock, metrics.registry());
@@ -230,19 +297,8 @@ public final class Runway implements AutoCloseable {
                 json,
                 clock,
                 config.webhookBodyTimeout()),
-            new ClaimsApi(
-                db.main(),
-                new PoolTokens(),
-                new Claims(
-                    db.main(),
-                    jobs,
-                    pools,
-                    github,
-                    claimMetrics,
-                    clock,
-                    config.claimLease(),
-                    config.claimDeadline()),
-                out),
+            new ClaimsApi(db.main(), new PoolTokens(), claims, longPoll, out),
+            new ClaimEventsApi(db.main(), new PoolTokens(), runnerStates, out),
             new HealthRoutes(() -> !stopping && intake.ready(), health, spool, out),
             metrics,
             new DeliveriesApi(db.main(), inbox, out),
@@ -266,6 +322,8 @@ public final class Runway implements AutoCloseable {
             routes,
             management -> management.before("/api/v1/*", operators::require));
     stack.push(() -> http.stop(config.shutdownGrace()));
+    // Popped before the HTTP stop: long-polling claimers are answered at once, not waited for.
+    stack.push(longPoll);
     serving = true;
     log.info(
         "Runway listening on port {} (webhooks, claims), management on port {}",
@@ -325,8 +383,8 @@ public final class Runway implements AutoCloseable {
                     config.databaseUrl().get(),
                     config.databaseUser().orElse(null),
                     config.databasePassword().orElse(null)),
-                config.dispatchThreads() + 6)
-            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 6);
+                config.dispatchThreads() + 7)
+            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 7);
     stack.push(db);
     return db;
   }

@@ -47,6 +47,10 @@ class ArchitectureTest {
           "dev.runway.claims.StaleJobCheck",
           // Reads only (list, find); its redispatch goes through DispatchQueue like the CLI's.
           "dev.runway.ui.OperatorUi",
+          // Takes the job's lock before releasing a claim whose runner failed (Claims.release).
+          "dev.runway.claims.RunnerStates",
+          // Reads the job's pool and outcome to signal waiting claimers; writes nothing.
+          "dev.runway.claims.ClaimableSignals",
           // Deletes completed jobs after RUNWAY_RETENTION_JOBS, through JobRepository.
           "dev.runway.retention.Pruner");
 

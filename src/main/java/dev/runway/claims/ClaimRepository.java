@@ -230,7 +230,10 @@ final class ClaimRepository {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update claims set status = 'bound', job_id = ?, run_attempt = ?, bound_at = ?,"
-                + " ended_at = null, end_reason = null where id = ?")) {
+                + " ended_at = null, end_reason = null,"
+                // The runner took a job, so it runs, whatever its starter reported so far.
+                + " state = case when state in ('claimed', 'launching') then 'running' else state"
+                + " end where id = ?")) {
       ps.setLong(1, jobId);
       ps.setInt(2, attempt);
       setTime(ps, 3, now);
@@ -243,7 +246,10 @@ final class ClaimRepository {
   int complete(Connection c, long jobId, int attempt, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "update claims set status = 'completed', ended_at = ?, end_reason = 'job completed'"
+            "update claims set status = 'completed', ended_at = ?, end_reason = 'job completed',"
+                // The runner that took the job is done with it even if its starter never says.
+                + " state = case when status = 'bound' and state in ('claimed', 'launching',"
+                + " 'running') then 'done' else state end"
                 + " where job_id = ? and run_attempt = ? and status in ('active', 'bound')")) {
       setTime(ps, 1, now);
       ps.setLong(2, jobId);

@@ -311,7 +311,12 @@ public final class Claims {
       c.setAutoCommit(false);
       try {
         jobs.lock(c, job.jobId());
-        release(repo, jobs, c, claim.id(), reason, clock.instant());
+        if (release(repo, jobs, c, claim.id(), reason, clock.instant())) {
+          // No runner was registered: the claim's runner state ends here, and the job is
+          // claimable again.
+          RunnerStates.registrationFailed(c, claim.id(), clock.instant());
+          PoolWakeups.notifyClaimable(c, job.pool());
+        }
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();

@@ -1,12 +1,15 @@
 package dev.runway.claims;
 
+import dev.runway.config.Durations;
 import dev.runway.http.HttpRoutes;
 import dev.runway.http.JsonResponses;
 import dev.runway.http.Listeners;
 import io.javalin.http.Context;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,8 +18,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code POST /api/v1/pools/{pool}/claims}: a runner agent, authenticated by its pool's bearer
- * token, claims the pool's oldest claimable job and gets a just-in-time runner config for it.
+ * {@code POST /api/v1/pools/{pool}/claims[?wait=30s]}: a runner agent, authenticated by its pool's
+ * bearer token, claims the pool's oldest claimable job and gets a just-in-time runner config for
+ * it. With {@code wait} the request is held (at most 60 s) until a job is claimable; 204 when the
+ * wait ends first.
  *
  * <ul>
  *   <li>200: claimed; the job, the runner name, the encoded JIT config, the lease's end
@@ -24,8 +29,10 @@ import org.slf4j.LoggerFactory;
  *   <li>401: token missing, wrong, revoked or of another pool
  *   <li>404: the pool source does not list the pool
  *   <li>502: GitHub did not register the runner; the job is claimable again
- *   <li>503 with {@code Retry-After}: pool source or database unavailable, no GitHub App, or GitHub
- *       did not register the runner within the claim deadline (the claim was released)
+ *   <li>400: {@code wait} is not a duration
+ *   <li>503 with {@code Retry-After}: pool source or database unavailable, no GitHub App, too many
+ *       claimers already waiting, or GitHub did not register the runner within the claim deadline
+ *       (the claim was released)
  * </ul>
  */
 public final class ClaimsApi implements HttpRoutes {
@@ -34,12 +41,15 @@ public final class ClaimsApi implements HttpRoutes {
   private final DataSource ds;
   private final PoolTokens tokens;
   private final Claims claims;
+  private final LongPollClaims longPoll;
   private final JsonResponses out;
 
-  public ClaimsApi(DataSource ds, PoolTokens tokens, Claims claims, JsonResponses out) {
+  public ClaimsApi(
+      DataSource ds, PoolTokens tokens, Claims claims, LongPollClaims longPoll, JsonResponses out) {
     this.ds = ds;
     this.tokens = tokens;
     this.claims = claims;
+    this.longPoll = longPoll;
     this.out = out;
   }
 
@@ -48,6 +58,13 @@ public final class ClaimsApi implements HttpRoutes {
 
   public void claim(Context ctx) throws IOException {
     String pool = ctx.pathParam("pool");
+    Duration wait;
+    try {
+      wait = waitParam(ctx.queryParam("wait"));
+    } catch (IllegalArgumentException e) {
+      out.send(ctx, 400, Map.of("error", "wait: " + e.getMessage()));
+      return;
+    }
     boolean authentic;
     try (Connection c = ds.getConnection()) {
       authentic = tokens.authenticate(c, pool, bearer(ctx.header("Authorization")));
@@ -61,7 +78,37 @@ public final class ClaimsApi implements HttpRoutes {
       out.send(ctx, 401, Map.of("error", "a live bearer token of pool " + pool + " is required"));
       return;
     }
-    send(ctx, claims.claim(pool).accept(new Answers()));
+    if (wait.isZero()) {
+      send(ctx, claims.claim(pool).accept(new Answers()));
+      return;
+    }
+    // The request waits as a future: no thread and no connection are held meanwhile.
+    ctx.future(
+        () ->
+            longPoll
+                .claim(pool, wait)
+                .thenAccept(
+                    outcome -> {
+                      try {
+                        send(ctx, outcome.accept(new Answers()));
+                      } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                      }
+                    }));
+  }
+
+  /** {@code ?wait=30s}: absent means no wait; more than {@link LongPollClaims#MAX_WAIT} is cut. */
+  static Duration waitParam(String text) {
+    if (text == null || text.isBlank()) {
+      return Duration.ZERO;
+    }
+    String t = text.trim();
+    // A bare number is seconds, as in Retry-After.
+    Duration d = t.matches("\\d{1,6}") ? Duration.ofSeconds(Long.parseLong(t)) : Durations.parse(t);
+    if (d.isNegative()) {
+      throw new IllegalArgumentException("must not be negative");
+    }
+    return d.compareTo(LongPollClaims.MAX_WAIT) > 0 ? LongPollClaims.MAX_WAIT : d;
   }
 
   private void send(Context ctx, Answer a) throws IOException {
@@ -73,7 +120,7 @@ public final class ClaimsApi implements HttpRoutes {
     }
   }
 
-  private static String bearer(String header) {
+  static String bearer(String header) {
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return null;
     }

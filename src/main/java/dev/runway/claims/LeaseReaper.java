@@ -78,6 +78,10 @@ public final class LeaseReaper {
         }
         jobs.lock(c, peek.get().jobId());
         boolean released = Claims.release(repo, jobs, c, claimId, "lease expired", now);
+        if (released) {
+          RunnerStates.leaseExpired(c, claimId, now);
+          PoolWakeups.notifyClaimable(c, peek.get().pool());
+        }
         c.commit();
         if (released) {
           log.info(

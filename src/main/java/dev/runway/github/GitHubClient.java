@@ -293,6 +293,68 @@ public final class GitHubClient {
     return read(response, json.getTypeFactory().constructType(WorkflowJob.class));
   }
 
+  /**
+   * One page of the self-hosted runners registered at organisation {@code owner}, or on repository
+   * {@code owner/repo} when {@code ownerIsOrganization} is false.
+   *
+   * @param name only the runner of that name, or null for all
+   * @param page 1-based
+   */
+  public List<SelfHostedRunner> listRunners(
+      long installationId,
+      String owner,
+      String repo,
+      boolean ownerIsOrganization,
+      String name,
+      int page) {
+    StringBuilder path =
+        new StringBuilder(runnersPath(owner, repo, ownerIsOrganization))
+            .append("?per_page=100&page=")
+            .append(page);
+    if (name != null) {
+      path.append("&name=").append(URLEncoder.encode(name, StandardCharsets.UTF_8));
+    }
+    JsonNode answer = readTree(sendAsInstallation(installationId, "GET", path.toString(), null));
+    List<SelfHostedRunner> out = new java.util.ArrayList<>();
+    for (JsonNode r : answer.path("runners")) {
+      out.add(
+          new SelfHostedRunner(
+              r.path("id").asLong(),
+              r.path("name").asText(""),
+              r.path("status").asText(""),
+              r.path("busy").asBoolean(false)));
+    }
+    return out;
+  }
+
+  /**
+   * Removes a self-hosted runner registration.
+   *
+   * @return false when GitHub no longer knew it (404), which is as good as deleted
+   */
+  public boolean deleteRunner(
+      long installationId, String owner, String repo, boolean ownerIsOrganization, long runnerId) {
+    try {
+      sendAsInstallation(
+          installationId,
+          "DELETE",
+          runnersPath(owner, repo, ownerIsOrganization) + "/" + runnerId,
+          null);
+      return true;
+    } catch (GitHubException e) {
+      if (e.statusCode() == 404) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private static String runnersPath(String owner, String repo, boolean ownerIsOrganization) {
+    return ownerIsOrganization
+        ? "/orgs/" + segment(owner) + "/actions/runners"
+        : "/repos/" + segment(owner) + "/" + segment(repo) + "/actions/runners";
+  }
+
   // ---- plumbing ----
 
   private InstallationToken fetchInstallationToken(long installationId, Deadline deadline) {

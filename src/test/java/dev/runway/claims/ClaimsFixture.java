@@ -32,18 +32,20 @@ import java.util.UUID;
  * movable clock), a pools file, accounts, and helpers to queue jobs, claim them and play a runner's
  * events.
  */
-final class ClaimsFixture implements AutoCloseable {
-  static final String APP_ID = "31337";
-  static final long ACME = 4242;
-  static final long GLOBEX = 4343;
-  static final String JIT = "ZW5jb2RlZC1qaXQtY29uZmln";
-  private static final TestKeys KEYS = TestKeys.generate();
+public final class ClaimsFixture implements AutoCloseable {
+  public static final String APP_ID = "31337";
+  public static final long ACME = 4242;
+  public static final long GLOBEX = 4343;
+  public static final String JIT = "ZW5jb2RlZC1qaXQtY29uZmln";
+  public static final TestKeys KEYS = TestKeys.generate();
 
-  final MutableClock clock = MutableClock.startingNow();
-  final RecordingSleeper sleeper = new RecordingSleeper(clock);
-  final GitHubStub github;
-  final RunwayHarness svc;
-  final ObjectMapper json = new ObjectMapper();
+  public final MutableClock clock = MutableClock.startingNow();
+  public final RecordingSleeper sleeper = new RecordingSleeper(clock);
+  public final GitHubStub github;
+  public final RunwayHarness svc;
+  public final ObjectMapper json = new ObjectMapper();
+  private final String poolsYaml;
+  private final Map<String, String> replicaEnv;
 
   private ClaimsFixture(
       Path dir, String poolsYaml, Map<String, String> overrides, boolean app, String jdbcUrl)
@@ -59,29 +61,31 @@ final class ClaimsFixture implements AutoCloseable {
     env.put(RunwayConfig.CLAIM_REAP_INTERVAL, "1s");
     env.putAll(overrides);
     svc = RunwayHarness.start(dir, jdbcUrl, env, clock, sleeper);
+    this.poolsYaml = poolsYaml;
+    this.replicaEnv = Map.copyOf(env);
     github.stubInstallationToken(ACME);
     github.stubInstallationToken(GLOBEX);
     github.stubOrgJitConfig("acme", 1, JIT);
     github.stubOrgJitConfig("globex", 2, JIT);
   }
 
-  static ClaimsFixture start(Path dir, String poolsYaml, Map<String, String> overrides)
+  public static ClaimsFixture start(Path dir, String poolsYaml, Map<String, String> overrides)
       throws Exception {
     return new ClaimsFixture(dir, poolsYaml, overrides, true, TestDatabases.fresh());
   }
 
   /** As {@link #start}, against the database at {@code jdbcUrl} (a drill's own PostgreSQL). */
-  static ClaimsFixture start(
+  public static ClaimsFixture start(
       Path dir, String poolsYaml, Map<String, String> overrides, String jdbcUrl) throws Exception {
     return new ClaimsFixture(dir, poolsYaml, overrides, true, jdbcUrl);
   }
 
-  static ClaimsFixture withoutGitHubApp(Path dir, String poolsYaml) throws Exception {
+  public static ClaimsFixture withoutGitHubApp(Path dir, String poolsYaml) throws Exception {
     return new ClaimsFixture(dir, poolsYaml, Map.of(), false, TestDatabases.fresh());
   }
 
   /** Creates an enabled account with that cap. */
-  void account(String login, long installationId, int maxConcurrent) throws Exception {
+  public void account(String login, long installationId, int maxConcurrent) throws Exception {
     try (Connection c = svc.connect();
         PreparedStatement ps =
             c.prepareStatement(
@@ -95,7 +99,7 @@ final class ClaimsFixture implements AutoCloseable {
   }
 
   /** Runs the CLI against the service's database and returns {exit code, stdout, stderr}. */
-  String[] cli(String... args) {
+  public String[] cli(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     Map<String, String> env =
@@ -109,7 +113,7 @@ final class ClaimsFixture implements AutoCloseable {
   }
 
   /** A new agent token for {@code pool}, made with {@code runway pools token create}. */
-  String token(String pool) {
+  public String token(String pool) {
     String[] r = cli("pools", "token", "create", pool);
     if (!r[0].equals("0")) {
       throw new IllegalStateException("token create failed: " + r[2]);
@@ -117,7 +121,7 @@ final class ClaimsFixture implements AutoCloseable {
     return r[1].trim();
   }
 
-  HttpResponse<String> claim(String pool, String token) throws Exception {
+  public HttpResponse<String> claim(String pool, String token) throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(svc.base().resolve("/api/v1/pools/" + pool + "/claims"))
             .timeout(Duration.ofSeconds(30))
@@ -128,12 +132,13 @@ final class ClaimsFixture implements AutoCloseable {
     return svc.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  JsonNode body(HttpResponse<String> r) throws Exception {
+  public JsonNode body(HttpResponse<String> r) throws Exception {
     return json.readTree(r.body());
   }
 
   /** Sends a workflow_job delivery for an organisation-owned repository of {@code owner}. */
-  void event(String action, long jobId, String owner, long inst, String runner, String... labels)
+  public void event(
+      String action, long jobId, String owner, long inst, String runner, String... labels)
       throws Exception {
     String conclusion = action.equals("completed") ? "success" : null;
     String body = Signed.workflowJob(action, jobId, 1, owner, inst, runner, conclusion, labels);
@@ -143,28 +148,28 @@ final class ClaimsFixture implements AutoCloseable {
     }
   }
 
-  void queue(long jobId, String owner, long inst, String... labels) throws Exception {
+  public void queue(long jobId, String owner, long inst, String... labels) throws Exception {
     event("queued", jobId, owner, inst, null, labels);
   }
 
   /** Queues the job and waits until it is claimable. */
-  void queued(long jobId, String owner, long inst, String... labels) throws Exception {
+  public void queued(long jobId, String owner, long inst, String... labels) throws Exception {
     queue(jobId, owner, inst, labels);
     awaitStatus(jobId, "queued");
   }
 
-  String status(long jobId) throws Exception {
+  public String status(long jobId) throws Exception {
     return string("select status from jobs where job_id = ?", jobId);
   }
 
-  void awaitStatus(long jobId, String status) {
+  public void awaitStatus(long jobId, String status) {
     await()
         .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(25))
         .until(() -> status.equals(string("select status from jobs where job_id = ?", jobId)));
   }
 
-  String string(String sql, Object... args) throws Exception {
+  public String string(String sql, Object... args) throws Exception {
     try (Connection c = svc.connect();
         PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {
@@ -174,6 +179,17 @@ final class ClaimsFixture implements AutoCloseable {
         return rs.next() ? rs.getString(1) : null;
       }
     }
+  }
+
+  /**
+   * A second replica on the same database, pools file and GitHub: what another Runway behind the
+   * same load balancer is.
+   */
+  public RunwayHarness replica(Path dir) throws Exception {
+    Files.writeString(dir.resolve("pools.yaml"), poolsYaml);
+    Map<String, String> env = new HashMap<>(replicaEnv);
+    env.put(RunwayConfig.GITHUB_PRIVATE_KEY_FILE, KEYS.writePkcs1(dir, "app.pem").toString());
+    return RunwayHarness.start(dir, svc.jdbcUrl, env, clock, sleeper);
   }
 
   @Override

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       LoadGenerator.class,
       LimitServer.class,
       DispatchWatch.class,
+      AgentLatency.class,
       StoreCheck.class
     },
     description = "Load generator and reference receiver for Runway's benchmarks.")

@@ -1,0 +1,95 @@
+package dev.runway.claims;
+
+import java.util.Locale;
+
+/**
+ * What the starter of a claim's runner (the host agent, or a provisioner) reports about it. Each is
+ * one transition of {@link RunnerStates}.
+ */
+public sealed interface ClaimEvent {
+
+  /** The target state, as far as it is known from the event alone. */
+  RunnerState target();
+
+  /** The runner is being started. */
+  record Launching() implements ClaimEvent {
+    @Override
+    public RunnerState target() {
+      return RunnerState.LAUNCHING;
+    }
+  }
+
+  /** The runner process is up. */
+  record Started() implements ClaimEvent {
+    @Override
+    public RunnerState target() {
+      return RunnerState.RUNNING;
+    }
+  }
+
+  /**
+   * The runner is gone.
+   *
+   * @param exitCode its exit code; null when it never started (the launch itself failed)
+   * @param jobStarted whether it started a job, as its starter saw it
+   * @param deprecatedVersion whether it said its version is deprecated (it will never get a job)
+   * @param killed why its starter killed it, or null when it exited by itself
+   */
+  record Exited(Integer exitCode, boolean jobStarted, boolean deprecatedVersion, Kill killed)
+      implements ClaimEvent {
+    /** The exit code of an Actions runner that refuses to run because it is too old. */
+    public static final int OUTDATED_EXIT_CODE = 7;
+
+    @Override
+    public RunnerState target() {
+      return jobStarted ? RunnerState.DONE : RunnerState.FAILED;
+    }
+
+    /** Why a runner that never ran a job failed: the {@code reason} label. */
+    public FailureReason failureReason() {
+      if (deprecatedVersion || (exitCode != null && exitCode == OUTDATED_EXIT_CODE)) {
+        return FailureReason.RUNNER_OUTDATED;
+      }
+      if (killed != null) {
+        return killed == Kill.JOB_TIMEOUT ? FailureReason.JOB_TIMEOUT : FailureReason.STOPPED;
+      }
+      return exitCode == null ? FailureReason.LAUNCH_ERROR : FailureReason.EXITED_BEFORE_JOB;
+    }
+  }
+
+  /** Why a starter killed its runner. */
+  enum Kill {
+    /** It ran past {@code --job-timeout}. */
+    JOB_TIMEOUT,
+    /** The starter stopped (drain timeout, second SIGTERM). */
+    STOPPED;
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Kill of(String label) {
+      return valueOf(label.toUpperCase(Locale.ROOT));
+    }
+  }
+
+  /** The {@code reason} of {@code runway_runner_launch_failures_total} and of a failed claim. */
+  enum FailureReason {
+    /** Exit code 7 or the runner's "deprecated version" message: update the runner. */
+    RUNNER_OUTDATED,
+    /** The runner could not be started at all (no run.sh, no directory, exec failed). */
+    LAUNCH_ERROR,
+    /** The runner exited by itself before any job. */
+    EXITED_BEFORE_JOB,
+    /** Killed at the job timeout before any job. */
+    JOB_TIMEOUT,
+    /** Killed because its starter stopped. */
+    STOPPED,
+    /** No starter reported anything before the claim's lease ran out. */
+    LEASE_EXPIRED;
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+}

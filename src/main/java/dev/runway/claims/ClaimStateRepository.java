@@ -1,0 +1,195 @@
+package dev.runway.claims;
+
+import static dev.runway.claims.ClaimRepository.setTime;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * SQL for the runner-state columns of {@code claims} ({@code state}, {@code state_reason}, {@code
+ * state_changed_at}, {@code exit_code}, {@code job_started}), and the reads that the GitHub runner
+ * clean-up needs. Every state change is conditional on the expected previous states; the row count
+ * says whether it happened.
+ */
+final class ClaimStateRepository {
+
+  /** What a state change needs to know of its claim. */
+  record ClaimState(
+      long id,
+      long jobId,
+      int runAttempt,
+      String pool,
+      String runnerName,
+      String status,
+      RunnerState state) {}
+
+  /**
+   * Where a claim's runner is registered at GitHub: at the organisation {@code owner}, or on the
+   * repository {@code owner/repo} when the owner is a user.
+   */
+  record Scope(long installationId, String owner, String repo, boolean org) {}
+
+  private static final String COLUMNS =
+      "select id, job_id, run_attempt, pool, runner_name, status, state from claims where id = ?";
+
+  Optional<ClaimState> find(Connection c, long id) throws SQLException {
+    return one(c, COLUMNS, id);
+  }
+
+  /** The claim, row-locked for this transaction. */
+  Optional<ClaimState> lock(Connection c, long id) throws SQLException {
+    return one(c, COLUMNS + " for update", id);
+  }
+
+  /**
+   * Moves the claim to {@code to} if it is in one of {@code from}.
+   *
+   * @return whether it moved (the row count was 1)
+   */
+  boolean move(
+      Connection c,
+      long id,
+      RunnerState to,
+      String reason,
+      Integer exitCode,
+      Boolean jobStarted,
+      Instant now,
+      RunnerState... from)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set state = ?, state_reason = ?, state_changed_at = ?,"
+                + " exit_code = coalesce(?, exit_code), job_started = coalesce(?, job_started)"
+                + " where id = ? and state = any (?)")) {
+      ps.setString(1, to.label());
+      ps.setString(2, reason);
+      setTime(ps, 3, now);
+      if (exitCode == null) {
+        ps.setNull(4, Types.INTEGER);
+      } else {
+        ps.setInt(4, exitCode);
+      }
+      if (jobStarted == null) {
+        ps.setNull(5, Types.BOOLEAN);
+      } else {
+        ps.setBoolean(5, jobStarted);
+      }
+      ps.setLong(6, id);
+      ps.setArray(
+          7, c.createArrayOf("text", Arrays.stream(from).map(RunnerState::label).toArray()));
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** Claims by pool and live state ({@code claimed}, {@code launching}, {@code running}). */
+  Map<String, Map<RunnerState, Long>> liveCounts(Connection c) throws SQLException {
+    Map<String, Map<RunnerState, Long>> out = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select pool, state, count(*) from claims"
+                + " where state in ('claimed', 'launching', 'running') group by 1, 2")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.computeIfAbsent(rs.getString(1), p -> new HashMap<>())
+              .put(RunnerState.of(rs.getString(2)), rs.getLong(3));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Whether the claim exists and its runner may still be starting or running. */
+  boolean live(Connection c, long id) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select 1 from claims where id = ? and state in ('claimed', 'launching', 'running')")) {
+      ps.setLong(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /**
+   * Where the claim's runner was registered: the claim's job's owner, at organisation level, or on
+   * its repository for a user-owned one (as {@link Claims} registers it).
+   */
+  Optional<Scope> scope(Connection c, long claimId) throws SQLException {
+    List<Scope> s = scopes(c, "where cl.id = ?", ps -> ps.setLong(1, claimId));
+    return s.isEmpty() ? Optional.empty() : Optional.of(s.get(0));
+  }
+
+  /** Every place where claims created since {@code since} registered runners. */
+  List<Scope> scopesSince(Connection c, Instant since) throws SQLException {
+    return scopes(c, "where cl.created_at >= ?", ps -> setTime(ps, 1, since));
+  }
+
+  private interface Binder {
+    void bind(PreparedStatement ps) throws SQLException;
+  }
+
+  private static List<Scope> scopes(Connection c, String where, Binder binder) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select distinct coalesce(j.installation_id, a.installation_id), j.owner_login,"
+                + " j.repository, coalesce(j.owner_is_org, true)"
+                + " from claims cl join jobs j"
+                + "   on j.job_id = cl.job_id and j.run_attempt = cl.run_attempt"
+                + " left join accounts a on a.id = cl.account_id "
+                + where)) {
+      binder.bind(ps);
+      List<Scope> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          long installation = rs.getLong(1);
+          if (rs.wasNull()) {
+            continue;
+          }
+          String repository = rs.getString(3) == null ? "" : rs.getString(3);
+          int slash = repository.indexOf('/');
+          String owner =
+              rs.getString(2) != null
+                  ? rs.getString(2)
+                  : slash > 0 ? repository.substring(0, slash) : null;
+          boolean org = rs.getBoolean(4);
+          if (owner == null) {
+            continue;
+          }
+          out.add(
+              new Scope(installation, owner, org ? null : repository.substring(slash + 1), org));
+        }
+      }
+      return out;
+    }
+  }
+
+  private static Optional<ClaimState> one(Connection c, String sql, long id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setLong(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(
+            new ClaimState(
+                rs.getLong(1),
+                rs.getLong(2),
+                rs.getInt(3),
+                rs.getString(4),
+                rs.getString(5),
+                rs.getString(6),
+                RunnerState.of(rs.getString(7))));
+      }
+    }
+  }
+}

@@ -1,0 +1,39 @@
+package dev.runway.claims;
+
+import dev.runway.jobs.Job;
+import dev.runway.jobs.JobFacts;
+import dev.runway.jobs.JobListener;
+import dev.runway.jobs.JobRepository;
+import dev.runway.jobs.JobStatus;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Optional;
+
+/**
+ * Wakes long-polling claimers when dispatch changes what is claimable in a pool: a job became
+ * claimable there ({@code queued} with a pool), or one ended and freed a place under the pool's and
+ * its account's caps ({@code completed}). The signal is sent inside the dispatch transaction, so it
+ * reaches every replica, this one included, when the job is visible.
+ */
+public final class ClaimableSignals implements JobListener {
+  private final JobRepository jobs;
+
+  public ClaimableSignals(JobRepository jobs) {
+    this.jobs = jobs;
+  }
+
+  @Override
+  public void onTransition(Connection c, JobFacts event, JobStatus status) throws SQLException {
+    if (status != JobStatus.QUEUED && status != JobStatus.COMPLETED) {
+      return;
+    }
+    Optional<Job> job = jobs.find(c, event.jobId(), event.runAttempt());
+    if (job.isEmpty() || job.get().pool() == null) {
+      return;
+    }
+    boolean claimable = status == JobStatus.QUEUED && job.get().outcome() == null;
+    if (claimable || status == JobStatus.COMPLETED) {
+      PoolWakeups.notifyClaimable(c, job.get().pool());
+    }
+  }
+}

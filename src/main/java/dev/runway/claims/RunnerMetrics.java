@@ -1,0 +1,71 @@
+package dev.runway.claims;
+
+import dev.runway.telemetry.Metrics;
+import io.micrometer.core.instrument.Gauge;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code runway_runners{pool,state}} (claims whose runner is {@code claimed}, {@code launching} or
+ * {@code running}, read from the database by a poller) and {@code
+ * runway_runner_launch_failures_total{pool,reason}}. Names are contracts (README).
+ */
+public final class RunnerMetrics {
+  private static final RunnerState[] LIVE = {
+    RunnerState.CLAIMED, RunnerState.LAUNCHING, RunnerState.RUNNING
+  };
+
+  private final Metrics metrics;
+  private final ClaimStateRepository repo = new ClaimStateRepository();
+  private final Map<String, AtomicLong> runners = new ConcurrentHashMap<>();
+
+  public RunnerMetrics(Metrics metrics) {
+    this.metrics = metrics;
+  }
+
+  void launchFailure(String pool, ClaimEvent.FailureReason reason) {
+    metrics
+        .counter(
+            "runway.runner.launch.failures",
+            "Runners that never ran a job, by pool and reason",
+            "pool",
+            pool,
+            "reason",
+            reason.label())
+        .increment();
+  }
+
+  /**
+   * Reads the live runner counts into {@code runway_runners}. Called from a background poller,
+   * never on scrape. A pool seen once keeps all its states, at 0 when empty.
+   */
+  public void refresh(Connection c) throws SQLException {
+    Map<String, Map<RunnerState, Long>> counts = repo.liveCounts(c);
+    for (String pool : counts.keySet()) {
+      for (RunnerState s : LIVE) {
+        runners.computeIfAbsent(pool + '\u0000' + s.label(), this::register);
+      }
+    }
+    runners.forEach(
+        (key, value) -> {
+          String[] parts = key.split("\u0000", 2);
+          value.set(
+              counts.getOrDefault(parts[0], Map.of()).getOrDefault(RunnerState.of(parts[1]), 0L));
+        });
+  }
+
+  private AtomicLong register(String key) {
+    String[] parts = key.split("\u0000", 2);
+    AtomicLong value = new AtomicLong();
+    // The map keeps the value strongly reachable; Micrometer holds it weakly.
+    Gauge.builder("runway.runners", value, AtomicLong::doubleValue)
+        .description("Claims whose runner is claimed, launching or running, by pool")
+        .tag("pool", parts[0])
+        .tag("state", parts[1])
+        .register(metrics.registry());
+    return value;
+  }
+}

@@ -1,0 +1,251 @@
+package dev.runway.claims;
+
+import dev.runway.jobs.JobRepository;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The per-claim runner state machine, kept in {@code claims.state}: {@code claimed → launching →
+ * running → done}, or {@code → failed} with a reason. Whoever starts runners (the host agent
+ * through {@code POST /api/v1/claims/{id}/events}, or a provisioner in-process) reports {@link
+ * ClaimEvent}s here.
+ *
+ * <ul>
+ *   <li>Every change is one conditional update on the expected previous states. A request for a
+ *       state the claim is in or has passed is {@link Transition.Kind#ALREADY}, not an error; an
+ *       impossible one (a {@code launching} for a failed claim, {@code done} after {@code failed})
+ *       is logged with the claim id and {@link Transition.Kind#REFUSED}.
+ *   <li>A runner that exits before any job ({@code failed}) and whose claim no {@code in_progress}
+ *       bound releases the claim in the same transaction: the job is claimable again at once and
+ *       waiting claimers of its pool are woken. Its registration is then deleted at GitHub, in the
+ *       background, and {@code runway_runner_launch_failures_total{pool,reason}} counts it.
+ *   <li>{@code runner_outdated} (exit code 7, or the runner's deprecated-version message) is logged
+ *       loudly once per pool, with what to do.
+ * </ul>
+ *
+ * An {@code in_progress} that names the runner moves it to {@code running} and the job's {@code
+ * completed} to {@code done} ({@link ClaimRepository#bind}, {@link ClaimRepository#complete}), so a
+ * runner whose starter never reports still ends up right.
+ */
+public final class RunnerStates {
+  private static final Logger log = LoggerFactory.getLogger(RunnerStates.class);
+  private static final int ATTEMPTS = 3;
+
+  private final DataSource ds;
+  private final JobRepository jobs;
+  private final RunnerRegistrations registrations;
+  private final RunnerMetrics metrics;
+  private final Clock clock;
+  private final Executor background;
+  private final ClaimStateRepository repo = new ClaimStateRepository();
+  private final ClaimRepository claims = new ClaimRepository();
+  private final Set<String> outdatedPoolsLogged = ConcurrentHashMap.newKeySet();
+
+  public RunnerStates(
+      DataSource ds,
+      JobRepository jobs,
+      RunnerRegistrations registrations,
+      RunnerMetrics metrics,
+      Clock clock,
+      Executor background) {
+    this.ds = ds;
+    this.jobs = jobs;
+    this.registrations = registrations;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.background = background;
+  }
+
+  /** The claim's pool, for checking an agent's token; empty for an unknown claim. */
+  public Optional<String> poolOf(long claimId) throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      return repo.find(c, claimId).map(ClaimStateRepository.ClaimState::pool);
+    }
+  }
+
+  /** Applies {@code event} to claim {@code claimId}. */
+  public Transition record(long claimId, ClaimEvent event) throws SQLException {
+    if (event instanceof ClaimEvent.Exited exited) {
+      return exited(claimId, exited);
+    }
+    RunnerState to = event.target();
+    try (Connection c = ds.getConnection()) {
+      if (repo.move(c, claimId, to, null, null, null, clock.instant(), to.predecessors())) {
+        return Transition.applied(to);
+      }
+      Optional<ClaimStateRepository.ClaimState> now = repo.find(c, claimId);
+      return now.isEmpty() ? Transition.unknown() : judge(now.get(), to);
+    }
+  }
+
+  /**
+   * The runner is gone: {@code done} when it ran a job (by its starter's word, or because an {@code
+   * in_progress} bound its claim), else {@code failed} with the release described above.
+   */
+  private Transition exited(long claimId, ClaimEvent.Exited exited) throws SQLException {
+    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      try (Connection c = ds.getConnection()) {
+        c.setAutoCommit(false);
+        try {
+          Optional<ExitResult> r = exitedIn(c, claimId, exited);
+          if (r.isEmpty()) {
+            // The claim moved to another job between the read and the job lock; read again.
+            c.rollback();
+            continue;
+          }
+          c.commit();
+          after(claimId, r.get(), exited);
+          return r.get().transition();
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
+        }
+      }
+    }
+    throw new SQLException("claim " + claimId + " kept moving between jobs; try again");
+  }
+
+  private record ExitResult(
+      Transition transition,
+      ClaimStateRepository.ClaimState claim,
+      ClaimEvent.FailureReason reason,
+      boolean released) {}
+
+  /** Empty when the claim changed jobs under us; the caller retries. */
+  private Optional<ExitResult> exitedIn(Connection c, long claimId, ClaimEvent.Exited exited)
+      throws SQLException {
+    Optional<ClaimStateRepository.ClaimState> peek = repo.find(c, claimId);
+    if (peek.isEmpty()) {
+      return Optional.of(new ExitResult(Transition.unknown(), null, null, false));
+    }
+    // Job lock first, then the claim row: the order the dispatch worker and the reaper use.
+    jobs.lock(c, peek.get().jobId());
+    ClaimStateRepository.ClaimState claim = repo.lock(c, claimId).orElseThrow();
+    if (claim.jobId() != peek.get().jobId()) {
+      return Optional.empty();
+    }
+    boolean ranJob =
+        exited.jobStarted() || claim.status().equals("bound") || claim.status().equals("completed");
+    RunnerState to = ranJob ? RunnerState.DONE : RunnerState.FAILED;
+    ClaimEvent.FailureReason reason = ranJob ? null : exited.failureReason();
+    Instant now = clock.instant();
+    boolean moved =
+        repo.move(
+            c,
+            claimId,
+            to,
+            reason == null ? null : reason.label(),
+            exited.exitCode(),
+            exited.jobStarted(),
+            now,
+            to.predecessors());
+    if (!moved) {
+      return Optional.of(new ExitResult(judge(claim, to), claim, null, false));
+    }
+    boolean released = false;
+    if (!ranJob && claim.status().equals("active")) {
+      released =
+          Claims.release(
+              claims, jobs, c, claimId, "runner exited before a job: " + reason.label(), now);
+      if (released) {
+        PoolWakeups.notifyClaimable(c, claim.pool());
+      }
+    }
+    return Optional.of(new ExitResult(Transition.applied(to), claim, reason, released));
+  }
+
+  private void after(long claimId, ExitResult r, ClaimEvent.Exited exited) {
+    if (r.transition().kind() != Transition.Kind.APPLIED) {
+      return;
+    }
+    ClaimStateRepository.ClaimState claim = r.claim();
+    if (r.reason() == null) {
+      log.info(
+          "claim {} (runner {}): runner done, exit code {}",
+          claimId,
+          claim.runnerName(),
+          exited.exitCode());
+      return;
+    }
+    metrics.launchFailure(claim.pool(), r.reason());
+    log.warn(
+        "claim {} (runner {}, pool {}): runner failed before any job ({}, exit code {}){}",
+        claimId,
+        claim.runnerName(),
+        claim.pool(),
+        r.reason().label(),
+        exited.exitCode(),
+        r.released()
+            ? "; job " + claim.jobId() + "/" + claim.runAttempt() + " is claimable again"
+            : "");
+    if (r.reason() == ClaimEvent.FailureReason.RUNNER_OUTDATED
+        && outdatedPoolsLogged.add(claim.pool())) {
+      log.error(
+          "pool {}: the Actions runner is outdated and GitHub will not give it jobs (exit code 7"
+              + " or 'deprecated' message). Update the runner in the agent's --runner-dir (or the"
+              + " pool's image) to the latest actions/runner release, and let it self-update"
+              + " (do not pass --disableupdate with an old runner). Every claim of this pool"
+              + " fails until then. Logged once per pool; runway_runner_launch_failures_total"
+              + "{reason=\"runner_outdated\"} counts each.",
+          claim.pool());
+    }
+    background.execute(() -> registrations.deleteQuietly(claimId));
+  }
+
+  /** Why a conditional update changed nothing: a repeat, or an impossible request. */
+  private static Transition judge(ClaimStateRepository.ClaimState claim, RunnerState to) {
+    if (to.reachedBy(claim.state())) {
+      return Transition.already(claim.state());
+    }
+    String why = "claim is " + claim.state().label() + ", cannot become " + to.label();
+    log.warn("claim {} (runner {}): refused: {}", claim.id(), claim.runnerName(), why);
+    return Transition.refused(claim.state(), why);
+  }
+
+  /**
+   * Marks a claim whose runner never came up before its lease ran out ({@code claimed}: nobody
+   * started it; {@code launching}: its start never finished) as failed with {@code lease_expired};
+   * called by the lease reaper in its release transaction. A {@code running} runner is left to its
+   * starter's {@code exited}: it may still take a job.
+   */
+  static void leaseExpired(Connection c, long claimId, Instant now) throws SQLException {
+    new ClaimStateRepository()
+        .move(
+            c,
+            claimId,
+            RunnerState.FAILED,
+            ClaimEvent.FailureReason.LEASE_EXPIRED.label(),
+            null,
+            Boolean.FALSE,
+            now,
+            RunnerState.CLAIMED,
+            RunnerState.LAUNCHING);
+  }
+
+  /**
+   * Marks a claim for which GitHub registered no runner as failed with {@code github_error}; called
+   * by {@link Claims} in its release transaction. Not a launch failure: {@code
+   * runway_claims_total{result="github_error"}} counts it.
+   */
+  static void registrationFailed(Connection c, long claimId, Instant now) throws SQLException {
+    new ClaimStateRepository()
+        .move(
+            c,
+            claimId,
+            RunnerState.FAILED,
+            "github_error",
+            null,
+            Boolean.FALSE,
+            now,
+            RunnerState.CLAIMED);
+  }
+}
