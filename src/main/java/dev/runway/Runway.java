@@ -310,7 +310,6 @@ public final class Runway implements AutoCloseable {
                     operatorTokens,
                     pools,
                     spool,
-                    metrics.registry(),
                     history,
                     accounts,
                     github,

@@ -22,9 +22,6 @@ import dev.runway.redelivery.RedeliveryRepository;
 import dev.runway.spool.Spool;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -61,7 +58,6 @@ public final class OperatorUi implements HttpRoutes {
       OperatorTokens tokens,
       PoolSource pools,
       Spool spool,
-      MeterRegistry registry,
       MeterHistory history,
       AccountDirectory accountDirectory,
       Optional<GitHubClient> github,
@@ -187,8 +183,12 @@ public final class OperatorUi implements HttpRoutes {
     Views.Frame frame = frame(s, "Pools", "pools");
     Instant now = src.clock().instant();
     Map<String, UiQueries.PoolLoad> load;
+    Map<String, Map<String, Long>> runners;
+    Map<String, List<UiQueries.LaunchFailure>> failures;
     try (Connection c = src.ds().getConnection()) {
       load = UiQueries.poolLoad(c);
+      runners = UiQueries.runnerStates(c);
+      failures = UiQueries.launchFailures(c, now.minus(MeterHistory.WINDOW));
     }
     PoolView view = src.pools().current();
     List<Pool> pools = view.fold(PoolSnapshot::pools, reason -> List.of());
@@ -208,8 +208,17 @@ public final class OperatorUi implements HttpRoutes {
               ageSince(l.oldestQueued(), now),
               l.claimed(),
               l.inProgress(),
-              runners(p.name()),
-              launchFailures(p.name()),
+              runners(runners.getOrDefault(p.name(), Map.of())),
+              failures.getOrDefault(p.name(), List.of()).stream()
+                  .map(
+                      f ->
+                          f.reason()
+                              + ": "
+                              + f.count()
+                              + ", last "
+                              + ageSince(f.last(), now)
+                              + " ago")
+                  .toList(),
               verdict(p, l, now)));
     }
     ctx.html(
@@ -234,24 +243,13 @@ public final class OperatorUi implements HttpRoutes {
     return busy > 0 || l.queued() > 0 ? "busy" : "idle";
   }
 
-  /** The provisioner's {@code runway_runners{pool,state}} gauge, where one reports it. */
-  private String runners(String pool) {
+  /** Live runners by state, in lifecycle order: claimed (registered), launching, running. */
+  private static String runners(Map<String, Long> byState) {
     List<String> parts = new ArrayList<>();
-    for (Gauge g : src.registry().find("runway.runners").tag("pool", pool).gauges()) {
-      parts.add(g.getId().getTag("state") + " " + (long) g.value());
+    for (String state : List.of("claimed", "launching", "running")) {
+      parts.add(byState.getOrDefault(state, 0L) + " " + state);
     }
-    return parts.isEmpty() ? "not reported" : String.join(", ", parts.stream().sorted().toList());
-  }
-
-  private List<String> launchFailures(String pool) {
-    List<String> out = new ArrayList<>();
-    for (Counter c :
-        src.registry().find("runway.runner.launch.failures").tag("pool", pool).counters()) {
-      if (c.count() > 0) {
-        out.add(c.getId().getTag("reason") + ": " + (long) c.count());
-      }
-    }
-    return out;
+    return String.join(", ", parts);
   }
 
   private void jobsList(Context ctx, UiSessions.Session s) throws SQLException {
@@ -310,6 +308,7 @@ public final class OperatorUi implements HttpRoutes {
           Optional<List<Pool>> pools =
               src.pools().current().fold(snap -> Optional.of(snap.pools()), r -> Optional.empty());
           boolean ignored = "queued".equals(j.status()) && j.outcome() != null;
+          List<Views.ClaimRow> claims = UiQueries.claims(c, j.jobId(), j.runAttempt());
           ctx.html(
               templates.render(
                   "job.jte",
@@ -322,12 +321,12 @@ public final class OperatorUi implements HttpRoutes {
                           frame.flash(),
                           frame.alerts()),
                       j,
-                      timeline(j),
+                      timeline(j, claims),
                       IgnoreReasons.explain(j, pools).orElse(null),
                       ignored && DispatchQueue.REDISPATCHABLE.contains(j.outcome()),
                       claimable(j),
                       inbox.forWorkflowJob(c, j.jobId(), 100),
-                      UiQueries.claims(c, j.jobId(), j.runAttempt()))));
+                      claims)));
           return;
         }
       }
@@ -361,7 +360,7 @@ public final class OperatorUi implements HttpRoutes {
     return "yes, in pool " + j.pool();
   }
 
-  static List<Views.Step> timeline(Job j) {
+  static List<Views.Step> timeline(Job j, List<Views.ClaimRow> claims) {
     List<Views.Step> steps = new ArrayList<>();
     steps.add(new Views.Step("created on GitHub", j.createdAtGithub(), j.workflowName()));
     steps.add(new Views.Step("received", j.receivedAt(), null));
@@ -373,13 +372,20 @@ public final class OperatorUi implements HttpRoutes {
     steps.add(
         new Views.Step(
             "claimed", j.claimedAt(), j.claimId() == null ? null : "claim " + j.claimId()));
+    // The newest claim's runner: while launching, the claim's last change is the launch; past
+    // that the claim keeps only its latest change, which the claims table shows.
+    Views.ClaimRow last = claims.isEmpty() ? null : claims.get(claims.size() - 1);
     steps.add(
         new Views.Step(
             "runner launched",
-            null,
-            j.claimedAt() == null
+            last != null && "launching".equals(last.state()) ? last.stateChangedAt() : null,
+            last == null
                 ? null
-                : "launches are not recorded per job; see the claims below"));
+                : "runner "
+                    + last.runnerName()
+                    + " is "
+                    + last.state()
+                    + (last.stateReason() == null ? "" : " (" + last.stateReason() + ")")));
     // A queued event already carries started_at (GitHub sets it to the creation time), so the
     // time counts only once the job is really in progress.
     boolean started = "in_progress".equals(j.status()) || "completed".equals(j.status());

@@ -78,11 +78,50 @@ final class UiQueries {
     }
   }
 
+  /** Live runners per pool and state ({@code claimed}, {@code launching}, {@code running}). */
+  static Map<String, Map<String, Long>> runnerStates(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "select pool, state, count(*) from claims"
+                    + " where state in ('claimed', 'launching', 'running') group by pool, state");
+        ResultSet rs = ps.executeQuery()) {
+      Map<String, Map<String, Long>> out = new TreeMap<>();
+      while (rs.next()) {
+        out.computeIfAbsent(rs.getString(1), k -> new TreeMap<>())
+            .put(rs.getString(2), rs.getLong(3));
+      }
+      return out;
+    }
+  }
+
+  /** A pool's runners that failed since some instant, per reason. */
+  record LaunchFailure(String reason, long count, Instant last) {}
+
+  static Map<String, List<LaunchFailure>> launchFailures(Connection c, Instant since)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select pool, coalesce(state_reason, 'unknown'), count(*), max(state_changed_at) as last"
+                + " from claims where state = 'failed' and state_changed_at >= ?"
+                + " group by 1, 2 order by 1, 3 desc")) {
+      ps.setTimestamp(1, Timestamp.from(since));
+      Map<String, List<LaunchFailure>> out = new TreeMap<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.computeIfAbsent(rs.getString(1), k -> new ArrayList<>())
+              .add(new LaunchFailure(rs.getString(2), rs.getLong(3), Sql.instant(rs, "last")));
+        }
+      }
+      return out;
+    }
+  }
+
   /** Every claim (just-in-time runner) made for one job attempt, oldest first. */
   static List<Views.ClaimRow> claims(Connection c, long jobId, int attempt) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select id, pool, runner_name, status, created_at, bound_at, ended_at, end_reason"
+            "select id, pool, runner_name, status, state, state_reason, state_changed_at,"
+                + " created_at, bound_at, ended_at, end_reason"
                 + " from claims where job_id = ? and run_attempt = ? order by created_at, id")) {
       ps.setLong(1, jobId);
       ps.setInt(2, attempt);
@@ -95,6 +134,9 @@ final class UiQueries {
                   rs.getString("pool"),
                   rs.getString("runner_name"),
                   rs.getString("status"),
+                  rs.getString("state"),
+                  rs.getString("state_reason"),
+                  Sql.instant(rs, "state_changed_at"),
                   Sql.instant(rs, "created_at"),
                   Sql.instant(rs, "bound_at"),
                   Sql.instant(rs, "ended_at"),

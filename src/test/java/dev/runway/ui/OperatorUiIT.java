@@ -194,21 +194,52 @@ class OperatorUiIT {
     // Claimable for real: the riscv pool's agent claims exactly this job.
     github.stubInstallationToken(4242);
     github.stubOrgJitConfig("acme", 9, "ZW5jb2RlZA");
+    String agentToken = poolToken("riscv");
     HttpResponse<String> claim =
         http.send(
             HttpRequest.newBuilder(svc.base().resolve("/api/v1/pools/riscv/claims"))
-                .header("Authorization", "Bearer " + poolToken("riscv"))
+                .header("Authorization", "Bearer " + agentToken)
                 .POST(HttpRequest.BodyPublishers.noBody())
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(claim.statusCode()).isEqualTo(200);
     assertThat(claim.body()).contains("\"job_id\":" + job);
+    long claimId = Long.parseLong(claim.body().replaceAll("(?s).*\"claim_id\":(\\d+).*", "$1"));
+    assertThat(claimEvent(claimId, agentToken, "{\"event\":\"launching\"}")).isEqualTo(200);
     d.navigate().refresh();
     assertThat(d.findElement(By.id("job-status")).getText()).isEqualTo("claimed");
-    assertThat(d.findElement(By.id("timeline")).getText()).contains("claimed");
+    assertThat(d.findElement(By.id("timeline")).getText())
+        .contains("claimed")
+        .containsPattern("\\d{2}Z runner launched runner \\S+ is launching");
     assertThat(d.findElements(By.cssSelector("#job-claims tbody tr"))).hasSize(1);
     assertThat(d.findElement(By.id("job-deliveries")).getText()).contains("no_matching_pool");
     browser.screenshot("job-claimed-1280");
+    d.get(url("/ui/pools"));
+    assertThat(d.findElement(By.id("pool-riscv")).getText())
+        .contains("0 claimed, 1 launching, 0 running");
+
+    // An outdated runner exits before its job: the pool shows the failure with its reason.
+    assertThat(
+            claimEvent(
+                claimId,
+                agentToken,
+                "{\"event\":\"exited\",\"exit_code\":7,\"job_started\":false,"
+                    + "\"deprecated_version\":true}"))
+        .isEqualTo(200);
+    d.navigate().refresh();
+    assertThat(d.findElement(By.id("pool-riscv")).getText()).contains("runner_outdated: 1");
+    browser.screenshot("pool-failure-1280");
+  }
+
+  private int claimEvent(long claimId, String token, String body) throws Exception {
+    return http.send(
+            HttpRequest.newBuilder(svc.base().resolve("/api/v1/claims/" + claimId + "/events"))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .statusCode();
   }
 
   @Test
