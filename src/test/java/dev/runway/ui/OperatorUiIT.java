@@ -117,7 +117,17 @@ class OperatorUiIT {
     var d = browser.driver;
     d.get(url("/ui/login"));
     d.findElement(By.id("token")).sendKeys(token);
-    d.findElement(By.cssSelector("#login button[type=submit]")).click();
+    clickToNavigate(d.findElement(By.cssSelector("#login button[type=submit]")));
+  }
+
+  /**
+   * Clicks and waits until the next page replaced this one: a click only starts a navigation, and
+   * reading or loading the next page before it finished would see the old one or cancel it.
+   */
+  static void clickToNavigate(WebElement element) {
+    WebElement page = browser.driver.findElement(By.tagName("html"));
+    element.click();
+    waiting().until(ExpectedConditions.stalenessOf(page));
   }
 
   static WebDriverWait waiting() {
@@ -150,7 +160,7 @@ class OperatorUiIT {
         .until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#chart-depth .uplot")));
     browser.screenshot("overview-1280");
 
-    d.findElement(By.cssSelector(".logout button")).click();
+    clickToNavigate(d.findElement(By.cssSelector(".logout button")));
     waiting().until(ExpectedConditions.urlToBe(url("/ui/login")));
     d.get(url("/ui"));
     assertThat(d.getCurrentUrl()).endsWith("/ui/login");
@@ -165,7 +175,7 @@ class OperatorUiIT {
     login(operatorToken);
     var d = browser.driver;
     d.get(url("/ui/jobs?outcome=no_matching_pool"));
-    d.findElement(By.linkText(String.valueOf(job))).click();
+    clickToNavigate(d.findElement(By.linkText(String.valueOf(job))));
     String reason = d.findElement(By.id("job-reason")).getText();
     assertThat(reason).contains("No pool offers all of the job's labels linux, riscv");
     assertThat(reason).contains("No pool offers riscv at all");
@@ -177,7 +187,7 @@ class OperatorUiIT {
         .atMost(Duration.ofSeconds(20))
         .until(() -> svc.metric("runway_pools{source=\"file\"}") == 2);
 
-    d.findElement(By.cssSelector("#redispatch button")).click();
+    clickToNavigate(d.findElement(By.cssSelector("#redispatch button")));
     assertThat(d.findElement(By.id("flash")).getText()).contains("Queued for redispatch");
     await()
         .atMost(Duration.ofSeconds(30))
