@@ -4,11 +4,15 @@ import dev.runway.accounts.AccountsCommand;
 import dev.runway.agent.AgentCommand;
 import dev.runway.claims.PoolTokenCommand;
 import dev.runway.cli.CliEnv;
+import dev.runway.cli.CompletionCommand;
 import dev.runway.cli.ExitCodes;
 import dev.runway.cli.MigrateCommand;
 import dev.runway.cli.ServeCommand;
+import dev.runway.cli.VersionProvider;
 import dev.runway.deliveries.DeliveriesCommand;
 import dev.runway.dispatch.RedispatchCommand;
+import dev.runway.doctor.DoctorCommand;
+import dev.runway.githubapp.GitHubAppCommand;
 import dev.runway.jobs.JobsCommand;
 import dev.runway.operators.OperatorsCommand;
 import dev.runway.pools.PoolsCommand;
@@ -21,7 +25,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "runway",
     mixinStandardHelpOptions = true,
-    version = "runway 0.1.0",
+    versionProvider = VersionProvider.class,
     description = "Dispatches GitHub Actions workflow_job webhooks to self-hosted runner pools.")
 public final class Main implements Runnable, CliEnv.Holder {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -61,8 +65,11 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new PoolsCommand())
             .addSubcommand(new JobsCommand())
             .addSubcommand(new DeliveriesCommand())
+            .addSubcommand(new GitHubAppCommand())
+            .addSubcommand(new DoctorCommand())
             .addSubcommand(new OperatorsCommand())
-            .addSubcommand(new AgentCommand());
+            .addSubcommand(new AgentCommand())
+            .addSubcommand(new CompletionCommand());
     // Commands owned by one feature but listed under another's name are attached here, so
     // neither feature package depends on the other.
     cli.getSubcommands().get("pools").addSubcommand(new PoolTokenCommand());

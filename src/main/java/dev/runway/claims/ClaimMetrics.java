@@ -18,13 +18,17 @@ import javax.sql.DataSource;
 /**
  * The claims' meters: {@code runway_claims_total{pool,result}}, {@code runway_jobs{pool,status}},
  * {@code runway_claim_queue_wait_seconds} (received to claimed) and {@code
- * runway_claim_start_latency_seconds} (claimed to in progress). Names are contracts (README).
+ * runway_claim_start_latency_seconds} (claimed to in progress), and {@code
+ * runway_jobs_oldest_age_seconds{pool,status}} (how long the oldest job in that state has been
+ * known, which a queue-time alert needs: a count alone cannot tell a busy pool from a stuck one).
+ * Names are contracts (README).
  */
 public final class ClaimMetrics {
   private final Metrics metrics;
   private final Map<String, Timer> queueWait = new ConcurrentHashMap<>();
   private final Map<String, Timer> startLatency = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> jobs = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> oldestMillis = new ConcurrentHashMap<>();
 
   public ClaimMetrics(Metrics metrics) {
     this.metrics = metrics;
@@ -85,21 +89,29 @@ public final class ClaimMetrics {
    */
   public void refreshJobs(Connection c) throws SQLException {
     Map<String, Long> counts = new HashMap<>();
+    Map<String, Long> oldest = new HashMap<>();
+    // Ages are measured with the database's clock against each job's receipt time. A skew to the
+    // clock that stamped the receipt moves them by that much at most, and they never go below 0.
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select coalesce(pool, 'none'), status, count(*) from jobs"
+            "select coalesce(pool, 'none'), status, count(*),"
+                + " (extract(epoch from now() - min(received_at)) * 1000)::bigint from jobs"
                 + " where status in ('waiting', 'queued', 'claimed', 'in_progress')"
                 + " group by 1, 2")) {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          counts.put(rs.getString(1) + '\u0000' + rs.getString(2), rs.getLong(3));
+          String key = rs.getString(1) + '\u0000' + rs.getString(2);
+          counts.put(key, rs.getLong(3));
+          oldest.put(key, Math.max(0, rs.getLong(4)));
         }
       }
     }
     for (String key : counts.keySet()) {
       jobs.computeIfAbsent(key, this::register);
+      oldestMillis.computeIfAbsent(key, this::registerOldest);
     }
     jobs.forEach((key, value) -> value.set(counts.getOrDefault(key, 0L)));
+    oldestMillis.forEach((key, value) -> value.set(oldest.getOrDefault(key, 0L)));
   }
 
   private AtomicLong register(String key) {
@@ -108,6 +120,18 @@ public final class ClaimMetrics {
     // The map keeps the value strongly reachable; Micrometer holds it weakly.
     Gauge.builder("runway.jobs", value, AtomicLong::doubleValue)
         .description("Jobs Runway tracks, by pool (none: not dispatched to one) and status")
+        .tag("pool", parts[0])
+        .tag("status", parts[1])
+        .register(metrics.registry());
+    return value;
+  }
+
+  private AtomicLong registerOldest(String key) {
+    String[] parts = key.split("\u0000", 2);
+    AtomicLong value = new AtomicLong();
+    Gauge.builder("runway.jobs.oldest.age.seconds", value, v -> v.get() / 1000.0)
+        .description(
+            "Age of the oldest job in this pool and status, since its receipt; 0 when none")
         .tag("pool", parts[0])
         .tag("status", parts[1])
         .register(metrics.registry());

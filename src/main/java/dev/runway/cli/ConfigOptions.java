@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
  * Flags with the same meaning as the {@code RUNWAY_*} variables. A flag wins over the variable;
  * both end up in one map, which {@link RunwayConfig#from} validates once.
  */
-final class ConfigOptions {
+public final class ConfigOptions {
   @Option(names = "--port", description = "Public port (RUNWAY_PORT, default 8080)")
   String port;
 

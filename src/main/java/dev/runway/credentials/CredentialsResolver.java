@@ -40,7 +40,7 @@ import java.util.function.Supplier;
  * naming the source tried. Key bytes and characters read from a file or a command are cleared once
  * the key is parsed; PEM text from the environment is a String and cannot be.
  */
-final class CredentialsResolver {
+public final class CredentialsResolver {
 
   /** How long a {@code --private-key-command} may run. */
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(30);

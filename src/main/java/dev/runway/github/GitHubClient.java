@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -131,6 +132,41 @@ public final class GitHubClient {
   /** Asks GitHub to deliver that attempt's event again; GitHub answers 202. */
   public void redeliver(long deliveryId) {
     sendAsApp("POST", "/app/hook/deliveries/" + deliveryId + "/attempts", null);
+  }
+
+  /** The App itself ({@code GET /app}): the first call that proves the key matches the App id. */
+  public GitHubApp app() {
+    return read(sendAsApp("GET", "/app", null), json.constructType(GitHubApp.class));
+  }
+
+  /**
+   * Every installation of the App ({@code GET /app/installations}, 100 a page, at most 50 pages).
+   */
+  public List<AppInstallation> installations() {
+    JavaType type =
+        json.getTypeFactory().constructCollectionType(List.class, AppInstallation.class);
+    List<AppInstallation> all = new ArrayList<>();
+    for (int page = 1; page <= 50; page++) {
+      List<AppInstallation> items =
+          read(sendAsApp("GET", "/app/installations?per_page=100&page=" + page, null), type);
+      if (items == null || items.isEmpty()) {
+        break;
+      }
+      all.addAll(items);
+      if (items.size() < 100) {
+        break;
+      }
+    }
+    return List.copyOf(all);
+  }
+
+  /**
+   * The webhook's URL as the App is configured ({@code GET /app/hook/config}); GitHub masks the
+   * secret in this answer, and it is not read here anyway.
+   */
+  public Optional<String> webhookUrl() {
+    JsonNode config = readTree(sendAsApp("GET", "/app/hook/config", null));
+    return Optional.ofNullable(config.path("url").asText(null)).filter(url -> !url.isBlank());
   }
 
   /** An installation token, from the cache while it has more than five minutes to live. */

@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param callDeadline how long one call may take in all, its attempts, backoffs and rate-limit
  *     waits included, unless the caller gives its own {@link Deadline}
  */
-record RetryPolicy(
+public record RetryPolicy(
     int maxAttempts,
     Duration initialBackoff,
     Duration maxBackoff,
