@@ -41,10 +41,13 @@ final class FakeRunner {
       fi
       case "$*" in *"$ACTIONS_RUNNER_INPUT_JITCONFIG"*) echo "$me argv" >> "$REC/log"; exit 4;; esac
       echo "runner config: $ACTIONS_RUNNER_INPUT_JITCONFIG"
-      echo "$me start $$ $*" >> "$REC/log"
+      # A failing start records "start" and "failed" in one write: a test that plays GitHub
+      # must never see the start of a runner that is about to fail as a runner taking a job.
       if [ -f "$REC/fail-once" ] && rm "$REC/fail-once" 2>/dev/null; then
-        echo "cannot connect"; echo "$me failed" >> "$REC/log"; exit 1
+        printf '%s start %s %s\\n%s failed\\n' "$me" "$$" "$*" "$me" >> "$REC/log"
+        echo "cannot connect"; exit 1
       fi
+      echo "$me start $$ $*" >> "$REC/log"
       if [ -f "$REC/hang" ]; then
         sleep 1000 &
         echo "$me child $!" >> "$REC/log"
