@@ -53,6 +53,8 @@ import dev.runway.signals.Signals;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
 import dev.runway.telemetry.Poller;
+import dev.runway.ui.MeterHistory;
+import dev.runway.ui.OperatorUi;
 import dev.runway.webhook.HealthRoutes;
 import dev.runway.webhook.Intake;
 import dev.runway.webhook.Payloads;
@@ -288,8 +290,14 @@ public final class Runway implements AutoCloseable {
       provisioner.start(signals);
       stack.push(provisioner);
     }
+    OperatorTokens operatorTokens = new OperatorTokens();
     OperatorAuthenticator operators =
-        new OperatorAuthenticator(db.main(), new OperatorTokens(), clock, metrics.registry());
+        new OperatorAuthenticator(db.main(), operatorTokens, clock, metrics.registry());
+    // The UI's last hour of meters, sampled on a thread of its own.
+    MeterHistory history = new MeterHistory(metrics.registry(), clock);
+    Poller sampler = new Poller(MeterHistory.INTERVAL);
+    stack.push(sampler);
+    sampler.every(history::sample);
     List<HttpRoutes> routes =
         List.of(
             new WebhookHandler(
@@ -305,7 +313,18 @@ public final class Runway implements AutoCloseable {
             new HealthRoutes(() -> !stopping && intake.ready(), health, spool, out),
             metrics,
             new DeliveriesApi(db.main(), inbox, out),
-            new JobsApi(db.main(), jobs, out));
+            new JobsApi(db.main(), jobs, out),
+            new OperatorUi(
+                new OperatorUi.Sources(
+                    db.main(),
+                    operators,
+                    operatorTokens,
+                    pools,
+                    spool,
+                    history,
+                    accounts,
+                    github,
+                    clock)));
     http =
         HttpServer.start(
             config.port(),

@@ -21,6 +21,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +55,22 @@ public final class Claims {
   private final Clock clock;
   private final Duration lease;
   private final Duration deadline;
+
+  /**
+   * Retries releases that failed because the database was gone: without them, the job would wait
+   * out the whole lease (5 minutes by default) once the database is back.
+   */
+  private final ScheduledExecutorService releaseRetries =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "claim-release-retry");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private static final Duration FIRST_RELEASE_RETRY = Duration.ofMillis(500);
+  private static final Duration MAX_RELEASE_RETRY = Duration.ofSeconds(5);
+  private static final int MAX_RELEASE_ATTEMPTS = 60;
 
   /**
    * @param deadline how long one claim may take, every GitHub call, retry and wait included; past
@@ -307,6 +326,11 @@ public final class Claims {
 
   /** Releases the claim in its own transaction, under its job's lock like every job change. */
   private void release(ClaimRepository.Claim claim, ClaimedJob job, String reason) {
+    releaseAttempt(claim, job, reason, 1, FIRST_RELEASE_RETRY);
+  }
+
+  private void releaseAttempt(
+      ClaimRepository.Claim claim, ClaimedJob job, String reason, int attempt, Duration backoff) {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -322,12 +346,35 @@ public final class Claims {
         c.rollback();
         throw e;
       }
+      if (attempt > 1) {
+        log.info("claim {} released after {} attempts", claim.id(), attempt);
+      }
     } catch (SQLException e) {
-      // The lease runs out and LeaseReaper releases it; the job waits that long.
-      log.warn(
-          "claim {} could not be released now ({}); its lease will release it",
-          claim.id(),
-          e.getMessage());
+      if (attempt >= MAX_RELEASE_ATTEMPTS || releaseRetries.isShutdown()) {
+        // The lease runs out and LeaseReaper releases it; the job waits that long.
+        log.warn(
+            "claim {} could not be released ({}); its lease will release it",
+            claim.id(),
+            e.getMessage());
+        return;
+      }
+      if (attempt == 1) {
+        log.warn(
+            "claim {} could not be released now ({}); retrying until the database answers",
+            claim.id(),
+            e.getMessage());
+      }
+      Duration next = backoff.multipliedBy(2);
+      releaseRetries.schedule(
+          () ->
+              releaseAttempt(
+                  claim,
+                  job,
+                  reason,
+                  attempt + 1,
+                  next.compareTo(MAX_RELEASE_RETRY) > 0 ? MAX_RELEASE_RETRY : next),
+          backoff.toMillis(),
+          TimeUnit.MILLISECONDS);
     }
   }
 }

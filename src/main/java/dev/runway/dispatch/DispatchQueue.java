@@ -73,16 +73,41 @@ public final class DispatchQueue {
     if (!REDISPATCHABLE.contains(outcome)) {
       throw new IllegalArgumentException("outcome must be one of " + REDISPATCHABLE);
     }
+    return enqueueRedispatchWhere(c, outcome, since, null, null);
+  }
+
+  /**
+   * Enqueues a redispatch of one job, the web UI's button: the statement of {@link
+   * #enqueueRedispatch}, narrowed to the job, so it does nothing unless the job is queued and was
+   * ignored with a redispatchable outcome.
+   *
+   * @return 1 when the job was enqueued, 0 otherwise
+   */
+  public static int enqueueRedispatch(Connection c, long jobId, int attempt) throws SQLException {
+    return enqueueRedispatchWhere(c, null, null, jobId, attempt);
+  }
+
+  private static int enqueueRedispatchWhere(
+      Connection c, String outcome, Instant since, Long jobId, Integer attempt)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "insert into scheduled_tasks (task_name, task_instance, task_data, execution_time,"
                 + " picked, version, priority)"
                 + " select ?, job_id || '/' || run_attempt, null, now(), false, 1, 0 from jobs"
-                + " where status = 'queued' and outcome = ? and received_at >= ?"
+                + " where status = 'queued' and outcome = any(?) and received_at >= ?"
+                + " and (?::bigint is null or job_id = ?) and (?::int is null or run_attempt = ?)"
                 + " on conflict do nothing")) {
       ps.setString(1, REDISPATCH_TASK);
-      ps.setString(2, outcome);
+      ps.setArray(
+          2,
+          c.createArrayOf(
+              "text", outcome == null ? REDISPATCHABLE.toArray() : new String[] {outcome}));
       ps.setTimestamp(3, Timestamp.from(since == null ? Instant.EPOCH : since));
+      ps.setObject(4, jobId, java.sql.Types.BIGINT);
+      ps.setObject(5, jobId, java.sql.Types.BIGINT);
+      ps.setObject(6, attempt, java.sql.Types.INTEGER);
+      ps.setObject(7, attempt, java.sql.Types.INTEGER);
       return ps.executeUpdate();
     }
   }

@@ -83,8 +83,8 @@ public final class InboxRepository {
         .toList();
   }
 
-  /** One inbox row without its payload, as the deliveries API shows it. */
-  record InboxEntry(
+  /** One inbox row without its payload, as the deliveries API and the web UI show it. */
+  public record InboxEntry(
       String guid,
       String event,
       String action,
@@ -118,6 +118,25 @@ public final class InboxRepository {
       ps.setString(2, event);
       ps.setString(3, event);
       ps.setInt(4, limit);
+      List<InboxEntry> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(entry(rs));
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Every delivery about workflow job {@code jobId} (all its attempts), oldest first. */
+  public List<InboxEntry> forWorkflowJob(Connection c, long jobId, int limit) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select "
+                + ENTRY_COLUMNS
+                + " from inbox where workflow_job_id = ? order by received_at, guid limit ?")) {
+      ps.setLong(1, jobId);
+      ps.setInt(2, limit);
       List<InboxEntry> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

@@ -338,7 +338,12 @@ public final class JobRepository {
   }
 
   /** A filter for listing jobs; null fields do not filter. */
-  record Filter(String status, String outcome, String pool, Instant since, int limit) {}
+  public record Filter(
+      String status, String outcome, String pool, String repository, Instant since, int limit) {
+    public Filter(String status, String outcome, String pool, Instant since, int limit) {
+      this(status, outcome, pool, null, since, limit);
+    }
+  }
 
   public List<Job> list(Connection c, Filter f) throws SQLException {
     try (PreparedStatement ps =
@@ -347,6 +352,7 @@ public final class JobRepository {
                 + COLUMNS
                 + " from jobs where (?::text is null or status = ?)"
                 + " and (?::text is null or outcome = ?) and (?::text is null or pool = ?)"
+                + " and (?::text is null or repository = ?)"
                 + " and received_at >= ? order by received_at desc, job_id desc limit ?")) {
       ps.setString(1, f.status());
       ps.setString(2, f.status());
@@ -354,8 +360,10 @@ public final class JobRepository {
       ps.setString(4, f.outcome());
       ps.setString(5, f.pool());
       ps.setString(6, f.pool());
-      ps.setTimestamp(7, Timestamp.from(f.since() == null ? Instant.EPOCH : f.since()));
-      ps.setInt(8, f.limit());
+      ps.setString(7, f.repository());
+      ps.setString(8, f.repository());
+      ps.setTimestamp(9, Timestamp.from(f.since() == null ? Instant.EPOCH : f.since()));
+      ps.setInt(10, f.limit());
       List<Job> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

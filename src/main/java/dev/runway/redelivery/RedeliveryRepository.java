@@ -38,6 +38,62 @@ public final class RedeliveryRepository {
       Instant lastAttemptAt,
       boolean givenUp) {}
 
+  /** A record as an operator reads it: what was redelivered, and what was given up. */
+  public record Listed(
+      String guid,
+      long deliveryId,
+      String event,
+      String action,
+      int attempts,
+      String lastResult,
+      String lastDetail,
+      Instant lastAttemptAt,
+      boolean givenUp,
+      Instant givenUpAt) {}
+
+  /** The newest records first, given-up ones before the rest. */
+  public java.util.List<Listed> list(Connection c, int limit) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select guid, delivery_id, event, action, attempts, last_result, last_detail,"
+                + " last_attempt_at, given_up, given_up_at from redeliveries"
+                + " order by given_up desc, last_attempt_at desc limit ?")) {
+      ps.setInt(1, limit);
+      java.util.List<Listed> out = new java.util.ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          Timestamp givenUpAt = rs.getTimestamp("given_up_at");
+          out.add(
+              new Listed(
+                  rs.getString("guid"),
+                  rs.getLong("delivery_id"),
+                  rs.getString("event"),
+                  rs.getString("action"),
+                  rs.getInt("attempts"),
+                  rs.getString("last_result"),
+                  rs.getString("last_detail"),
+                  rs.getTimestamp("last_attempt_at").toInstant(),
+                  rs.getBoolean("given_up"),
+                  givenUpAt == null ? null : givenUpAt.toInstant()));
+        }
+      }
+      return out;
+    }
+  }
+
+  /** GUIDs given up since {@code since}: each needs a person. */
+  public long givenUpSince(Connection c, Instant since) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select count(*) from redeliveries where given_up and given_up_at >= ?")) {
+      ps.setTimestamp(1, Timestamp.from(since));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
   /** The records of those GUIDs that have one. */
   public Map<String, Row> find(DataSource ds, Collection<String> guids) throws SQLException {
     Map<String, Row> rows = new HashMap<>();

@@ -140,7 +140,9 @@ class WebhookHardeningIT {
       trickle.start();
       String answer = readAll(s.getInputStream());
       trickle.interrupt();
-      assertThat(answer).startsWith("HTTP/1.1 408").contains("body not received within");
+      // Either Runway's deadline or the idle timeout it cut to what remains of it ends the read
+      // (which one wins depends on scheduling); both answer 408 and close the connection.
+      assertThat(answer).startsWith("HTTP/1.1 408").containsIgnoringCase("Connection: close");
     }
     assertThat(svc.count("select count(*) from inbox where guid = 'slow-1'")).isZero();
   }
