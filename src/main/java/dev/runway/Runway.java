@@ -41,8 +41,10 @@ import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
 import dev.runway.operators.OperatorAuthenticator;
 import dev.runway.operators.OperatorTokens;
+import dev.runway.pools.KubernetesPoolSource;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
+import dev.runway.provisioner.Provisioner;
 import dev.runway.redelivery.ReconcilerCheckpoints;
 import dev.runway.redelivery.RedeliveryReconciler;
 import dev.runway.redelivery.RedeliveryRepository;
@@ -164,7 +166,9 @@ public final class Runway implements AutoCloseable {
     JobRepository jobs = new JobRepository();
     ClaimMetrics claimMetrics = new ClaimMetrics(metrics);
     RunnerBinding binding = new RunnerBinding(jobs, claimMetrics, clock);
-    // One connection of the main pool listens for signals from every replica (hence the +7).
+    // One connection of the main pool listens for signals from every replica (hence +7, and +1 for
+    // the
+    // provisioner's leader lock).
     Signals signals = new Signals(db.main());
     PoolWakeups wakeups = new PoolWakeups(MAX_CLAIM_WAITERS);
     wakeups.listen(signals);
@@ -279,6 +283,13 @@ public final class Runway implements AutoCloseable {
             runnerMetrics,
             clock,
             runnerCleanup);
+    if (pools instanceof KubernetesPoolSource kubernetesPools && github.isPresent()) {
+      Provisioner provisioner =
+          new Provisioner(
+              kubernetesPools, claims, runnerStates, db.main(), clock, config.provisioner());
+      provisioner.start(signals);
+      stack.push(provisioner);
+    }
     OperatorTokens operatorTokens = new OperatorTokens();
     OperatorAuthenticator operators =
         new OperatorAuthenticator(db.main(), operatorTokens, clock, metrics.registry());
@@ -382,8 +393,8 @@ public final class Runway implements AutoCloseable {
                     config.databaseUrl().get(),
                     config.databaseUser().orElse(null),
                     config.databasePassword().orElse(null)),
-                config.dispatchThreads() + 7)
-            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 7);
+                config.dispatchThreads() + 8)
+            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 8);
     stack.push(db);
     return db;
   }

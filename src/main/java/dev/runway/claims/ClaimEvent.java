@@ -57,6 +57,18 @@ public sealed interface ClaimEvent {
     }
   }
 
+  /**
+   * A provisioner gave up on a runner that never ran a job (its Pod did not start, or the platform
+   * reported a failure the runner cannot recover from). Ends like an {@link Exited} without a job:
+   * {@code failed} with {@code reason}, the claim released unless an {@code in_progress} bound it.
+   */
+  record LaunchFailed(FailureReason reason) implements ClaimEvent {
+    @Override
+    public RunnerState target() {
+      return RunnerState.FAILED;
+    }
+  }
+
   /** Why a starter killed its runner. */
   enum Kill {
     /** It ran past {@code --job-timeout}. */
@@ -86,7 +98,17 @@ public sealed interface ClaimEvent {
     /** Killed because its starter stopped. */
     STOPPED,
     /** No starter reported anything before the claim's lease ran out. */
-    LEASE_EXPIRED;
+    LEASE_EXPIRED,
+    /** Kubernetes: the Pod was still {@code Pending} at the pool's {@code startTimeout}. */
+    START_TIMEOUT,
+    /** Kubernetes: the Pod was still unschedulable at the pool's {@code startTimeout}. */
+    UNSCHEDULABLE,
+    /** Kubernetes: {@code ImagePullBackOff} or {@code ErrImagePull}: the image cannot be pulled. */
+    IMAGE_PULL,
+    /** Kubernetes: {@code CreateContainerConfigError}: a referenced Secret or ConfigMap is bad. */
+    CREATE_CONTAINER_CONFIG,
+    /** Kubernetes: the Pod vanished (deleted or evicted by someone else) before any job. */
+    POD_LOST;
 
     public String label() {
       return name().toLowerCase(Locale.ROOT);

@@ -9,7 +9,7 @@ import java.util.Optional;
  * Visitor} is the exhaustive way to handle an outcome: a new case is a compile error wherever it is
  * not handled.
  */
-sealed interface ClaimOutcome {
+public sealed interface ClaimOutcome {
 
   <R> R accept(Visitor<R> visitor);
 

@@ -10,6 +10,7 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +103,30 @@ final class ClaimStateRepository {
         while (rs.next()) {
           out.computeIfAbsent(rs.getString(1), p -> new HashMap<>())
               .put(RunnerState.of(rs.getString(2)), rs.getLong(3));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The claims of {@code pools} whose runner may still be starting or running. */
+  List<LiveRunner> liveIn(Connection c, Collection<String> pools) throws SQLException {
+    List<LiveRunner> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select id, pool, state, status, coalesce(state_changed_at, created_at) as state_changed_at"
+                + " from claims"
+                + " where pool = any (?) and state in ('claimed', 'launching', 'running')")) {
+      ps.setArray(1, c.createArrayOf("text", pools.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new LiveRunner(
+                  rs.getLong(1),
+                  rs.getString(2),
+                  RunnerState.of(rs.getString(3)),
+                  rs.getString(4).equals("bound"),
+                  ClaimRepository.time(rs, "state_changed_at")));
         }
       }
     }

@@ -5,6 +5,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -72,10 +74,27 @@ public final class RunnerStates {
     }
   }
 
+  /**
+   * The claims of {@code pools} whose runner may still be starting or running ({@code claimed},
+   * {@code launching}, {@code running}): what a provisioner matches its Pods against.
+   */
+  public List<LiveRunner> liveIn(Collection<String> pools) throws SQLException {
+    if (pools.isEmpty()) {
+      return List.of();
+    }
+    try (Connection c = ds.getConnection()) {
+      return repo.liveIn(c, pools);
+    }
+  }
+
   /** Applies {@code event} to claim {@code claimId}. */
   public Transition record(long claimId, ClaimEvent event) throws SQLException {
     if (event instanceof ClaimEvent.Exited exited) {
-      return exited(claimId, exited);
+      return exited(
+          claimId, new End(exited.exitCode(), exited.jobStarted(), exited.failureReason()));
+    }
+    if (event instanceof ClaimEvent.LaunchFailed failed) {
+      return exited(claimId, new End(null, false, failed.reason()));
     }
     RunnerState to = event.target();
     try (Connection c = ds.getConnection()) {
@@ -91,7 +110,10 @@ public final class RunnerStates {
    * The runner is gone: {@code done} when it ran a job (by its starter's word, or because an {@code
    * in_progress} bound its claim), else {@code failed} with the release described above.
    */
-  private Transition exited(long claimId, ClaimEvent.Exited exited) throws SQLException {
+  /** How a runner ended, whoever reported it: {@code reason} applies if it ran no job. */
+  private record End(Integer exitCode, boolean jobStarted, ClaimEvent.FailureReason reason) {}
+
+  private Transition exited(long claimId, End exited) throws SQLException {
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       try (Connection c = ds.getConnection()) {
         c.setAutoCommit(false);
@@ -121,7 +143,7 @@ public final class RunnerStates {
       boolean released) {}
 
   /** Empty when the claim changed jobs under us; the caller retries. */
-  private Optional<ExitResult> exitedIn(Connection c, long claimId, ClaimEvent.Exited exited)
+  private Optional<ExitResult> exitedIn(Connection c, long claimId, End exited)
       throws SQLException {
     Optional<ClaimStateRepository.ClaimState> peek = repo.find(c, claimId);
     if (peek.isEmpty()) {
@@ -136,7 +158,7 @@ public final class RunnerStates {
     boolean ranJob =
         exited.jobStarted() || claim.status().equals("bound") || claim.status().equals("completed");
     RunnerState to = ranJob ? RunnerState.DONE : RunnerState.FAILED;
-    ClaimEvent.FailureReason reason = ranJob ? null : exited.failureReason();
+    ClaimEvent.FailureReason reason = ranJob ? null : exited.reason();
     Instant now = clock.instant();
     boolean moved =
         repo.move(
@@ -163,7 +185,7 @@ public final class RunnerStates {
     return Optional.of(new ExitResult(Transition.applied(to), claim, reason, released));
   }
 
-  private void after(long claimId, ExitResult r, ClaimEvent.Exited exited) {
+  private void after(long claimId, ExitResult r, End exited) {
     if (r.transition().kind() != Transition.Kind.APPLIED) {
       return;
     }

@@ -30,6 +30,7 @@ import java.util.function.Function;
  *     is released and the agent is told to come back
  * @param webhookBodyTimeout how long a webhook sender may take to send its whole body
  * @param retention how long stored data is kept
+ * @param provisioner the Kubernetes provisioner's settings
  */
 public record RunwayConfig(
     int port,
@@ -58,7 +59,8 @@ public record RunwayConfig(
     int adminPort,
     Duration claimDeadline,
     Duration webhookBodyTimeout,
-    Retention retention) {
+    Retention retention,
+    Provisioner provisioner) {
 
   public static final String PORT = "RUNWAY_PORT";
   public static final String DATABASE_URL = "RUNWAY_DATABASE_URL";
@@ -85,6 +87,9 @@ public record RunwayConfig(
   public static final String SHUTDOWN_GRACE = "RUNWAY_SHUTDOWN_GRACE";
   public static final String CLAIM_LEASE = "RUNWAY_CLAIM_LEASE";
   public static final String CLAIM_REAP_INTERVAL = "RUNWAY_CLAIM_REAP_INTERVAL";
+  public static final String PROVISIONER_INTERVAL = "RUNWAY_PROVISIONER_INTERVAL";
+  public static final String PROVISIONER_LAUNCHES_PER_CYCLE =
+      "RUNWAY_PROVISIONER_LAUNCHES_PER_CYCLE";
   public static final String STALE_IN_PROGRESS = "RUNWAY_STALE_IN_PROGRESS";
   public static final String STALE_QUEUED = "RUNWAY_STALE_QUEUED";
   public static final String STALE_CHECK_INTERVAL = "RUNWAY_STALE_CHECK_INTERVAL";
@@ -206,7 +211,10 @@ public record RunwayConfig(
             parse(get, RETENTION_DELIVERIES, "30d", Durations::parse),
             parse(get, RETENTION_JOBS, "30d", Durations::parse),
             parse(get, RETENTION_REDELIVERIES, "30d", Durations::parse),
-            parse(get, RETENTION_INTERVAL, "10m", Durations::parse)));
+            parse(get, RETENTION_INTERVAL, "10m", Durations::parse)),
+        new Provisioner(
+            parse(get, PROVISIONER_INTERVAL, "2s", Durations::parse),
+            parse(get, PROVISIONER_LAUNCHES_PER_CYCLE, "20", Integer::parseInt)));
   }
 
   private static <T> T parse(
@@ -274,7 +282,26 @@ public record RunwayConfig(
     m.put(RETENTION_JOBS, retention.jobs());
     m.put(RETENTION_REDELIVERIES, retention.redeliveries());
     m.put(RETENTION_INTERVAL, retention.interval());
+    m.put(PROVISIONER_INTERVAL, provisioner.interval());
+    m.put(PROVISIONER_LAUNCHES_PER_CYCLE, provisioner.launchesPerCycle());
     return m;
+  }
+
+  /**
+   * The Kubernetes provisioner's settings (pools with a {@code template}).
+   *
+   * @param interval the longest pause between two provisioning cycles; Pod events and claimable
+   *     jobs start a cycle sooner
+   * @param launchesPerCycle the most Pods one cycle creates per pool, so that a burst of jobs
+   *     becomes a steady stream of API requests
+   */
+  public record Provisioner(Duration interval, int launchesPerCycle) {
+    public Provisioner {
+      positive(PROVISIONER_INTERVAL, interval);
+      if (launchesPerCycle < 1 || launchesPerCycle > 1000) {
+        throw new ConfigException(PROVISIONER_LAUNCHES_PER_CYCLE, "must be between 1 and 1000");
+      }
+    }
   }
 
   /** Whether the App's credentials are configured (both or neither, see the constructor). */

@@ -194,6 +194,27 @@ public final class KubernetesPoolSource implements PoolSource {
         new PoolSnapshot(pools, observedAt != null ? observedAt : clock.instant(), describe()));
   }
 
+  /** The client this source watches with; a provisioner of the same namespace shares it. */
+  public KubernetesClient client() {
+    return client;
+  }
+
+  public String namespace() {
+    return namespace;
+  }
+
+  /**
+   * The {@code RunnerPool} resources as last synced (the informer's store, no API request), or
+   * empty before the first sync: unknown, not "no pools".
+   */
+  public Optional<List<GenericKubernetesResource>> resources() {
+    SharedIndexInformer<GenericKubernetesResource> current = informer;
+    if (current == null || !current.hasSynced()) {
+      return Optional.empty();
+    }
+    return Optional.of(current.getStore().list());
+  }
+
   @Override
   public PoolView awaitAvailable(Duration timeout) throws InterruptedException {
     try {

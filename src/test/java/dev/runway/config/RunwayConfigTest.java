@@ -31,6 +31,29 @@ class RunwayConfigTest {
   }
 
   @Test
+  void the_provisioner_has_its_documented_defaults_and_a_bounded_launch_rate() {
+    RunwayConfig c = RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a"));
+    assertThat(c.provisioner().interval()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(c.provisioner().launchesPerCycle()).isEqualTo(20);
+    assertThat(c.redacted()).containsKeys("RUNWAY_PROVISIONER_LAUNCHES_PER_CYCLE");
+
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(
+                    Map.of(
+                        "RUNWAY_WEBHOOK_SECRETS",
+                        "a",
+                        "RUNWAY_PROVISIONER_LAUNCHES_PER_CYCLE",
+                        "0")))
+        .hasMessageContaining("RUNWAY_PROVISIONER_LAUNCHES_PER_CYCLE");
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(
+                    Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_PROVISIONER_INTERVAL", "0s")))
+        .hasMessageContaining("RUNWAY_PROVISIONER_INTERVAL");
+  }
+
+  @Test
   void an_app_id_without_a_key_file_names_the_missing_variable() {
     assertThatThrownBy(
             () ->

@@ -12,9 +12,11 @@ import java.util.TreeSet;
  * the provisioner at run time, an extra one is more power than the service needs.
  *
  * <p>Keep this list next to the code it describes: {@code pools.KubernetesPoolSource} (an informer:
- * list, then watch; get for single reads) and the Kubernetes provisioner of issue 11 (one Secret
- * with the JIT config and one Pod per claim, created, watched through informers and deleted; the
- * RunnerPool status counts and conditions).
+ * list, then watch; get for single reads) and {@code provisioner.Provisioner} (one Pod per claim,
+ * created, watched through an informer, read once before it is failed at startTimeout, deleted; one
+ * Secret per Pod with the JIT config, created and deleted; the RunnerPool status). {@code
+ * provisioner.ProvisionerBurstIT} records the requests Runway really sends and checks them against
+ * deploy/rbac/runway-rbac.yaml.
  */
 final class KubernetesAccess {
 
@@ -26,7 +28,7 @@ final class KubernetesAccess {
           new Use("runway.dev", "runnerpools", Set.of("get", "list", "watch"), false),
           new Use("runway.dev", "runnerpools/status", Set.of("update"), true),
           new Use("", "pods", Set.of("create", "delete", "get", "list", "watch"), true),
-          new Use("", "secrets", Set.of("create", "delete", "get", "list", "watch"), true));
+          new Use("", "secrets", Set.of("create", "delete"), true));
 
   private KubernetesAccess() {}
 

@@ -61,7 +61,8 @@ class DeployManifestsTest {
   }
 
   @Test
-  void the_role_grants_exactly_what_the_informer_needs() throws IOException {
+  void the_role_is_bound_to_the_service_account_and_lets_runway_read_runner_pools()
+      throws IOException {
     List<JsonNode> documents = documents("rbac/runway-rbac.yaml");
 
     assertThat(documents)
@@ -73,6 +74,42 @@ class DeployManifestsTest {
     assertThat(rule.path("verbs").toString()).isEqualTo("[\"get\",\"list\",\"watch\"]");
     assertThat(documents.get(2).at("/roleRef/name").asText())
         .isEqualTo(documents.get(1).at("/metadata/name").asText());
+    assertThat(documents.get(2).at("/subjects/0/name").asText())
+        .isEqualTo(documents.get(0).at("/metadata/name").asText());
+  }
+
+  @Test
+  void the_crd_has_the_provisioning_fields_a_status_subresource_and_printer_columns()
+      throws IOException {
+    JsonNode version = documents("crd/runnerpool.yaml").get(0).at("/spec/versions/0");
+    JsonNode spec = version.at("/schema/openAPIV3Schema/properties/spec/properties");
+    JsonNode status = version.at("/schema/openAPIV3Schema/properties/status/properties");
+
+    assertThat(spec.at("/template/x-kubernetes-preserve-unknown-fields").asBoolean()).isTrue();
+    assertThat(spec.at("/minIdle/default").asInt()).isZero();
+    assertThat(spec.at("/startTimeout/default").asText()).isEqualTo("5m");
+    assertThat(spec.at("/maxLaunchFailures/default").asInt()).isEqualTo(5);
+    assertThat(status.has("idle") && status.has("launching") && status.has("running")).isTrue();
+    assertThat(status.has("conditions")).isTrue();
+    assertThat(version.at("/subresources/status").isObject()).isTrue();
+    assertThat(version.path("additionalPrinterColumns"))
+        .extracting(c -> c.path("name").asText())
+        .contains("Labels", "Running", "Max", "Idle", "Degraded");
+  }
+
+  @Test
+  void the_provisioned_example_pool_is_a_valid_runner_pool() throws IOException {
+    GenericKubernetesResource example;
+    try (InputStream in =
+        Files.newInputStream(DEPLOY.resolve("examples/runnerpool-kubernetes.yaml"))) {
+      example = Serialization.unmarshal(in, GenericKubernetesResource.class);
+    }
+
+    assertThat(KubernetesPoolSource.parse(example))
+        .isEqualTo(new Pool("linux-x64", List.of("linux", "x64"), 20, 1));
+    String template = example.getAdditionalProperties().get("spec").toString();
+    assertThat(template)
+        .contains("ghcr.io/actions/actions-runner", "/home/runner/run.sh", "runner");
   }
 
   private List<JsonNode> documents(String file) throws IOException {

@@ -1,0 +1,83 @@
+package dev.runway.provisioner;
+
+import dev.runway.claims.ClaimEvent;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Launch failures in a row of one pool, as its leader saw them. At {@code maxLaunchFailures} the
+ * pool is {@code Degraded}: it launches one Pod per backoff period (10 s, doubling up to 5 min)
+ * instead of a full batch, so a broken image or template costs one Pod at a time, not the whole
+ * queue. The first runner that comes up clears it. Confined to the provisioning thread; a new
+ * leader starts from zero, and its first failures find the pool broken again.
+ */
+final class PoolHealth {
+  static final Duration FIRST_BACKOFF = Duration.ofSeconds(10);
+  static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+
+  private int failuresInARow;
+  private ClaimEvent.FailureReason lastReason;
+  private String lastError;
+  private Instant backoffUntil = Instant.MIN;
+
+  /** Counts a failure; returns whether this one made the pool degraded. */
+  boolean failure(
+      ClaimEvent.FailureReason reason, String error, int maxLaunchFailures, Instant now) {
+    boolean was = degraded(maxLaunchFailures);
+    failuresInARow++;
+    lastReason = reason;
+    lastError = error;
+    if (degraded(maxLaunchFailures)) {
+      backoffUntil = now.plus(backoff(failuresInARow - maxLaunchFailures));
+    }
+    return !was && degraded(maxLaunchFailures);
+  }
+
+  /** A runner came up; returns whether the pool was degraded until now. */
+  boolean success(int maxLaunchFailures) {
+    boolean was = degraded(maxLaunchFailures);
+    failuresInARow = 0;
+    backoffUntil = Instant.MIN;
+    return was;
+  }
+
+  boolean degraded(int maxLaunchFailures) {
+    return failuresInARow >= maxLaunchFailures;
+  }
+
+  /** How many Pods the pool may launch now, given the per-cycle bound. */
+  int launchesAllowed(int maxLaunchFailures, int perCycle, Instant now) {
+    if (!degraded(maxLaunchFailures)) {
+      return perCycle;
+    }
+    return now.isBefore(backoffUntil) ? 0 : 1;
+  }
+
+  /** Called when a degraded pool launched its one probe: wait a backoff before the next. */
+  void probed(int maxLaunchFailures, Instant now) {
+    if (degraded(maxLaunchFailures)) {
+      backoffUntil = now.plus(backoff(failuresInARow - maxLaunchFailures));
+    }
+  }
+
+  ClaimEvent.FailureReason lastReason() {
+    return lastReason;
+  }
+
+  String lastError() {
+    return lastError;
+  }
+
+  int failuresInARow() {
+    return failuresInARow;
+  }
+
+  /** 10 s, 20 s, 40 s, ... up to 5 min. */
+  static Duration backoff(int step) {
+    Duration d = FIRST_BACKOFF;
+    for (int i = 0; i < step && d.compareTo(MAX_BACKOFF) < 0; i++) {
+      d = d.multipliedBy(2);
+    }
+    return d.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : d;
+  }
+}

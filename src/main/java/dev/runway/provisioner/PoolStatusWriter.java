@@ -1,0 +1,158 @@
+package dev.runway.provisioner;
+
+import dev.runway.pools.KubernetesPoolSource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Clock;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes a provisioned pool's {@code status} subresource: {@code idle}, {@code launching}, {@code
+ * running}, and the conditions {@code Ready} and {@code Degraded} with their reason and the last
+ * error. Only when something changed, so a quiet pool costs no API request, and a condition's
+ * {@code lastTransitionTime} moves only when its status does.
+ */
+final class PoolStatusWriter {
+  private static final Logger log = LoggerFactory.getLogger(PoolStatusWriter.class);
+
+  /** Runners of one pool by what their Pods and claims say. */
+  static final class Counts {
+    int idle;
+    int launching;
+    int running;
+  }
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final Clock clock;
+
+  PoolStatusWriter(KubernetesClient client, String namespace, Clock clock) {
+    this.client = client;
+    this.namespace = namespace;
+    this.clock = clock;
+  }
+
+  void write(GenericKubernetesResource pool, Counts counts, PoolHealth health, int maxFailures) {
+    Map<String, Object> old = status(pool);
+    Map<String, Object> status = new LinkedHashMap<>();
+    status.put("idle", counts.idle);
+    status.put("launching", counts.launching);
+    status.put("running", counts.running);
+    boolean degraded = health.degraded(maxFailures);
+    String reason = health.lastReason() == null ? null : camel(health.lastReason().label());
+    List<Map<String, Object>> conditions = new ArrayList<>();
+    conditions.add(
+        condition(
+            old,
+            "Degraded",
+            degraded,
+            degraded ? reason : "LaunchesSucceed",
+            degraded
+                ? health.failuresInARow() + " launch failures in a row; last: " + health.lastError()
+                : "fewer than " + maxFailures + " launch failures in a row"));
+    conditions.add(
+        condition(
+            old,
+            "Ready",
+            !degraded,
+            degraded ? "Degraded" : "Provisioning",
+            degraded
+                ? "launching one Pod per backoff period"
+                : "launching Pods for claimable jobs"));
+    status.put("conditions", conditions);
+    if (sameIgnoringTimes(old, status)) {
+      return;
+    }
+    GenericKubernetesResource updated = client.getKubernetesSerialization().clone(pool);
+    updated.getAdditionalProperties().put("status", status);
+    try {
+      client
+          .genericKubernetesResources(KubernetesPoolSource.RUNNER_POOLS)
+          .inNamespace(namespace)
+          .resource(updated)
+          .updateStatus();
+    } catch (KubernetesClientException e) {
+      // A conflict (our cached copy is older) or an outage: the next cycle writes again.
+      log.debug(
+          "status of RunnerPool {} not written now: {}", pool.getMetadata().getName(), e.getCode());
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> status(GenericKubernetesResource pool) {
+    Object s = pool.getAdditionalProperties().get("status");
+    return s instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+  }
+
+  private Map<String, Object> condition(
+      Map<String, Object> old, String type, boolean on, String reason, String message) {
+    String status = on ? "True" : "False";
+    String since = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
+    Map<String, Object> previous = previousCondition(old, type);
+    if (previous != null && status.equals(previous.get("status"))) {
+      since = String.valueOf(previous.get("lastTransitionTime"));
+    }
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("type", type);
+    c.put("status", status);
+    c.put("reason", reason);
+    c.put("message", message);
+    c.put("lastTransitionTime", since);
+    return c;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> previousCondition(Map<String, Object> old, String type) {
+    if (!(old.get("conditions") instanceof List<?> list)) {
+      return null;
+    }
+    for (Object o : list) {
+      if (o instanceof Map<?, ?> m && type.equals(m.get("type"))) {
+        return (Map<String, Object>) m;
+      }
+    }
+    return null;
+  }
+
+  private static boolean sameIgnoringTimes(Map<String, Object> old, Map<String, Object> now) {
+    for (String k : List.of("idle", "launching", "running")) {
+      if (!(old.get(k) instanceof Number n) || n.intValue() != (Integer) now.get(k)) {
+        return false;
+      }
+    }
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> conditions = (List<Map<String, Object>>) now.get("conditions");
+    for (Map<String, Object> c : conditions) {
+      Map<String, Object> prev = previousCondition(old, (String) c.get("type"));
+      if (prev == null) {
+        return false;
+      }
+      for (String k : List.of("status", "reason", "message")) {
+        if (!Objects.equals(prev.get(k), c.get(k))) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** {@code image_pull} → {@code ImagePull}: condition reasons are CamelCase. */
+  static String camel(String label) {
+    StringBuilder b = new StringBuilder();
+    for (String part : label.split("_")) {
+      if (!part.isEmpty()) {
+        b.append(part.substring(0, 1).toUpperCase(Locale.ROOT)).append(part.substring(1));
+      }
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,619 @@
+package dev.runway.provisioner;
+
+import dev.runway.claims.ClaimEvent;
+import dev.runway.claims.ClaimOutcome;
+import dev.runway.claims.Claims;
+import dev.runway.claims.LiveRunner;
+import dev.runway.claims.PoolWakeups;
+import dev.runway.claims.RunnerState;
+import dev.runway.claims.RunnerStates;
+import dev.runway.claims.Transition;
+import dev.runway.config.RunwayConfig;
+import dev.runway.pools.KubernetesPoolSource;
+import dev.runway.signals.Signals;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one Pod per claimed job for {@code RunnerPool}s with a {@code template}.
+ *
+ * <p>Every replica keeps an informer on the labelled Pods; one replica at a time (the holder of
+ * {@link LeaderLock}) acts, in cycles on one thread: every {@code interval}, and sooner when a Pod
+ * changes or a job becomes claimable. A cycle reads only caches and one query of live claims, then:
+ *
+ * <ol>
+ *   <li>matches each Pod to its claim by label: a Pod whose claim ended is deleted; a Pod that
+ *       cannot or did not start (image, config, start timeout, exit before a job, exit code 7) is
+ *       reported to {@link RunnerStates} (which releases the claim at once, deletes the GitHub
+ *       registration and counts {@code runway_runner_launch_failures_total}), then deleted;
+ *   <li>releases claims of provisioned pools in {@code claimed} or {@code launching} that have no
+ *       Pod (a leader died between claim and Pod, or someone deleted the Pod): adoption after a
+ *       restart or hand-over is this same matching, so nothing is launched twice;
+ *   <li>writes each pool's status when it changed;
+ *   <li>while the API server is reachable, claims through {@link Claims} (the API's transaction,
+ *       under the account and pool caps) and creates a Pod and its Secret per claim, at most {@code
+ *       launchesPerCycle} per pool.
+ * </ol>
+ *
+ * A Pod whose runner has a job (an {@code in_progress} named it) is deleted only when it ended, or
+ * when its pool was deleted (Kubernetes' garbage collector would delete it anyway).
+ */
+public final class Provisioner implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Provisioner.class);
+  private static final Duration RECHECK = Duration.ofSeconds(10);
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final KubernetesPoolSource poolSource;
+  private final Claims claims;
+  private final RunnerStates states;
+  private final Clock clock;
+  private final RunwayConfig.Provisioner settings;
+  private final LeaderLock leader;
+  private final ScheduledExecutorService thread;
+  private final AtomicBoolean pending = new AtomicBoolean();
+  private final PoolStatusWriter statusWriter;
+
+  /** Pools with a {@code claimable} signal since their last claim attempt. */
+  private final Set<String> signalled = ConcurrentHashMap.newKeySet();
+
+  private volatile boolean signalledAll = true;
+
+  // Confined to the provisioning thread.
+  /** When a claim attempt of the pool last found nothing (System.nanoTime). */
+  private final Map<String, Long> emptySince = new HashMap<>();
+
+  /** Until when the pool makes no claim attempt, signals or not (System.nanoTime). */
+  private final Map<String, Long> holdUntil = new HashMap<>();
+
+  private final Map<String, PoolHealth> health = new HashMap<>();
+  private final Map<Long, Instant> createdThisTerm = new HashMap<>();
+  private final Set<String> invalidLogged = new HashSet<>();
+  private long cycle;
+  private boolean leading;
+
+  private volatile SharedIndexInformer<Pod> pods;
+
+  public Provisioner(
+      KubernetesPoolSource poolSource,
+      Claims claims,
+      RunnerStates states,
+      DataSource ds,
+      Clock clock,
+      RunwayConfig.Provisioner settings) {
+    this.client = poolSource.client();
+    this.namespace = poolSource.namespace();
+    this.poolSource = poolSource;
+    this.claims = claims;
+    this.states = states;
+    this.clock = clock;
+    this.settings = settings;
+    this.leader = new LeaderLock(ds);
+    this.statusWriter = new PoolStatusWriter(client, namespace, clock);
+    this.thread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "runway-provisioner");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Starts the Pod informer (without waiting for it) and the cycles. */
+  public void start(Signals signals) {
+    SharedIndexInformer<Pod> informer =
+        client.pods().inNamespace(namespace).withLabel(RunnerPods.POOL_LABEL).runnableInformer(0);
+    // Retry forever: a provisioner that gives up on the API server never launches again.
+    informer.exceptionHandler((wasStarted, error) -> true);
+    informer.addEventHandler(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Pod pod) {
+            trigger();
+          }
+
+          @Override
+          public void onUpdate(Pod old, Pod pod) {
+            trigger();
+          }
+
+          @Override
+          public void onDelete(Pod pod, boolean finalStateUnknown) {
+            trigger();
+          }
+        });
+    pods = informer;
+    informer.start();
+    signals.subscribe(
+        PoolWakeups.TOPIC,
+        key -> {
+          if (Signals.ANY.equals(key)) {
+            signalledAll = true;
+          } else {
+            signalled.add(key);
+          }
+          trigger();
+        });
+    long every = settings.interval().toNanos();
+    thread.scheduleWithFixedDelay(this::cycleSafely, every, every, TimeUnit.NANOSECONDS);
+    log.info(
+        "provisioning RunnerPools with a template in namespace {}: at most {} launches per pool"
+            + " per cycle, a cycle at least every {}",
+        namespace,
+        settings.launchesPerCycle(),
+        settings.interval());
+  }
+
+  /** Asks for a cycle soon; many asks while one is pending make one cycle. */
+  void trigger() {
+    if (pending.compareAndSet(false, true)) {
+      try {
+        thread.execute(
+            () -> {
+              pending.set(false);
+              cycleSafely();
+            });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // Stopping.
+      }
+    }
+  }
+
+  private void cycleSafely() {
+    try {
+      cycle();
+    } catch (RuntimeException e) {
+      // The next cycle starts from the caches again; a failed one must not end the schedule.
+      log.warn("provisioning cycle failed: {}", e.toString());
+    }
+  }
+
+  private void cycle() {
+    boolean lead = leader.lead();
+    if (lead != leading) {
+      leading = lead;
+      createdThisTerm.clear();
+      health.clear();
+    }
+    SharedIndexInformer<Pod> informer = pods;
+    if (!lead || informer == null || !informer.hasSynced()) {
+      return;
+    }
+    Optional<List<GenericKubernetesResource>> resources = poolSource.resources();
+    if (resources.isEmpty()) {
+      return;
+    }
+    cycle++;
+    Set<String> existing = new HashSet<>();
+    Map<String, ProvisionedPool> provisioned = new HashMap<>();
+    Map<String, GenericKubernetesResource> byName = new HashMap<>();
+    for (GenericKubernetesResource r : resources.get()) {
+      String name = r.getMetadata().getName();
+      existing.add(name);
+      byName.put(name, r);
+      provisioned(r).ifPresent(p -> provisioned.put(name, p));
+    }
+    List<Pod> ours =
+        informer.getStore().list().stream()
+            .filter(p -> RunnerPods.claimOf(p).isPresent())
+            .collect(Collectors.toList());
+    Set<String> poolsToRead = new HashSet<>(provisioned.keySet());
+    ours.forEach(p -> poolsToRead.add(RunnerPods.poolOf(p)));
+    Map<Long, LiveRunner> live;
+    try {
+      live =
+          states.liveIn(poolsToRead).stream()
+              .collect(Collectors.toMap(LiveRunner::claimId, Function.identity()));
+    } catch (SQLException e) {
+      log.warn("provisioning paused: database: {}", e.getMessage());
+      return;
+    }
+    boolean apiUp = informer.isWatching();
+    Instant now = clock.instant();
+    Map<String, PoolStatusWriter.Counts> counts = new HashMap<>();
+    provisioned.keySet().forEach(p -> counts.put(p, new PoolStatusWriter.Counts()));
+    Set<Long> withPod = new HashSet<>();
+    List<Pod> idle = new ArrayList<>();
+    for (Pod pod : ours) {
+      long claimId = RunnerPods.claimOf(pod).orElseThrow();
+      withPod.add(claimId);
+      createdThisTerm.remove(claimId);
+      if (pod.getMetadata().getDeletionTimestamp() != null) {
+        continue;
+      }
+      String poolName = RunnerPods.poolOf(pod);
+      LiveRunner claim = live.get(claimId);
+      ProvisionedPool pool = provisioned.get(poolName);
+      if (claim == null) {
+        delete(pod, "its claim ended");
+        continue;
+      }
+      if (!existing.contains(poolName)) {
+        if (!claim.bound()) {
+          report(claimId, new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.STOPPED));
+        }
+        delete(pod, "its RunnerPool was deleted");
+        continue;
+      }
+      if (pool == null) {
+        // The template was removed: Runway no longer starts runners here, but lets these end.
+        continue;
+      }
+      judge(pod, pool, claim, now, counts.get(poolName), idle);
+    }
+    for (LiveRunner claim : live.values()) {
+      if (!withPod.contains(claim.claimId())) {
+        withoutPod(claim, provisioned.get(claim.pool()), apiUp, now);
+      }
+    }
+    scaleDown(provisioned, idle, live);
+    for (ProvisionedPool pool : provisioned.values()) {
+      PoolHealth h = health(pool.name());
+      statusWriter.write(
+          byName.get(pool.name()), counts.get(pool.name()), h, pool.maxLaunchFailures());
+    }
+    boolean all = signalledAll;
+    signalledAll = false;
+    if (apiUp) {
+      for (ProvisionedPool pool : provisioned.values()) {
+        launch(pool, now, signalled.remove(pool.name()) || all);
+      }
+    }
+  }
+
+  private Optional<ProvisionedPool> provisioned(GenericKubernetesResource r) {
+    String key = r.getMetadata().getName() + "@" + r.getMetadata().getResourceVersion();
+    try {
+      return ProvisionedPool.of(r);
+    } catch (IllegalArgumentException e) {
+      if (invalidLogged.add(key)) {
+        log.warn("not provisioning: {}", e.getMessage());
+      }
+      return Optional.empty();
+    }
+  }
+
+  /** What a live claim's Pod says, and what to do about it. */
+  private void judge(
+      Pod pod,
+      ProvisionedPool pool,
+      LiveRunner claim,
+      Instant now,
+      PoolStatusWriter.Counts counts,
+      List<Pod> idle) {
+    RunnerPods.Verdict v = RunnerPods.verdict(pod);
+    if (v instanceof RunnerPods.Finished f) {
+      // A just-in-time runner exits 0 only after its one job; any other code before an
+      // in_progress bound the claim is a runner that never ran one (7: outdated).
+      Transition t =
+          report(
+              claim.claimId(), new ClaimEvent.Exited(f.exitCode(), f.exitCode() == 0, false, null));
+      if (t != null && t.state() == RunnerState.FAILED && t.kind() == Transition.Kind.APPLIED) {
+        ClaimEvent.FailureReason reason =
+            f.exitCode() == ClaimEvent.Exited.OUTDATED_EXIT_CODE
+                ? ClaimEvent.FailureReason.RUNNER_OUTDATED
+                : ClaimEvent.FailureReason.EXITED_BEFORE_JOB;
+        failed(pool, reason, "runner exited with code " + f.exitCode() + " before any job", now);
+      }
+      delete(pod, "its runner exited");
+    } else if (v instanceof RunnerPods.Broken b) {
+      fail(pod, pool, claim, b.reason(), b.detail(), now);
+    } else if (v instanceof RunnerPods.Up) {
+      if (claim.bound() || claim.state() == RunnerState.RUNNING) {
+        counts.running++;
+      } else {
+        counts.idle++;
+        idle.add(pod);
+      }
+      if (health(pool.name()).success(pool.maxLaunchFailures())) {
+        log.info("pool {}: a runner came up; no longer degraded", pool.name());
+      }
+    } else if (v instanceof RunnerPods.Pending) {
+      Instant since = claim.stateChangedAt() == null ? now : claim.stateChangedAt();
+      if (claim.bound() || since.plus(pool.startTimeout()).isAfter(now)) {
+        counts.launching++;
+        return;
+      }
+      // One GET before giving up on a Pod: the cache may lag behind the kubelet just then, and
+      // the reason (unschedulable or not) should be the Pod's latest.
+      RunnerPods.Verdict latest = latest(pod).map(RunnerPods::verdict).orElse(v);
+      if (latest instanceof RunnerPods.Pending p) {
+        ClaimEvent.FailureReason reason =
+            p.unschedulable()
+                ? ClaimEvent.FailureReason.UNSCHEDULABLE
+                : ClaimEvent.FailureReason.START_TIMEOUT;
+        fail(pod, pool, claim, reason, "Pod not started after " + pool.startTimeout(), now);
+      } else {
+        counts.launching++;
+      }
+    }
+  }
+
+  /** The Pod as the API server has it now; empty when that cannot be read. */
+  private Optional<Pod> latest(Pod pod) {
+    try {
+      return Optional.ofNullable(
+          client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get());
+    } catch (KubernetesClientException e) {
+      return Optional.empty();
+    }
+  }
+
+  private void fail(
+      Pod pod,
+      ProvisionedPool pool,
+      LiveRunner claim,
+      ClaimEvent.FailureReason reason,
+      String detail,
+      Instant now) {
+    Transition t = report(claim.claimId(), new ClaimEvent.LaunchFailed(reason));
+    if (t != null && t.kind() == Transition.Kind.APPLIED && t.state() == RunnerState.FAILED) {
+      failed(pool, reason, detail, now);
+      log.warn(
+          "pool {}: Pod {} failed ({}): {}",
+          pool.name(),
+          pod.getMetadata().getName(),
+          reason.label(),
+          detail);
+    }
+    if (t != null) {
+      delete(pod, reason.label());
+    }
+  }
+
+  private void failed(
+      ProvisionedPool pool, ClaimEvent.FailureReason reason, String detail, Instant now) {
+    PoolHealth h = health(pool.name());
+    if (h.failure(reason, detail, pool.maxLaunchFailures(), now)) {
+      log.error(
+          "pool {} is Degraded: {} launch failures in a row, the last {} ({}); launching one Pod"
+              + " per backoff until a runner comes up",
+          pool.name(),
+          h.failuresInARow(),
+          reason.label(),
+          detail);
+    }
+  }
+
+  /**
+   * A live claim of a provisioned pool with no Pod: released when it is not bound and this leader
+   * did not just create its Pod (the informer may not have seen it yet). A bound one ran its job on
+   * a Pod someone deleted; the job's {@code completed} ends it.
+   */
+  private void withoutPod(LiveRunner claim, ProvisionedPool pool, boolean apiUp, Instant now) {
+    if (pool == null || !apiUp || claim.bound() || claim.state() == RunnerState.RUNNING) {
+      return;
+    }
+    Instant created = createdThisTerm.get(claim.claimId());
+    if (created != null && created.plus(Duration.ofMinutes(1)).isAfter(now)) {
+      return;
+    }
+    createdThisTerm.remove(claim.claimId());
+    log.info(
+        "pool {}: claim {} has no Pod (its launcher stopped, or the Pod was deleted); releasing"
+            + " it",
+        pool.name(),
+        claim.claimId());
+    report(claim.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.POD_LOST));
+  }
+
+  /**
+   * A pool over its {@code maxRunners} (lowered by its owner) loses idle runners only, youngest
+   * first; a runner that has a job is never touched.
+   */
+  private void scaleDown(
+      Map<String, ProvisionedPool> provisioned, List<Pod> idle, Map<Long, LiveRunner> live) {
+    Map<String, Long> livePerPool =
+        live.values().stream()
+            .collect(Collectors.groupingBy(LiveRunner::pool, Collectors.counting()));
+    Map<String, List<Pod>> idlePerPool =
+        idle.stream().collect(Collectors.groupingBy(RunnerPods::poolOf));
+    for (var e : idlePerPool.entrySet()) {
+      ProvisionedPool pool = provisioned.get(e.getKey());
+      if (pool == null || pool.maxRunners() == null) {
+        continue;
+      }
+      long surplus = livePerPool.getOrDefault(pool.name(), 0L) - pool.maxRunners();
+      List<Pod> candidates = new ArrayList<>(e.getValue());
+      candidates.sort(
+          Comparator.comparingLong((Pod p) -> RunnerPods.claimOf(p).orElseThrow()).reversed());
+      for (int i = 0; i < surplus && i < candidates.size(); i++) {
+        Pod pod = candidates.get(i);
+        long claimId = RunnerPods.claimOf(pod).orElseThrow();
+        Transition t =
+            report(claimId, new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.STOPPED));
+        // REFUSED or done: an in_progress bound it meanwhile; it keeps its Pod.
+        if (t != null && t.kind() == Transition.Kind.APPLIED) {
+          delete(pod, "pool " + pool.name() + " is above its maxRunners");
+        }
+      }
+    }
+  }
+
+  /**
+   * Claims and starts up to the pool's allowance. A pool whose last attempt found nothing is not
+   * asked again until a {@code claimable} signal names it (a job was queued, released or completed)
+   * or {@link #RECHECK} passed (a lost signal, or room freed by another pool's job under the
+   * account cap): an idle pool costs no claim transaction per cycle.
+   */
+  private void launch(ProvisionedPool pool, Instant now, boolean signalledNow) {
+    long ticks = System.nanoTime();
+    Long held = holdUntil.get(pool.name());
+    if (held != null && ticks - held < 0) {
+      return;
+    }
+    Long empty = emptySince.get(pool.name());
+    if (!signalledNow && empty != null && ticks - empty < RECHECK.toNanos()) {
+      return;
+    }
+    PoolHealth h = health(pool.name());
+    int allowed = h.launchesAllowed(pool.maxLaunchFailures(), settings.launchesPerCycle(), now);
+    for (int i = 0; i < allowed; i++) {
+      boolean more =
+          claims
+              .claim(pool.name())
+              .accept(
+                  new ClaimOutcome.Visitor<Boolean>() {
+                    @Override
+                    public Boolean claimed(ClaimOutcome.Claimed claimed) {
+                      emptySince.remove(pool.name());
+                      h.probed(pool.maxLaunchFailures(), now);
+                      return start(pool, claimed);
+                    }
+
+                    @Override
+                    public Boolean nothing(ClaimOutcome.Nothing nothing) {
+                      emptySince.put(pool.name(), System.nanoTime());
+                      return false;
+                    }
+
+                    @Override
+                    public Boolean unknownPool(ClaimOutcome.UnknownPool unknown) {
+                      return hold(pool);
+                    }
+
+                    @Override
+                    public Boolean unavailable(ClaimOutcome.Unavailable unavailable) {
+                      return hold(pool);
+                    }
+
+                    @Override
+                    public Boolean gitHubFailed(ClaimOutcome.GitHubFailed failed) {
+                      return hold(pool);
+                    }
+
+                    @Override
+                    public Boolean deadlineExceeded(ClaimOutcome.DeadlineExceeded exceeded) {
+                      return hold(pool);
+                    }
+                  });
+      if (!more) {
+        return;
+      }
+    }
+  }
+
+  /** GitHub or the database did not answer: no attempt for a while, whatever the signals. */
+  private boolean hold(ProvisionedPool pool) {
+    holdUntil.put(pool.name(), System.nanoTime() + RECHECK.toNanos());
+    return false;
+  }
+
+  /** Creates the claim's Pod and Secret; on failure, releases the claim. */
+  private boolean start(ProvisionedPool pool, ClaimOutcome.Claimed claimed) {
+    long claimId = claimed.claimId();
+    String name = claimed.runnerName();
+    Pod created;
+    try {
+      created =
+          client
+              .pods()
+              .inNamespace(namespace)
+              .resource(RunnerPods.pod(pool, claimId, name, cycle))
+              .create();
+    } catch (KubernetesClientException e) {
+      log.warn(
+          "pool {}: Pod {} not created ({} {}); releasing claim {}",
+          pool.name(),
+          name,
+          e.getCode(),
+          e.getStatus() == null ? e.getClass().getSimpleName() : e.getStatus().getReason(),
+          claimId);
+      report(claimId, new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
+      return false;
+    }
+    createdThisTerm.put(claimId, clock.instant());
+    try {
+      Secret secret = RunnerPods.secret(created, claimId, pool.name(), claimed.encodedJitConfig());
+      client.secrets().inNamespace(namespace).resource(secret).create();
+    } catch (KubernetesClientException e) {
+      // Never the exception's message: it could quote the Secret.
+      log.warn(
+          "pool {}: Secret {} not created (HTTP {}); deleting its Pod, releasing claim {}",
+          pool.name(),
+          name,
+          e.getCode(),
+          claimId);
+      report(claimId, new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
+      delete(created, "its Secret was not created");
+      return false;
+    }
+    report(claimId, new ClaimEvent.Launching());
+    log.info(
+        "pool {}: Pod {} created for job {}/{} of {}",
+        pool.name(),
+        name,
+        claimed.job().jobId(),
+        claimed.job().runAttempt(),
+        claimed.job().repository());
+    return true;
+  }
+
+  /** Records a claim event; null when the database did not answer (the next cycle retries). */
+  private Transition report(long claimId, ClaimEvent event) {
+    try {
+      return states.record(claimId, event);
+    } catch (SQLException e) {
+      log.warn("claim {}: {} not recorded now: {}", claimId, event.target(), e.getMessage());
+      return null;
+    }
+  }
+
+  /** Deletes the Pod and its Secret; the Secret's owner reference covers a failed delete. */
+  private void delete(Pod pod, String why) {
+    String name = pod.getMetadata().getName();
+    try {
+      client.pods().inNamespace(namespace).withName(name).delete();
+      client.secrets().inNamespace(namespace).withName(name).delete();
+      log.info("Pod {} deleted: {}", name, why);
+    } catch (KubernetesClientException e) {
+      log.warn("Pod {} not deleted now ({}); next cycle retries", name, e.getCode());
+    }
+  }
+
+  private PoolHealth health(String pool) {
+    return health.computeIfAbsent(pool, p -> new PoolHealth());
+  }
+
+  @Override
+  public void close() {
+    thread.shutdownNow();
+    try {
+      thread.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    SharedIndexInformer<Pod> informer = pods;
+    if (informer != null) {
+      informer.close();
+    }
+    leader.close();
+  }
+}
