@@ -286,7 +286,13 @@ public final class Runway implements AutoCloseable {
     if (pools instanceof KubernetesPoolSource kubernetesPools && github.isPresent()) {
       Provisioner provisioner =
           new Provisioner(
-              kubernetesPools, claims, runnerStates, db.main(), clock, config.provisioner());
+              kubernetesPools,
+              claims,
+              runnerStates,
+              db.main(),
+              clock,
+              config.provisioner(),
+              metrics.registry());
       provisioner.start(signals);
       stack.push(provisioner);
     }
