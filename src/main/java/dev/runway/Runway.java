@@ -44,6 +44,7 @@ import dev.runway.operators.OperatorTokens;
 import dev.runway.pools.KubernetesPoolSource;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
+import dev.runway.provisioner.DegradedPools;
 import dev.runway.provisioner.Provisioner;
 import dev.runway.redelivery.ReconcilerCheckpoints;
 import dev.runway.redelivery.RedeliveryReconciler;
@@ -283,6 +284,7 @@ public final class Runway implements AutoCloseable {
             runnerMetrics,
             clock,
             runnerCleanup);
+    DegradedPools degradedPools = DegradedPools.NONE;
     if (pools instanceof KubernetesPoolSource kubernetesPools && github.isPresent()) {
       Provisioner provisioner =
           new Provisioner(
@@ -295,6 +297,7 @@ public final class Runway implements AutoCloseable {
               metrics.registry());
       provisioner.start(signals);
       stack.push(provisioner);
+      degradedPools = provisioner;
     }
     OperatorTokens operatorTokens = new OperatorTokens();
     OperatorAuthenticator operators =
@@ -330,6 +333,7 @@ public final class Runway implements AutoCloseable {
                     history,
                     accounts,
                     github,
+                    degradedPools,
                     clock)));
     http =
         HttpServer.start(

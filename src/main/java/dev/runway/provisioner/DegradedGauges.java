@@ -2,7 +2,10 @@ package dev.runway.provisioner;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Collections;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -16,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class DegradedGauges {
   private final MeterRegistry registry;
   private final Map<String, Registered> pools = new ConcurrentHashMap<>();
+  private volatile Map<String, String> degraded = Map.of();
 
   private record Registered(AtomicInteger value, Gauge gauge) {}
 
@@ -23,17 +27,30 @@ final class DegradedGauges {
     this.registry = registry;
   }
 
-  /** The leader's view after a cycle: exactly these provisioned pools, each degraded or not. */
-  void set(Map<String, Boolean> degradedByPool) {
-    pools.entrySet().removeIf(e -> !degradedByPool.containsKey(e.getKey()) && remove(e.getValue()));
-    degradedByPool.forEach(
-        (pool, degraded) ->
-            pools.computeIfAbsent(pool, this::register).value().set(degraded ? 1 : 0));
+  /**
+   * The leader's view after a cycle: exactly these provisioned pools, each with why it is degraded,
+   * or empty when it is not.
+   */
+  void set(Map<String, Optional<String>> byPool) {
+    pools.entrySet().removeIf(e -> !byPool.containsKey(e.getKey()) && remove(e.getValue()));
+    Map<String, String> now = new TreeMap<>();
+    byPool.forEach(
+        (pool, why) -> {
+          pools.computeIfAbsent(pool, this::register).value().set(why.isPresent() ? 1 : 0);
+          why.ifPresent(w -> now.put(pool, w));
+        });
+    degraded = Collections.unmodifiableMap(now);
   }
 
   /** This replica no longer leads: it knows nothing about the pools' health. */
   void clear() {
+    degraded = Map.of();
     pools.values().removeIf(this::remove);
+  }
+
+  /** Degraded pools by name, with why, as of the last {@link #set}. */
+  Map<String, String> degraded() {
+    return degraded;
   }
 
   private Registered register(String pool) {

@@ -66,7 +66,7 @@ import org.slf4j.LoggerFactory;
  * A Pod whose runner has a job (an {@code in_progress} named it) is deleted only when it ended, or
  * when its pool was deleted (Kubernetes' garbage collector would delete it anyway).
  */
-public final class Provisioner implements AutoCloseable {
+public final class Provisioner implements AutoCloseable, DegradedPools {
   private static final Logger log = LoggerFactory.getLogger(Provisioner.class);
   private static final Duration RECHECK = Duration.ofSeconds(10);
 
@@ -281,12 +281,19 @@ public final class Provisioner implements AutoCloseable {
       }
     }
     scaleDown(provisioned, idle, live);
-    Map<String, Boolean> degraded = new HashMap<>();
+    Map<String, Optional<String>> degraded = new HashMap<>();
     for (ProvisionedPool pool : provisioned.values()) {
       PoolHealth h = health(pool.name());
       statusWriter.write(
           byName.get(pool.name()), counts.get(pool.name()), h, pool.maxLaunchFailures());
-      degraded.put(pool.name(), h.degraded(pool.maxLaunchFailures()));
+      degraded.put(
+          pool.name(),
+          h.degraded(pool.maxLaunchFailures())
+              ? Optional.of(
+                  h.failuresInARow()
+                      + " launch failures in a row, the last "
+                      + h.lastReason().label())
+              : Optional.empty());
     }
     degradedGauges.set(degraded);
     boolean all = signalledAll;
@@ -606,6 +613,11 @@ public final class Provisioner implements AutoCloseable {
     } catch (KubernetesClientException e) {
       log.warn("Pod {} not deleted now ({}); next cycle retries", name, e.getCode());
     }
+  }
+
+  @Override
+  public Map<String, String> degraded() {
+    return degradedGauges.degraded();
   }
 
   private PoolHealth health(String pool) {
