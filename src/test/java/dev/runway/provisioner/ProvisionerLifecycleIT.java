@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.runway.pools.KubernetesPoolSource;
+import dev.runway.ui.UiClient;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.nio.file.Path;
@@ -128,6 +129,13 @@ class ProvisionerLifecycleIT {
         .contains("5 launch failures in a row", "ImagePullBackOff");
     assertThat(bed.condition(POOL, "Ready").get("status")).isEqualTo("False");
     await().atMost(Duration.ofSeconds(20)).until(() -> Double.valueOf(1).equals(degradedGauge()));
+    // The web UI reads the same state: a banner on every page, a mark on the pool's card.
+    UiClient ui = new UiClient(bed.svc.adminBase());
+    String session = ui.login(bed.svc.operatorToken());
+    assertThat(ui.get("/ui", session).body())
+        .contains("class=\"alert\"", "Pool linux is Degraded (5 launch failures in a row");
+    assertThat(ui.get("/ui/pools", session).body())
+        .contains("verdict-", " degraded\" id=\"pool-linux\"", ">Degraded</span>");
     // Backing off: no Pod until the backoff has passed on Runway's clock.
     await()
         .during(Duration.ofSeconds(2))
@@ -142,6 +150,8 @@ class ProvisionerLifecycleIT {
         .until(() -> "False".equals(bed.condition(POOL, "Degraded").get("status")));
     assertThat(bed.condition(POOL, "Ready").get("status")).isEqualTo("True");
     await().atMost(Duration.ofSeconds(20)).until(() -> Double.valueOf(0).equals(degradedGauge()));
+    assertThat(ui.get("/ui", session).body()).doesNotContain("is Degraded");
+    assertThat(ui.get("/ui/pools", session).body()).doesNotContain(">Degraded</span>");
     assertThat(
             bed.svc.metric(
                 "runway_runner_launch_failures_total{pool=\"linux\",reason=\"image_pull\"}"))
