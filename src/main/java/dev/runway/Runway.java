@@ -44,6 +44,7 @@ import dev.runway.operators.OperatorTokens;
 import dev.runway.pools.KubernetesPoolSource;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
+import dev.runway.provisioner.DegradedPools;
 import dev.runway.provisioner.Provisioner;
 import dev.runway.redelivery.ReconcilerCheckpoints;
 import dev.runway.redelivery.RedeliveryReconciler;
@@ -283,12 +284,20 @@ public final class Runway implements AutoCloseable {
             runnerMetrics,
             clock,
             runnerCleanup);
+    DegradedPools degradedPools = DegradedPools.NONE;
     if (pools instanceof KubernetesPoolSource kubernetesPools && github.isPresent()) {
       Provisioner provisioner =
           new Provisioner(
-              kubernetesPools, claims, runnerStates, db.main(), clock, config.provisioner());
+              kubernetesPools,
+              claims,
+              runnerStates,
+              db.main(),
+              clock,
+              config.provisioner(),
+              metrics.registry());
       provisioner.start(signals);
       stack.push(provisioner);
+      degradedPools = provisioner;
     }
     OperatorTokens operatorTokens = new OperatorTokens();
     OperatorAuthenticator operators =
@@ -324,6 +333,7 @@ public final class Runway implements AutoCloseable {
                     history,
                     accounts,
                     github,
+                    degradedPools,
                     clock)));
     http =
         HttpServer.start(

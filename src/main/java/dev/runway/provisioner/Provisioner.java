@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,7 +66,7 @@ import org.slf4j.LoggerFactory;
  * A Pod whose runner has a job (an {@code in_progress} named it) is deleted only when it ended, or
  * when its pool was deleted (Kubernetes' garbage collector would delete it anyway).
  */
-public final class Provisioner implements AutoCloseable {
+public final class Provisioner implements AutoCloseable, DegradedPools {
   private static final Logger log = LoggerFactory.getLogger(Provisioner.class);
   private static final Duration RECHECK = Duration.ofSeconds(10);
 
@@ -80,6 +81,7 @@ public final class Provisioner implements AutoCloseable {
   private final ScheduledExecutorService thread;
   private final AtomicBoolean pending = new AtomicBoolean();
   private final PoolStatusWriter statusWriter;
+  private final DegradedGauges degradedGauges;
 
   /** Pools with a {@code claimable} signal since their last claim attempt. */
   private final Set<String> signalled = ConcurrentHashMap.newKeySet();
@@ -107,7 +109,8 @@ public final class Provisioner implements AutoCloseable {
       RunnerStates states,
       DataSource ds,
       Clock clock,
-      RunwayConfig.Provisioner settings) {
+      RunwayConfig.Provisioner settings,
+      MeterRegistry registry) {
     this.client = poolSource.client();
     this.namespace = poolSource.namespace();
     this.poolSource = poolSource;
@@ -117,6 +120,7 @@ public final class Provisioner implements AutoCloseable {
     this.settings = settings;
     this.leader = new LeaderLock(ds);
     this.statusWriter = new PoolStatusWriter(client, namespace, clock);
+    this.degradedGauges = new DegradedGauges(registry);
     this.thread =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -201,6 +205,9 @@ public final class Provisioner implements AutoCloseable {
       leading = lead;
       createdThisTerm.clear();
       health.clear();
+      if (!lead) {
+        degradedGauges.clear();
+      }
     }
     SharedIndexInformer<Pod> informer = pods;
     if (!lead || informer == null || !informer.hasSynced()) {
@@ -274,11 +281,21 @@ public final class Provisioner implements AutoCloseable {
       }
     }
     scaleDown(provisioned, idle, live);
+    Map<String, Optional<String>> degraded = new HashMap<>();
     for (ProvisionedPool pool : provisioned.values()) {
       PoolHealth h = health(pool.name());
       statusWriter.write(
           byName.get(pool.name()), counts.get(pool.name()), h, pool.maxLaunchFailures());
+      degraded.put(
+          pool.name(),
+          h.degraded(pool.maxLaunchFailures())
+              ? Optional.of(
+                  h.failuresInARow()
+                      + " launch failures in a row, the last "
+                      + h.lastReason().label())
+              : Optional.empty());
     }
+    degradedGauges.set(degraded);
     boolean all = signalledAll;
     signalledAll = false;
     if (apiUp) {
@@ -596,6 +613,11 @@ public final class Provisioner implements AutoCloseable {
     } catch (KubernetesClientException e) {
       log.warn("Pod {} not deleted now ({}); next cycle retries", name, e.getCode());
     }
+  }
+
+  @Override
+  public Map<String, String> degraded() {
+    return degradedGauges.degraded();
   }
 
   private PoolHealth health(String pool) {

@@ -18,6 +18,7 @@ import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSnapshot;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolView;
+import dev.runway.provisioner.DegradedPools;
 import dev.runway.redelivery.RedeliveryRepository;
 import dev.runway.spool.Spool;
 import io.javalin.config.RoutesConfig;
@@ -61,6 +62,7 @@ public final class OperatorUi implements HttpRoutes {
       MeterHistory history,
       AccountDirectory accountDirectory,
       Optional<GitHubClient> github,
+      DegradedPools degradedPools,
       Clock clock) {}
 
   private final Sources src;
@@ -108,6 +110,7 @@ public final class OperatorUi implements HttpRoutes {
     if (view instanceof PoolView.Unavailable u) {
       alerts.add("The pool source " + src.pools().describe() + " is unavailable: " + u.reason());
     }
+    alerts.addAll(degradedAlerts(src.degradedPools().degraded()));
     if (src.history().spoolStuck(Duration.ofMinutes(1))) {
       alerts.add(
           "The spool is not draining: "
@@ -123,6 +126,19 @@ public final class OperatorUi implements HttpRoutes {
       }
     }
     return new Views.Frame(title, active, s.operator, s.csrf, s.takeFlash(), alerts);
+  }
+
+  /** One banner per Degraded pool: its jobs wait while its runners fail to start. */
+  static List<String> degradedAlerts(Map<String, String> degraded) {
+    return degraded.entrySet().stream()
+        .map(
+            e ->
+                "Pool "
+                    + e.getKey()
+                    + " is Degraded ("
+                    + e.getValue()
+                    + "): its runners fail to start, so its jobs wait. See Pools.")
+        .toList();
   }
 
   private void overview(Context ctx, UiSessions.Session s) throws SQLException {
@@ -196,6 +212,7 @@ public final class OperatorUi implements HttpRoutes {
         view.fold(
             snap -> "answered " + Views.age(snap.age(src.clock())) + " ago",
             reason -> "unavailable: " + reason);
+    Map<String, String> degraded = src.degradedPools().degraded();
     List<Views.PoolRow> rows = new ArrayList<>();
     for (Pool p : pools) {
       UiQueries.PoolLoad l = load.getOrDefault(p.name(), UiQueries.PoolLoad.NONE);
@@ -219,7 +236,8 @@ public final class OperatorUi implements HttpRoutes {
                               + ageSince(f.last(), now)
                               + " ago")
                   .toList(),
-              verdict(p, l, now)));
+              verdict(p, l, now),
+              degraded.get(p.name())));
     }
     ctx.html(
         templates.render(

@@ -77,6 +77,7 @@ public final class Views {
    *     {@code saturated} (jobs wait and the pool is at {@code maxRunners}), {@code busy} or {@code
    *     idle}
    * @param runners the runners by state as the provisioner reports them, when it does
+   * @param degraded why the provisioner marked the pool {@code Degraded}; null when it is not
    */
   public record PoolRow(
       String name,
@@ -88,7 +89,8 @@ public final class Views {
       long inProgress,
       String runners,
       List<String> launchFailures,
-      String verdict) {}
+      String verdict,
+      String degraded) {}
 
   public record PoolsPage(Frame frame, String source, String sourceState, List<PoolRow> pools) {}
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.runway.pools.KubernetesPoolSource;
+import dev.runway.ui.UiClient;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.nio.file.Path;
@@ -84,6 +85,18 @@ class ProvisionerLifecycleIT {
         .until(() -> bed.state(ProvisionerBed.claimOf(pod)).equals("running"));
   }
 
+  static final String DEGRADED = "runway_pool_degraded{pool=\"" + POOL + "\"}";
+
+  /** The pool's {@code runway_pool_degraded} sample on the management port; null when absent. */
+  Double degradedGauge() throws Exception {
+    for (String line : bed.svc.get("/metrics").body().split("\n")) {
+      if (line.startsWith(DEGRADED + " ")) {
+        return Double.parseDouble(line.substring(DEGRADED.length() + 1).trim());
+      }
+    }
+    return null;
+  }
+
   @Test
   void
       five_failures_in_a_row_mark_the_pool_degraded_and_back_off_and_a_runner_that_comes_up_clears_it()
@@ -94,6 +107,12 @@ class ProvisionerLifecycleIT {
     for (int i = 0; i < 5; i++) {
       assertThat(bed.condition(POOL, "Degraded").get("status")).isNotEqualTo("True");
       Pod pod = awaitNewPod(seen);
+      if (i == 0) {
+        // This replica leads provisioning, so the series is there, at 0, before any failure.
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> Double.valueOf(0).equals(degradedGauge()));
+      }
       seen.add(pod.getMetadata().getName());
       bed.waiting(pod, "ImagePullBackOff");
       await()
@@ -109,6 +128,14 @@ class ProvisionerLifecycleIT {
     assertThat((String) degraded.get("message"))
         .contains("5 launch failures in a row", "ImagePullBackOff");
     assertThat(bed.condition(POOL, "Ready").get("status")).isEqualTo("False");
+    await().atMost(Duration.ofSeconds(20)).until(() -> Double.valueOf(1).equals(degradedGauge()));
+    // The web UI reads the same state: a banner on every page, a mark on the pool's card.
+    UiClient ui = new UiClient(bed.svc.adminBase());
+    String session = ui.login(bed.svc.operatorToken());
+    assertThat(ui.get("/ui", session).body())
+        .contains("class=\"alert\"", "Pool linux is Degraded (5 launch failures in a row");
+    assertThat(ui.get("/ui/pools", session).body())
+        .contains("verdict-", " degraded\" id=\"pool-linux\"", ">Degraded</span>");
     // Backing off: no Pod until the backoff has passed on Runway's clock.
     await()
         .during(Duration.ofSeconds(2))
@@ -122,6 +149,9 @@ class ProvisionerLifecycleIT {
         .atMost(Duration.ofSeconds(20))
         .until(() -> "False".equals(bed.condition(POOL, "Degraded").get("status")));
     assertThat(bed.condition(POOL, "Ready").get("status")).isEqualTo("True");
+    await().atMost(Duration.ofSeconds(20)).until(() -> Double.valueOf(0).equals(degradedGauge()));
+    assertThat(ui.get("/ui", session).body()).doesNotContain("is Degraded");
+    assertThat(ui.get("/ui/pools", session).body()).doesNotContain(">Degraded</span>");
     assertThat(
             bed.svc.metric(
                 "runway_runner_launch_failures_total{pool=\"linux\",reason=\"image_pull\"}"))

@@ -164,4 +164,15 @@ class OverviewSignalsTest {
             Instant.EPOCH);
     assertThat(OperatorUi.claimable(ready)).isEqualTo("yes, in pool linux-x64");
   }
+
+  @Test
+  void every_degraded_pool_gets_a_banner_and_a_healthy_one_none() {
+    assertThat(OperatorUi.degradedAlerts(java.util.Map.of())).isEmpty();
+    assertThat(
+            OperatorUi.degradedAlerts(
+                java.util.Map.of("gpu", "5 launch failures in a row, the last image_pull")))
+        .singleElement()
+        .asString()
+        .contains("Pool gpu is Degraded", "5 launch failures in a row, the last image_pull");
+  }
 }

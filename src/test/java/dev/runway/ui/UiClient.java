@@ -13,17 +13,20 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The UI over plain HTTP, for what a browser would not let a test do (omit a CSRF token). */
-final class UiClient {
+/**
+ * The UI over plain HTTP, for what a browser would not let a test do (omit a CSRF token), and for
+ * tests of other packages that check what the UI shows.
+ */
+public final class UiClient {
   final HttpClient http = HttpClient.newHttpClient();
   private final URI base;
 
-  UiClient(URI base) {
+  public UiClient(URI base) {
     this.base = base;
   }
 
   /** Logs in through the form as a browser does and returns the session cookie ({@code k=v}). */
-  String login(String token) throws Exception {
+  public String login(String token) throws Exception {
     HttpResponse<String> form = get("/ui/login", null);
     HttpResponse<String> in =
         post(
@@ -34,7 +37,7 @@ final class UiClient {
     return cookie(in, UiAuth.SESSION_COOKIE);
   }
 
-  HttpResponse<String> get(String path, String cookie) throws Exception {
+  public HttpResponse<String> get(String path, String cookie) throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60));
     if (cookie != null) {
