@@ -20,6 +20,7 @@ import dev.runway.db.DatabaseHealth;
 import dev.runway.deliveries.ReconcilerCheckpoints;
 import dev.runway.deliveries.RedeliveryReconciler;
 import dev.runway.deliveries.RedeliveryRepository;
+import dev.runway.dispatch.BatchDispatcher;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchTasks;
 import dev.runway.github.AppJwtSigner;
@@ -35,6 +36,7 @@ import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
+import dev.runway.signals.Signals;
 import dev.runway.spool.Spool;
 import dev.runway.telemetry.Metrics;
 import dev.runway.telemetry.Poller;
@@ -58,7 +60,6 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -166,21 +167,22 @@ public final class Runway implements AutoCloseable {
         DispatchQueue.scheduler(
             db.main(),
             config.dispatchThreads(),
-            Duration.ofSeconds(1),
+            config.dispatchPollInterval(),
             dispatch.dispatch(),
             background);
     scheduler.start();
     stack.push(scheduler::stop);
-
-    // Wakes the queue after a commit so a delivery is dispatched within milliseconds at low rates,
-    // but at most every 100 ms: under a burst, one poll fetches a batch instead of one poll per
-    // commit competing with the webhook path for the same two cores.
-    Runnable wakeDispatch =
-        atMostEvery(Duration.ofMillis(100), scheduler::triggerCheckForDueExecutions);
+    Runnable wakeDispatch = wakeDispatch(db.main(), dispatch, scheduler);
     Payloads payloads = new Payloads(json);
     Intake intake =
         new Intake(
-            db.intake(), inbox, health, spool, config.intakeBudget(), () -> {}, metrics.registry());
+            db.intake(),
+            inbox,
+            health,
+            spool,
+            config.intakeBudget(),
+            wakeDispatch,
+            metrics.registry());
     intakeRef.set(intake);
     stack.push(() -> intake.close(config.shutdownGrace()));
     SpoolDrainer drainer =
@@ -220,8 +222,44 @@ public final class Runway implements AutoCloseable {
     log.info("Runway listening on port {}", http.port());
   }
 
+  /**
+   * What wakes dispatch when new tasks are committed: in this process, the intake's and the spool
+   * drainer's commits call the returned action at once; other replicas' commits arrive through
+   * {@link Signals} ({@code LISTEN/NOTIFY}, sent by {@link DispatchQueue} in the enqueuing
+   * transaction). With batching on, the batch dispatcher takes new deliveries and db-scheduler's
+   * own poll only serves retries and redispatches; with {@code RUNWAY_DISPATCH_BATCH=1}
+   * db-scheduler takes every task and is woken directly. Either way the poll interval is only a
+   * fallback for a lost signal.
+   */
+  private Runnable wakeDispatch(DataSource ds, DispatchTasks dispatch, Scheduler scheduler) {
+    BatchDispatcher batches =
+        config.dispatchBatch() > 1
+            ? dispatch
+                .batches(config.dispatchBatch(), config.dispatchPollInterval())
+                .start(Math.min(2, config.dispatchThreads()))
+            : null;
+    if (batches != null) {
+      stack.push(batches);
+    }
+    Signals signals = new Signals(ds);
+    signals.subscribe(
+        DispatchQueue.WAKE_TOPIC,
+        key -> {
+          if (batches == null || !key.equals(DispatchQueue.DISPATCH_TASK)) {
+            scheduler.triggerCheckForDueExecutions();
+          }
+          if (batches != null) {
+            batches.wake();
+          }
+        });
+    signals.start();
+    stack.push(signals);
+    return batches != null ? batches::wake : scheduler::triggerCheckForDueExecutions;
+  }
+
   /** Opens the configured (or embedded) database and brings its schema up to date. */
   private Database database() throws IOException {
+    // db-scheduler's threads, plus two batch dispatchers, the signal listener and the rest (+6).
     Database db =
         config.databaseUrl().isPresent()
             ? Database.open(
@@ -229,8 +267,8 @@ public final class Runway implements AutoCloseable {
                     config.databaseUrl().get(),
                     config.databaseUser().orElse(null),
                     config.databasePassword().orElse(null)),
-                config.dispatchThreads() + 6)
-            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 6);
+                config.dispatchThreads() + 9)
+            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 9);
     stack.push(db);
     Database.migrate(db.main());
     return db;
@@ -349,18 +387,6 @@ public final class Runway implements AutoCloseable {
         settings.interval(),
         config.githubApiUrl());
     return RedeliveryReconciler.task(reconciler, settings.interval());
-  }
-
-  /** Runs {@code action} when at least {@code interval} passed since it last ran; never blocks. */
-  static Runnable atMostEvery(Duration interval, Runnable action) {
-    AtomicLong last = new AtomicLong(System.nanoTime() - interval.toNanos());
-    return () -> {
-      long now = System.nanoTime();
-      long prev = last.get();
-      if (now - prev >= interval.toNanos() && last.compareAndSet(prev, now)) {
-        action.run();
-      }
-    };
   }
 
   /** The HTTP port, useful when the configuration asked for 0. */
