@@ -107,7 +107,8 @@ public final class DispatchQueue {
   static List<String> claimBatch(Connection c, int max) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select task_instance from scheduled_tasks where task_name = ? and not picked"
+            "select task_instance from scheduled_tasks where task_name = ?"
+                + " and (not picked or last_heartbeat < now() - interval '30 seconds')"
                 + " and coalesce(consecutive_failures, 0) = 0 and execution_time <= now()"
                 + " order by execution_time limit ? for update skip locked")) {
       ps.setString(1, DISPATCH_TASK);
@@ -148,8 +149,10 @@ public final class DispatchQueue {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update scheduled_tasks set consecutive_failures = coalesce(consecutive_failures, 0) + 1,"
-                + " last_failure = now(), execution_time = now() + ? * interval '1 millisecond'"
-                + " where task_name = ? and task_instance = any(?) and not picked")) {
+                + " last_failure = now(), execution_time = now() + ? * interval '1 millisecond',"
+                + " picked = false, picked_by = null, last_heartbeat = null, version = version + 1"
+                + " where task_name = ? and task_instance = any(?)"
+                + " and (not picked or last_heartbeat < now() - interval '30 seconds')")) {
       ps.setLong(1, delay.toMillis());
       ps.setString(2, DISPATCH_TASK);
       ps.setArray(3, c.createArrayOf("text", guids.toArray()));

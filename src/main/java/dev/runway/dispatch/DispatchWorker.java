@@ -157,6 +157,7 @@ final class DispatchWorker {
     }
     try (Connection c = ds.getConnection()) {
       DispatchQueue.failBatch(c, taken, Duration.ofSeconds(1));
+      inbox.recordFailedAttempts(c, taken);
     } catch (SQLException e) {
       // The database is what failed: the rows were never changed, and the next batch takes them.
     }

@@ -238,6 +238,18 @@ public final class InboxRepository {
     return settled;
   }
 
+  /** Counts a failed dispatch attempt of each of {@code guids}, on the caller's connection. */
+  public void recordFailedAttempts(Connection c, Collection<String> guids) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update inbox set worker_seen_at = coalesce(worker_seen_at, now()),"
+                + " dispatch_attempts = dispatch_attempts + 1"
+                + " where guid = any(?) and settled_at is null")) {
+      ps.setArray(1, c.createArrayOf("text", guids.toArray()));
+      ps.executeUpdate();
+    }
+  }
+
   /** Counts a dispatch attempt that failed and will be retried; best effort. */
   public void recordFailedAttempt(DataSource ds, String guid) {
     try (Connection c = ds.getConnection();
