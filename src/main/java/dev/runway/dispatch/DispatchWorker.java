@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runway.accounts.InstallationEvents;
+import dev.runway.db.Database;
 import dev.runway.inbox.Delivery;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.jobs.Job;
@@ -133,6 +134,10 @@ final class DispatchWorker {
           c.commit();
           return 0;
         }
+        // The main pool commits asynchronously, but a batch is counted as soon as it commits: a
+        // commit lost with a crashed server would dispatch and count its deliveries again. One
+        // WAL flush per batch is cheap; per delivery it was not.
+        Database.durableCommit(c);
         done = settleBatch(c, taken);
         c.commit();
       } catch (SQLException | RuntimeException e) {
