@@ -42,7 +42,10 @@ E2E_SAMPLE=${BENCH_E2E_SAMPLE:-0.02}
 DISPATCH_JOBS=${BENCH_DISPATCH_JOBS:-$d_jobs}
 DISPATCH_THREADS=${BENCH_DISPATCH_THREADS:-$d_threads}
 BACKLOG=${BENCH_BACKLOG:-$d_backlog}
-SCENARIOS=${BENCH_SCENARIOS:-"limit octokit runway runway-spool dispatch memory"}
+OUTAGE_RATE=${BENCH_OUTAGE_RATE:-60}              # req/s during the outage runs
+OUTAGE_SECONDS=${BENCH_OUTAGE_SECONDS:-20}
+OUTAGE_AT=${BENCH_OUTAGE_AT:-5}
+SCENARIOS=${BENCH_SCENARIOS:-"limit octokit runway runway-spool dispatch memory outage"}
 GEN_OPTS=${BENCH_GEN_OPTS:-"-Xmx1g"}
 RUNWAY_JAVA_OPTS=${RUNWAY_JAVA_OPTS:-}
 SECRET=bench-secret
@@ -200,8 +203,9 @@ scenario_dispatch() {
   DISPATCH_ROWS=""
   for k in $DISPATCH_THREADS; do
     data=$WORK/dispatch-$k
-    # 1. Fill the inbox with one dispatch thread (it keeps up with only part of the intake).
-    start_runway "$data" 1 "file:$ROOT/pools.yaml"
+    # 1. Fill the inbox with one dispatch thread, one delivery per transaction (it keeps up with
+    #    only part of the intake, so most of the deliveries stay queued).
+    start_runway "$data" 1 "file:$ROOT/pools.yaml" RUNWAY_DISPATCH_BATCH=1
     runway_ready "$data"
     line=$(gen --url "$SERVICE_URL" --duration 600 --requests "$DISPATCH_JOBS" \
       --connections "$MAX_CONNECTIONS" --label "dispatch-fill-$k" --json-out "$JSON")
@@ -247,6 +251,41 @@ scenario_memory() {
   rm -rf "$data"
 }
 
+pg_pids() { # pg_pids DATA_DIR: the embedded postmaster and its children
+  local pid; pid=$(head -1 "$1/postgres/postmaster.pid")
+  echo "$pid" $(pgrep -P "$pid" || true)
+}
+
+scenario_outage() {
+  # Ack latency at OUTAGE_RATE req/s while the embedded PostgreSQL is frozen (SIGSTOP) and then
+  # killed (SIGKILL): each run sends for OUTAGE_SECONDS, the fault comes OUTAGE_AT seconds in and
+  # lasts to the end, so the detection window is inside the measured requests.
+  local data=$WORK/outage line pids kind fault
+  OUTAGE_ROWS=""
+  for kind in frozen killed; do
+    rm -rf "$data"
+    start_runway "$data" 4 "file:$ROOT/pools.yaml"
+    runway_ready "$data"
+    gen --url "$SERVICE_URL" --rate "$OUTAGE_RATE" --duration 10 --connections "$OPEN_CONNECTIONS" \
+      --label "outage-$kind-warmup" >/dev/null
+    pids=$(pg_pids "$data")
+    ( sleep "$OUTAGE_AT"
+      if [[ $kind == frozen ]]; then kill -STOP $pids; else kill -KILL $pids; fi ) &
+    fault=$!
+    line=$(gen --url "$SERVICE_URL" --rate "$OUTAGE_RATE" --duration "$OUTAGE_SECONDS" --warmup 0 \
+      --connections "$OPEN_CONNECTIONS" --label "outage-$kind" --json-out "$JSON")
+    wait "$fault" || true
+    log "outage ($kind at ${OUTAGE_AT}s): p50 $(jget "$line" p50_ms) p99 $(jget "$line" p99_ms) max $(jget "$line" max_ms) ms, errors $(jget "$line" errors), non-2xx $(jget "$line" non2xx)"
+    curl -fsS --max-time 5 "$RUNWAY_BASE/metrics" >"$OUT/outage-$kind-metrics.txt" 2>/dev/null || true
+    OUTAGE_ROWS+="| PostgreSQL $kind | $(jget "$line" requests) | $(jget "$line" p50_ms) | $(jget "$line" p99_ms) | $(jget "$line" max_ms) | $(( $(num "$(jget "$line" errors)") + $(num "$(jget "$line" non2xx)") )) |"$'\n'
+    [[ $kind == frozen ]] && kill -CONT $pids 2>/dev/null || true
+    stop_pid "$SERVICE_PID"
+    kill -KILL $pids 2>/dev/null || true
+    keep_log "$data" "outage-$kind"
+  done
+  rm -rf "$data"
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
 
 write_summary() {
@@ -271,6 +310,14 @@ write_summary() {
       echo "| RUNWAY_DISPATCH_THREADS | jobs dispatched | claimable | span (s) | jobs/s | steady jobs/s (10-90%) | left in queue |"
       echo "|---|---|---|---|---|---|---|"
       printf '%s' "$DISPATCH_ROWS"
+    fi
+    if [[ -n ${OUTAGE_ROWS:-} ]]; then
+      echo
+      echo "## Ack latency during a PostgreSQL outage ($OUTAGE_RATE req/s, fault ${OUTAGE_AT}s into ${OUTAGE_SECONDS}s)"
+      echo
+      echo "| fault | requests | p50 (ms) | p99 (ms) | max (ms) | errors + non-2xx |"
+      echo "|---|---|---|---|---|---|"
+      printf '%s' "$OUTAGE_ROWS"
     fi
     if [[ -n ${MEMORY_ROWS:-} ]]; then
       echo
@@ -297,6 +344,7 @@ for s in $SCENARIOS; do
     runway-spool) scenario_runway_spool ;;
     dispatch) scenario_dispatch ;;
     memory) scenario_memory ;;
+    outage) scenario_outage ;;
     *) log "unknown scenario $s"; exit 2 ;;
   esac
 done

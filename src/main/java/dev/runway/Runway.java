@@ -26,6 +26,7 @@ import dev.runway.config.RunwayConfig;
 import dev.runway.db.Database;
 import dev.runway.db.DatabaseHealth;
 import dev.runway.db.DatabaseWaiter;
+import dev.runway.dispatch.BatchDispatcher;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchTasks;
 import dev.runway.github.AppJwtSigner;
@@ -79,7 +80,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -218,9 +218,17 @@ public final class Runway implements AutoCloseable {
         gh -> background.add(new OrphanedRunners(db.main(), gh, clock).task(ORPHAN_INTERVAL)));
 
     Payloads payloads = new Payloads(json);
+    // Set once dispatch runs (see startOnDatabase); until then a commit has nothing to wake.
+    AtomicReference<Runnable> intakeWake = new AtomicReference<>(() -> {});
     Intake intake =
         new Intake(
-            db.intake(), inbox, health, spool, config.intakeBudget(), () -> {}, metrics.registry());
+            db.intake(),
+            inbox,
+            health,
+            spool,
+            config.intakeBudget(),
+            () -> intakeWake.get().run(),
+            metrics.registry());
     intakeRef.set(intake);
     stack.push(() -> intake.close(config.shutdownGrace()));
 
@@ -231,7 +239,9 @@ public final class Runway implements AutoCloseable {
         new DatabaseWaiter(db.main(), Duration.ofMillis(500), Duration.ofSeconds(5));
     stack.push(waiter);
     DatabaseWaiter.Start onDatabase =
-        () -> startOnDatabase(db, inbox, health, spool, payloads, dispatch, background);
+        () ->
+            startOnDatabase(
+                db, inbox, health, spool, payloads, dispatch, background, signals, intakeWake);
     if (waiter.reachable()) {
       onDatabase.run();
     } else {
@@ -352,9 +362,9 @@ public final class Runway implements AutoCloseable {
   }
 
   /**
-   * Migrates the database, then starts the dispatch queue with its reconcilers and the spool drain.
-   * Runs at start when the database answers, else on the waiter's thread once it does; never after
-   * the stop has begun.
+   * Migrates the database, then starts the dispatch queue with its reconcilers, the dispatch
+   * wake-up and the spool drain. Runs at start when the database answers, else on the waiter's
+   * thread once it does; never after the stop has begun.
    */
   private void startOnDatabase(
       Database db,
@@ -363,7 +373,9 @@ public final class Runway implements AutoCloseable {
       Spool spool,
       Payloads payloads,
       DispatchTasks dispatch,
-      List<Task<?>> background) {
+      List<Task<?>> background,
+      Signals signals,
+      AtomicReference<Runnable> intakeWake) {
     synchronized (lifecycle) {
       if (stopping) {
         return;
@@ -373,16 +385,14 @@ public final class Runway implements AutoCloseable {
           DispatchQueue.scheduler(
               db.main(),
               config.dispatchThreads(),
-              Duration.ofSeconds(1),
+              config.dispatchPollInterval(),
               dispatch.dispatch(),
               background);
       scheduler.start();
       stack.push(scheduler::stop);
-      // Wakes the queue after a commit so a delivery is dispatched within milliseconds at low
-      // rates, but at most every 100 ms: under a burst, one poll fetches a batch instead of one
-      // poll per commit competing with the webhook path for the same two cores.
-      Runnable wakeDispatch =
-          atMostEvery(Duration.ofMillis(100), scheduler::triggerCheckForDueExecutions);
+      Runnable wakeDispatch = wakeDispatch(dispatch, scheduler, signals);
+      // From now on the intake's commits wake dispatch at once too.
+      intakeWake.set(wakeDispatch);
       SpoolDrainer drainer =
           new SpoolDrainer(spool, db.main(), inbox, payloads, health, wakeDispatch);
       drainer.start(config.drainInterval());
@@ -391,11 +401,45 @@ public final class Runway implements AutoCloseable {
   }
 
   /**
+   * What wakes dispatch when new tasks are committed: in this process, the intake's and the spool
+   * drainer's commits call the returned action at once; other replicas' commits arrive through
+   * {@link Signals} ({@code LISTEN/NOTIFY}, sent by {@link DispatchQueue} in the enqueuing
+   * transaction). With batching on, the batch dispatcher takes new deliveries and db-scheduler's
+   * own poll only serves retries and redispatches; with {@code RUNWAY_DISPATCH_BATCH=1}
+   * db-scheduler takes every task and is woken directly. Either way the poll interval is only a
+   * fallback for a lost signal.
+   */
+  private Runnable wakeDispatch(DispatchTasks dispatch, Scheduler scheduler, Signals signals) {
+    BatchDispatcher batches =
+        config.dispatchBatch() > 1
+            ? dispatch
+                .batches(config.dispatchBatch(), config.dispatchPollInterval())
+                .start(Math.min(2, config.dispatchThreads()))
+            : null;
+    if (batches != null) {
+      stack.push(batches);
+    }
+    signals.subscribe(
+        DispatchQueue.WAKE_TOPIC,
+        key -> {
+          if (batches == null || !key.equals(DispatchQueue.DISPATCH_TASK)) {
+            scheduler.triggerCheckForDueExecutions();
+          }
+          if (batches != null) {
+            batches.wake();
+          }
+        });
+    return batches != null ? batches::wake : scheduler::triggerCheckForDueExecutions;
+  }
+
+  /**
    * Opens the configured database, or starts the embedded one. An external database may be down
    * (the spool covers it, see {@link #startOnDatabase}); an embedded one that does not start stops
    * the start.
    */
   private Database database() throws IOException {
+    // db-scheduler's threads, plus two batch dispatchers, the signal listener, the provisioner's
+    // leader lock and the rest (+6).
     Database db =
         config.databaseUrl().isPresent()
             ? Database.open(
@@ -403,8 +447,8 @@ public final class Runway implements AutoCloseable {
                     config.databaseUrl().get(),
                     config.databaseUser().orElse(null),
                     config.databasePassword().orElse(null)),
-                config.dispatchThreads() + 8)
-            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 8);
+                config.dispatchThreads() + 10)
+            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 10);
     stack.push(db);
     return db;
   }
@@ -522,18 +566,6 @@ public final class Runway implements AutoCloseable {
         settings.interval(),
         config.githubApiUrl());
     return RedeliveryReconciler.task(reconciler, settings.interval());
-  }
-
-  /** Runs {@code action} when at least {@code interval} passed since it last ran; never blocks. */
-  static Runnable atMostEvery(Duration interval, Runnable action) {
-    AtomicLong last = new AtomicLong(System.nanoTime() - interval.toNanos());
-    return () -> {
-      long now = System.nanoTime();
-      long prev = last.get();
-      if (now - prev >= interval.toNanos() && last.compareAndSet(prev, now)) {
-        action.run();
-      }
-    };
   }
 
   /** The public port, useful when the configuration asked for 0. */

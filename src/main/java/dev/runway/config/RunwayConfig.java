@@ -19,6 +19,10 @@ import java.util.function.Function;
  * @param databaseUrl a JDBC URL; empty means "start an embedded PostgreSQL in {@code dataDir}"
  * @param intakeBudget how long a webhook request may wait for its database commit before the
  *     delivery is spooled to disk instead
+ * @param dispatchPollInterval how often the dispatch queue is polled when nothing woke it; commits
+ *     wake it at once, in this replica and (through LISTEN/NOTIFY) in the others
+ * @param dispatchBatch how many deliveries one dispatch transaction settles at most; 1 dispatches
+ *     each delivery in its own transaction
  * @param claimLease how long a claimed job waits for its runner's {@code in_progress} before the
  *     claim is released and the job is claimable again
  * @param claimReapInterval how often expired claims are looked for
@@ -49,6 +53,8 @@ public record RunwayConfig(
     Duration intakeBudget,
     Duration drainInterval,
     int dispatchThreads,
+    Duration dispatchPollInterval,
+    int dispatchBatch,
     String logFormat,
     Duration shutdownGrace,
     Duration claimLease,
@@ -83,6 +89,8 @@ public record RunwayConfig(
   public static final String INTAKE_BUDGET = "RUNWAY_INTAKE_BUDGET";
   public static final String DRAIN_INTERVAL = "RUNWAY_DRAIN_INTERVAL";
   public static final String DISPATCH_THREADS = "RUNWAY_DISPATCH_THREADS";
+  public static final String DISPATCH_POLL_INTERVAL = "RUNWAY_DISPATCH_POLL_INTERVAL";
+  public static final String DISPATCH_BATCH = "RUNWAY_DISPATCH_BATCH";
   public static final String LOG_FORMAT = "RUNWAY_LOG_FORMAT";
   public static final String SHUTDOWN_GRACE = "RUNWAY_SHUTDOWN_GRACE";
   public static final String CLAIM_LEASE = "RUNWAY_CLAIM_LEASE";
@@ -130,6 +138,12 @@ public record RunwayConfig(
     }
     if (dispatchThreads < 1 || dispatchThreads > 64) {
       throw new ConfigException(DISPATCH_THREADS, "must be between 1 and 64");
+    }
+    if (dispatchPollInterval.toMillis() < 10) {
+      throw new ConfigException(DISPATCH_POLL_INTERVAL, "must be at least 10ms");
+    }
+    if (dispatchBatch < 1 || dispatchBatch > 1000) {
+      throw new ConfigException(DISPATCH_BATCH, "must be between 1 (no batching) and 1000");
     }
     if (!logFormat.equals("plain") && !logFormat.equals("json")) {
       throw new ConfigException(LOG_FORMAT, "must be plain or json");
@@ -196,6 +210,8 @@ public record RunwayConfig(
         parse(get, INTAKE_BUDGET, "750ms", Durations::parse),
         parse(get, DRAIN_INTERVAL, "1s", Durations::parse),
         parse(get, DISPATCH_THREADS, "4", Integer::parseInt),
+        parse(get, DISPATCH_POLL_INTERVAL, "1s", Durations::parse),
+        parse(get, DISPATCH_BATCH, "100", Integer::parseInt),
         get.apply(LOG_FORMAT).orElse("plain"),
         parse(get, SHUTDOWN_GRACE, "10s", Durations::parse),
         parse(get, CLAIM_LEASE, "5m", Durations::parse),
@@ -267,6 +283,8 @@ public record RunwayConfig(
     m.put(INTAKE_BUDGET, intakeBudget);
     m.put(DRAIN_INTERVAL, drainInterval);
     m.put(DISPATCH_THREADS, dispatchThreads);
+    m.put(DISPATCH_POLL_INTERVAL, dispatchPollInterval);
+    m.put(DISPATCH_BATCH, dispatchBatch);
     m.put(LOG_FORMAT, logFormat);
     m.put(SHUTDOWN_GRACE, shutdownGrace);
     m.put(CLAIM_LEASE, claimLease);

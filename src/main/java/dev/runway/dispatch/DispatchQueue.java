@@ -5,6 +5,7 @@ import com.github.kagkarlsson.scheduler.task.Task;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import dev.runway.signals.Signals;
 import dev.runway.telemetry.Metrics;
 import dev.runway.telemetry.Poller;
 import java.sql.Connection;
@@ -38,6 +39,9 @@ public final class DispatchQueue {
   /** The task that re-evaluates one ignored queued job; instance id {@code JOB_ID/ATTEMPT}. */
   public static final String REDISPATCH_TASK = "redispatch";
 
+  /** The {@link Signals} topic that announces new dispatch tasks. */
+  public static final String WAKE_TOPIC = "dispatch";
+
   /** The outcomes whose jobs can be dispatched again. */
   public static final Set<String> REDISPATCHABLE =
       Set.of("no_matching_pool", "no_account", "runners_disabled", "ambiguous_pool", "no_pools");
@@ -59,7 +63,9 @@ public final class DispatchQueue {
                 + " from unnest(?::text[]) as g order by g on conflict do nothing")) {
       ps.setString(1, DISPATCH_TASK);
       ps.setArray(2, c.createArrayOf("text", guids.toArray()));
-      ps.executeUpdate();
+      if (ps.executeUpdate() > 0) {
+        announce(c);
+      }
     }
   }
 
@@ -108,8 +114,83 @@ public final class DispatchQueue {
       ps.setObject(5, jobId, java.sql.Types.BIGINT);
       ps.setObject(6, attempt, java.sql.Types.INTEGER);
       ps.setObject(7, attempt, java.sql.Types.INTEGER);
-      return ps.executeUpdate();
+      int n = ps.executeUpdate();
+      if (n > 0) {
+        Signals.notify(c, WAKE_TOPIC, REDISPATCH_TASK);
+      }
+      return n;
     }
+  }
+
+  /**
+   * Takes up to {@code max} due dispatch tasks that db-scheduler has not picked and that never
+   * failed, locking their rows for the caller's transaction: another replica's batch and
+   * db-scheduler's own fetch skip them, and a crash or a dropped connection releases them
+   * untouched. Tasks that failed before stay with db-scheduler, which retries each with its
+   * backoff.
+   */
+  static List<String> claimBatch(Connection c, int max) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select task_instance from scheduled_tasks where task_name = ?"
+                + " and (not picked or last_heartbeat < now() - interval '30 seconds')"
+                + " and coalesce(consecutive_failures, 0) = 0 and execution_time <= now()"
+                + " order by execution_time limit ? for update skip locked")) {
+      ps.setString(1, DISPATCH_TASK);
+      ps.setInt(2, max);
+      List<String> out = new ArrayList<>(max);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Removes the done tasks of {@code guids}, in the caller's transaction that settled them. */
+  static void completeBatch(Connection c, Collection<String> guids) throws SQLException {
+    if (guids.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "delete from scheduled_tasks where task_name = ? and task_instance = any(?)")) {
+      ps.setString(1, DISPATCH_TASK);
+      ps.setArray(2, c.createArrayOf("text", guids.toArray()));
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Hands the tasks of a batch that could not be settled to db-scheduler's retry with backoff: one
+   * failure recorded on each, due again after {@code delay}.
+   */
+  static void failBatch(Connection c, Collection<String> guids, Duration delay)
+      throws SQLException {
+    if (guids.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update scheduled_tasks set consecutive_failures = coalesce(consecutive_failures, 0) + 1,"
+                + " last_failure = now(), execution_time = now() + ? * interval '1 millisecond',"
+                + " picked = false, picked_by = null, last_heartbeat = null, version = version + 1"
+                + " where task_name = ? and task_instance = any(?)"
+                + " and (not picked or last_heartbeat < now() - interval '30 seconds')")) {
+      ps.setLong(1, delay.toMillis());
+      ps.setString(2, DISPATCH_TASK);
+      ps.setArray(3, c.createArrayOf("text", guids.toArray()));
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Announces new dispatch tasks to every replica when {@code c}'s transaction commits, so their
+   * dispatchers wake at once instead of at their next poll.
+   */
+  static void announce(Connection c) throws SQLException {
+    Signals.notify(c, WAKE_TOPIC, DISPATCH_TASK);
   }
 
   /** The {@code runway_queue_depth} gauge, refreshed from {@code poller}'s thread. */

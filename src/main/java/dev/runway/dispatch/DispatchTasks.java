@@ -40,6 +40,14 @@ public final class DispatchTasks {
     return DispatchQueue.task(worker);
   }
 
+  /**
+   * Threads (not started) that dispatch up to {@code maxBatch} deliveries per transaction when
+   * woken, and at least every {@code pollInterval}.
+   */
+  public BatchDispatcher batches(int maxBatch, java.time.Duration pollInterval) {
+    return new BatchDispatcher(worker, maxBatch, pollInterval);
+  }
+
   /** Re-evaluates one ignored queued job; instance id {@code JOB_ID/ATTEMPT}. */
   public OneTimeTask<Void> redispatch() {
     return redispatch.task();

@@ -1,11 +1,16 @@
 package dev.runway.dispatch;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runway.accounts.InstallationEvents;
+import dev.runway.db.Database;
 import dev.runway.inbox.Delivery;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.jobs.Job;
+import dev.runway.jobs.JobFacts;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobStatus;
@@ -16,7 +21,15 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,6 +107,295 @@ final class DispatchWorker {
     } finally {
       MDC.remove("delivery");
     }
+  }
+
+  /**
+   * Dispatches up to {@code max} due deliveries in one transaction: their queue rows are locked,
+   * every job they touch is locked (in id order), the job rows are written in one batch, the inbox
+   * rows settled in one statement and the queue rows deleted in one, all in one commit. The
+   * per-delivery guarantees hold as in {@link #dispatch}: a state only moves forward, a delivery
+   * settles once and is counted once, after the commit. A second event of a job already in the
+   * batch is left queued for the next batch, so the events of one job still apply one at a time.
+   *
+   * <p>Unknown is not empty: when the database or the pool source cannot answer for any delivery,
+   * nothing of the batch is settled; its tasks go to db-scheduler's per-delivery retry with backoff
+   * (or stay as they were if the database itself is gone) and {@link DispatchRetry} is thrown.
+   *
+   * @return how many queue rows the batch took; 0 means nothing was due
+   */
+  int dispatchBatch(int max) {
+    List<String> taken = List.of();
+    Batch done;
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        taken = DispatchQueue.claimBatch(c, max);
+        if (taken.isEmpty()) {
+          c.commit();
+          return 0;
+        }
+        // The main pool commits asynchronously, but a batch is counted as soon as it commits: a
+        // commit lost with a crashed server would dispatch and count its deliveries again. One
+        // WAL flush per batch is cheap; per delivery it was not.
+        Database.durableCommit(c);
+        done = settleBatch(c, taken);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        try {
+          c.rollback();
+        } catch (SQLException ignored) {
+          // The connection is broken; the pool evicts it, and the rollback happened server side.
+        }
+        throw e;
+      }
+    } catch (SQLException | RuntimeException e) {
+      failBatch(taken);
+      throw e instanceof DispatchRetry r
+          ? r
+          : new DispatchRetry("batch of " + taken.size() + ": " + e.getMessage(), e);
+    }
+    done.afterCommit();
+    return taken.size();
+  }
+
+  /** Hands a failed batch's tasks to the per-delivery retry; best effort, see dispatchBatch. */
+  private void failBatch(List<String> taken) {
+    if (taken.isEmpty()) {
+      return;
+    }
+    try (Connection c = ds.getConnection()) {
+      DispatchQueue.failBatch(c, taken, Duration.ofSeconds(1));
+      inbox.recordFailedAttempts(c, taken);
+    } catch (SQLException e) {
+      // The database is what failed: the rows were never changed, and the next batch takes them.
+    }
+  }
+
+  /** What a committed batch still has to do: count, log, refresh caches. */
+  private final class Batch {
+    private final List<Runnable> counted = new ArrayList<>();
+    private final List<Runnable> logs = new ArrayList<>();
+    private boolean installationsChanged;
+
+    void afterCommit() {
+      counted.forEach(Runnable::run);
+      if (installationsChanged) {
+        installations.committed();
+      }
+      logs.forEach(Runnable::run);
+    }
+  }
+
+  private record JobWork(Delivery d, WorkflowJobEvent event, JobStatus target) {
+    String key() {
+      return event.facts().jobId() + "/" + event.facts().runAttempt();
+    }
+  }
+
+  private Batch settleBatch(Connection c, List<String> taken) throws SQLException {
+    Batch batch = new Batch();
+    Instant now = clock.instant();
+    List<Delivery> loaded = new ArrayList<>(inbox.loadAll(c, taken));
+    // Arrival order, so that of two events of one job the earlier one is applied now.
+    loaded.sort(Comparator.comparing(Delivery::receivedAt).thenComparing(Delivery::guid));
+    Set<String> done = new HashSet<>(taken);
+    Set<String> found = new HashSet<>();
+    List<InboxRepository.Settlement> settlements = new ArrayList<>();
+    Map<String, String> actions = new HashMap<>();
+    Map<String, DispatchOutcome> outcomes = new HashMap<>();
+    Map<String, JobWork> work = new LinkedHashMap<>();
+    for (Delivery d : loaded) {
+      found.add(d.guid());
+      if (!d.event().equals("workflow_job")) {
+        InstallationEvents.Applied applied = installations.apply(c, payload(d));
+        settlements.add(
+            new InboxRepository.Settlement(
+                d.guid(), applied.outcome(), d.event() + "." + applied.action()));
+        batch.installationsChanged = true;
+        batch.logs.add(
+            () ->
+                log.info(
+                    "{}.{} for installation {} ({}): {}",
+                    d.event(),
+                    applied.action(),
+                    applied.installationId(),
+                    applied.login(),
+                    applied.outcome()));
+        continue;
+      }
+      WorkflowJobEvent event;
+      try {
+        event = WorkflowJobEvent.parse(jobPayload(d));
+      } catch (IllegalArgumentException e) {
+        outcomes.put(d.guid(), new DispatchOutcome.Ignored(e.getMessage()));
+        continue;
+      }
+      actions.put(d.guid(), event.action());
+      JobStatus target = target(event.action());
+      if (target == null) {
+        outcomes.put(d.guid(), new DispatchOutcome.Ignored("action " + event.action()));
+        continue;
+      }
+      JobWork w = new JobWork(d, event, target);
+      if (work.putIfAbsent(w.key(), w) != null) {
+        // Another event of this job is in the batch: it stays queued for the next one.
+        done.remove(d.guid());
+      }
+    }
+    for (String guid : taken) {
+      if (!found.contains(guid)) {
+        // Cannot happen while the task and the row are written in one transaction.
+        log.warn("dispatch task {} has no inbox row; dropping the task", guid);
+      }
+    }
+    // Account and pools first: a pool source that cannot answer throws before anything is written.
+    Map<String, JobEvaluator.Evaluation> evals = new HashMap<>();
+    for (JobWork w : work.values()) {
+      if (w.target() == JobStatus.QUEUED) {
+        JobFacts f = w.event().facts();
+        evals.put(w.key(), evaluator.evaluate(f.installationId(), f.ownerLogin(), f.labels()));
+      }
+    }
+    jobs.lockAll(c, work.values().stream().map(w -> w.event().facts().jobId()).toList());
+    Map<String, Job> existing =
+        jobs.findAll(
+            c,
+            work.values().stream()
+                .map(w -> new long[] {w.event().facts().jobId(), w.event().facts().runAttempt()})
+                .toList());
+    List<JobRepository.Upsert> upserts = new ArrayList<>();
+    List<JobWork> moved = new ArrayList<>();
+    for (JobWork w : work.values()) {
+      JobFacts f = w.event().facts();
+      JobEvaluator.Evaluation eval = evals.get(w.key());
+      Job row = existing.get(w.key());
+      if (row != null && !row.jobStatus().before(w.target())) {
+        outcomes.put(w.d().guid(), new DispatchOutcome.Ignored("job already " + row.status()));
+        if (eval != null) {
+          // As in dispatch(): a late queued still names the job's account and pool.
+          jobs.fillDispatchFacts(
+              c, f.jobId(), f.runAttempt(), eval.accountId(), eval.outcome().pool(), now);
+        }
+        continue;
+      }
+      DispatchOutcome o;
+      if (w.target() == JobStatus.QUEUED) {
+        o = eval.outcome();
+        upserts.add(
+            new JobRepository.Upsert(
+                f,
+                JobStatus.QUEUED,
+                eval.accountId(),
+                o.pool(),
+                o.isIgnore() ? o.label() : null,
+                o.isIgnore() ? o.detail() : null,
+                true,
+                w.d().receivedAt()));
+      } else {
+        o = moved(w.target());
+        upserts.add(
+            new JobRepository.Upsert(
+                f, w.target(), null, null, null, null, false, w.d().receivedAt()));
+      }
+      outcomes.put(w.d().guid(), o);
+      moved.add(w);
+    }
+    jobs.upsertAll(c, upserts, now);
+    for (JobWork w : moved) {
+      listener.onTransition(c, w.event().facts(), w.target());
+    }
+    Map<String, Delivery> byGuid = new HashMap<>();
+    loaded.forEach(d -> byGuid.put(d.guid(), d));
+    outcomes.forEach(
+        (guid, o) -> {
+          if (done.contains(guid)) {
+            settlements.add(new InboxRepository.Settlement(guid, o.label(), o.detail()));
+          }
+        });
+    Set<String> settled = inbox.settleAll(c, settlements);
+    DispatchQueue.completeBatch(c, done);
+    for (String guid : settled) {
+      DispatchOutcome o = outcomes.get(guid);
+      if (o == null) {
+        continue; // an installation delivery: not a dispatch outcome
+      }
+      Delivery d = byGuid.get(guid);
+      String action = actions.get(guid);
+      batch.counted.add(
+          () ->
+              metrics.dispatchOutcome(
+                  action, o.label(), Duration.between(d.receivedAt(), clock.instant())));
+      if (o.isIgnore()) {
+        batch.logs.add(
+            () -> {
+              MDC.put("delivery", guid);
+              try {
+                log.info("{} {}: {}", action, o.label(), o.detail());
+              } finally {
+                MDC.remove("delivery");
+              }
+            });
+      }
+    }
+    return batch;
+  }
+
+  private static DispatchOutcome moved(JobStatus target) {
+    return switch (target) {
+      case WAITING -> new DispatchOutcome.Waiting();
+      case IN_PROGRESS -> new DispatchOutcome.InProgress();
+      case COMPLETED -> new DispatchOutcome.Completed();
+      case QUEUED -> throw new AssertionError("queued is evaluated");
+      case CLAIMED -> throw new IllegalStateException("no event claims a job");
+    };
+  }
+
+  /**
+   * The parts of a {@code workflow_job} payload that {@link WorkflowJobEvent} reads, as a small
+   * tree: one streaming pass that builds nodes only for {@code action}, {@code installation},
+   * {@code workflow_job} and the repository's name and owner. A full tree of the 6 KB payload (its
+   * repository object is mostly URLs) was a tenth of the JVM's samples under load.
+   */
+  private JsonNode jobPayload(Delivery d) {
+    try (JsonParser p = json.getFactory().createParser(d.body())) {
+      ObjectNode root = json.createObjectNode();
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return root;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        switch (name) {
+          case "action", "installation", "workflow_job" -> root.set(name, json.readTree(p));
+          case "repository" -> {
+            if (value == JsonToken.START_OBJECT) {
+              root.set(name, repository(p));
+            } else {
+              p.skipChildren();
+            }
+          }
+          default -> p.skipChildren();
+        }
+      }
+      return root;
+    } catch (IOException e) {
+      throw new IllegalStateException("stored payload does not parse", e);
+    }
+  }
+
+  /** The repository object's {@code full_name} and {@code owner}; the parser is inside it. */
+  private ObjectNode repository(JsonParser p) throws IOException {
+    ObjectNode repo = json.createObjectNode();
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      p.nextToken();
+      if (name.equals("full_name") || name.equals("owner")) {
+        repo.set(name, json.readTree(p));
+      } else {
+        p.skipChildren();
+      }
+    }
+    return repo;
   }
 
   private JsonNode payload(Delivery d) {
@@ -201,13 +503,7 @@ final class DispatchWorker {
       return o;
     }
     jobs.upsert(c, event.facts(), target, null, null, null, null, false, receivedAt, now);
-    return switch (target) {
-      case WAITING -> new DispatchOutcome.Waiting();
-      case IN_PROGRESS -> new DispatchOutcome.InProgress();
-      case COMPLETED -> new DispatchOutcome.Completed();
-      case QUEUED -> throw new AssertionError("queued is applied above");
-      case CLAIMED -> throw new IllegalStateException("no event claims a job");
-    };
+    return moved(target);
   }
 
   private static JobStatus target(String action) {

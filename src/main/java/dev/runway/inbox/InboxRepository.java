@@ -189,6 +189,86 @@ public final class InboxRepository {
     }
   }
 
+  /** The stored deliveries among {@code guids}, in no particular order; missing ones are absent. */
+  public List<Delivery> loadAll(Connection c, Collection<String> guids) throws SQLException {
+    List<Delivery> out = new ArrayList<>(guids.size());
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select guid, event, action, hook_id, installation_id, workflow_job_id, received_at,"
+                + " payload from inbox where guid = any(?)")) {
+      ps.setArray(1, c.createArrayOf("text", guids.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new Delivery(
+                  rs.getString("guid"),
+                  rs.getString("event"),
+                  rs.getString("action"),
+                  (Long) rs.getObject("hook_id"),
+                  (Long) rs.getObject("installation_id"),
+                  (Long) rs.getObject("workflow_job_id"),
+                  rs.getTimestamp("received_at").toInstant(),
+                  rs.getBytes("payload")));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** One delivery's outcome, for {@link #settleAll}. */
+  public record Settlement(String guid, String outcome, String detail) {}
+
+  /**
+   * Writes the outcomes of many deliveries in one statement, each once.
+   *
+   * @return the GUIDs that settled now; one that had settled already (its task ran twice) is absent
+   *     and must not be counted
+   */
+  public Set<String> settleAll(Connection c, List<Settlement> settlements) throws SQLException {
+    Set<String> settled = new HashSet<>();
+    if (settlements.isEmpty()) {
+      return settled;
+    }
+    int n = settlements.size();
+    String[] guids = new String[n];
+    String[] outcomes = new String[n];
+    String[] details = new String[n];
+    for (int i = 0; i < n; i++) {
+      guids[i] = settlements.get(i).guid();
+      outcomes[i] = settlements.get(i).outcome();
+      details[i] = settlements.get(i).detail();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update inbox i set outcome = u.outcome, outcome_detail = u.detail,"
+                + " settled_at = now(), worker_seen_at = coalesce(i.worker_seen_at, now()),"
+                + " dispatch_attempts = i.dispatch_attempts + 1"
+                + " from unnest(?::text[], ?::text[], ?::text[]) as u(guid, outcome, detail)"
+                + " where i.guid = u.guid and i.settled_at is null returning i.guid")) {
+      ps.setArray(1, c.createArrayOf("text", guids));
+      ps.setArray(2, c.createArrayOf("text", outcomes));
+      ps.setArray(3, c.createArrayOf("text", details));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          settled.add(rs.getString(1));
+        }
+      }
+    }
+    return settled;
+  }
+
+  /** Counts a failed dispatch attempt of each of {@code guids}, on the caller's connection. */
+  public void recordFailedAttempts(Connection c, Collection<String> guids) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update inbox set worker_seen_at = coalesce(worker_seen_at, now()),"
+                + " dispatch_attempts = dispatch_attempts + 1"
+                + " where guid = any(?) and settled_at is null")) {
+      ps.setArray(1, c.createArrayOf("text", guids.toArray()));
+      ps.executeUpdate();
+    }
+  }
+
   /** Counts a dispatch attempt that failed and will be retried; best effort. */
   public void recordFailedAttempt(DataSource ds, String guid) {
     try (Connection c = ds.getConnection();

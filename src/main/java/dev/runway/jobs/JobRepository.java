@@ -50,6 +50,50 @@ public final class JobRepository {
   }
 
   /**
+   * One job row to insert or move forward: the facts of the event, the status it moves to, and what
+   * dispatch decided (account, pool, an ignore outcome), null where the event says nothing.
+   */
+  public record Upsert(
+      JobFacts f,
+      JobStatus status,
+      Long accountId,
+      String pool,
+      String outcome,
+      String outcomeDetail,
+      boolean dispatched,
+      Instant receivedAt) {}
+
+  private static final String UPSERT =
+      "insert into jobs (job_id, run_attempt, run_id, repository, owner_login, owner_is_org,"
+          + " installation_id, account_id, name, workflow_name, labels, pool, status,"
+          + " outcome, outcome_detail, conclusion, runner_id, runner_name,"
+          + " created_at_github, started_at, completed_at, dispatched_at, received_at,"
+          + " updated_at)"
+          + " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, case when ? then ?::timestamptz end, ?, ?)"
+          + " on conflict (job_id, run_attempt) do update set"
+          + " run_id = coalesce(excluded.run_id, jobs.run_id),"
+          + " repository = coalesce(excluded.repository, jobs.repository),"
+          + " owner_login = coalesce(excluded.owner_login, jobs.owner_login),"
+          + " installation_id = coalesce(excluded.installation_id, jobs.installation_id),"
+          + " account_id = coalesce(excluded.account_id, jobs.account_id),"
+          + " name = coalesce(excluded.name, jobs.name),"
+          + " workflow_name = coalesce(excluded.workflow_name, jobs.workflow_name),"
+          + " labels = case when cardinality(excluded.labels) > 0 then excluded.labels"
+          + "   else jobs.labels end,"
+          + " pool = coalesce(excluded.pool, jobs.pool),"
+          + " status = excluded.status,"
+          + " outcome = excluded.outcome,"
+          + " outcome_detail = excluded.outcome_detail,"
+          + " conclusion = coalesce(excluded.conclusion, jobs.conclusion),"
+          + " runner_id = coalesce(excluded.runner_id, jobs.runner_id),"
+          + " runner_name = coalesce(excluded.runner_name, jobs.runner_name),"
+          + " created_at_github = coalesce(excluded.created_at_github, jobs.created_at_github),"
+          + " started_at = coalesce(excluded.started_at, jobs.started_at),"
+          + " completed_at = coalesce(excluded.completed_at, jobs.completed_at),"
+          + " dispatched_at = coalesce(excluded.dispatched_at, jobs.dispatched_at),"
+          + " updated_at = excluded.updated_at";
+
+  /**
    * Inserts the job, or moves an existing row to {@code status}, keeping what the row already knows
    * where the event does not say. The caller holds the job's lock and has checked that the move is
    * forward.
@@ -66,65 +110,102 @@ public final class JobRepository {
       Instant receivedAt,
       Instant now)
       throws SQLException {
+    upsertAll(
+        c,
+        List.of(
+            new Upsert(f, status, accountId, pool, outcome, outcomeDetail, dispatched, receivedAt)),
+        now);
+  }
+
+  /**
+   * {@link #upsert} for many jobs, sent as one JDBC batch (one round trip). The caller holds every
+   * job's lock and has checked that each move is forward; each job appears at most once.
+   */
+  public void upsertAll(Connection c, List<Upsert> rows, Instant now) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(UPSERT)) {
+      for (Upsert u : rows) {
+        bindUpsert(c, ps, u, now);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private static void bindUpsert(Connection c, PreparedStatement ps, Upsert u, Instant now)
+      throws SQLException {
+    int i = 0;
+    ps.setLong(++i, u.f().jobId());
+    ps.setInt(++i, u.f().runAttempt());
+    Sql.setLong(ps, ++i, u.f().runId());
+    ps.setString(++i, u.f().repository());
+    ps.setString(++i, u.f().ownerLogin());
+    ps.setBoolean(++i, u.f().ownerIsOrg());
+    Sql.setLong(ps, ++i, u.f().installationId());
+    Sql.setLong(ps, ++i, u.accountId());
+    ps.setString(++i, u.f().name());
+    ps.setString(++i, u.f().workflowName());
+    ps.setArray(++i, c.createArrayOf("text", u.f().labels().toArray()));
+    ps.setString(++i, u.pool());
+    ps.setString(++i, u.status().db());
+    ps.setString(++i, u.outcome());
+    ps.setString(++i, u.outcomeDetail());
+    ps.setString(++i, u.f().conclusion());
+    Sql.setLong(ps, ++i, u.f().runnerId());
+    ps.setString(++i, u.f().runnerName());
+    Sql.setTime(ps, ++i, u.f().createdAtGithub());
+    Sql.setTime(ps, ++i, u.f().startedAt());
+    Sql.setTime(ps, ++i, u.f().completedAt());
+    ps.setBoolean(++i, u.dispatched());
+    Sql.setTime(ps, ++i, now);
+    // The receipt time of the delivery that creates the row; a later event keeps it.
+    Sql.setTime(ps, ++i, u.receivedAt() == null ? now : u.receivedAt());
+    Sql.setTime(ps, ++i, now);
+  }
+
+  /**
+   * {@link #lock} for many jobs in one statement. The ids are locked in ascending order, so two
+   * batches that share jobs wait for each other instead of deadlocking.
+   */
+  public void lockAll(Connection c, java.util.Collection<Long> jobIds) throws SQLException {
+    Long[] ids = jobIds.stream().distinct().sorted().toArray(Long[]::new);
+    if (ids.length == 0) {
+      return;
+    }
     try (PreparedStatement ps =
         c.prepareStatement(
-            "insert into jobs (job_id, run_attempt, run_id, repository, owner_login, owner_is_org,"
-                + " installation_id, account_id, name, workflow_name, labels, pool, status,"
-                + " outcome, outcome_detail, conclusion, runner_id, runner_name,"
-                + " created_at_github, started_at, completed_at, dispatched_at, received_at,"
-                + " updated_at)"
-                + " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, case when ? then ?::timestamptz end, ?, ?)"
-                + " on conflict (job_id, run_attempt) do update set"
-                + " run_id = coalesce(excluded.run_id, jobs.run_id),"
-                + " repository = coalesce(excluded.repository, jobs.repository),"
-                + " owner_login = coalesce(excluded.owner_login, jobs.owner_login),"
-                + " installation_id = coalesce(excluded.installation_id, jobs.installation_id),"
-                + " account_id = coalesce(excluded.account_id, jobs.account_id),"
-                + " name = coalesce(excluded.name, jobs.name),"
-                + " workflow_name = coalesce(excluded.workflow_name, jobs.workflow_name),"
-                + " labels = case when cardinality(excluded.labels) > 0 then excluded.labels"
-                + "   else jobs.labels end,"
-                + " pool = coalesce(excluded.pool, jobs.pool),"
-                + " status = excluded.status,"
-                + " outcome = excluded.outcome,"
-                + " outcome_detail = excluded.outcome_detail,"
-                + " conclusion = coalesce(excluded.conclusion, jobs.conclusion),"
-                + " runner_id = coalesce(excluded.runner_id, jobs.runner_id),"
-                + " runner_name = coalesce(excluded.runner_name, jobs.runner_name),"
-                + " created_at_github = coalesce(excluded.created_at_github, jobs.created_at_github),"
-                + " started_at = coalesce(excluded.started_at, jobs.started_at),"
-                + " completed_at = coalesce(excluded.completed_at, jobs.completed_at),"
-                + " dispatched_at = coalesce(excluded.dispatched_at, jobs.dispatched_at),"
-                + " updated_at = excluded.updated_at")) {
-      int i = 0;
-      ps.setLong(++i, f.jobId());
-      ps.setInt(++i, f.runAttempt());
-      Sql.setLong(ps, ++i, f.runId());
-      ps.setString(++i, f.repository());
-      ps.setString(++i, f.ownerLogin());
-      ps.setBoolean(++i, f.ownerIsOrg());
-      Sql.setLong(ps, ++i, f.installationId());
-      Sql.setLong(ps, ++i, accountId);
-      ps.setString(++i, f.name());
-      ps.setString(++i, f.workflowName());
-      ps.setArray(++i, c.createArrayOf("text", f.labels().toArray()));
-      ps.setString(++i, pool);
-      ps.setString(++i, status.db());
-      ps.setString(++i, outcome);
-      ps.setString(++i, outcomeDetail);
-      ps.setString(++i, f.conclusion());
-      Sql.setLong(ps, ++i, f.runnerId());
-      ps.setString(++i, f.runnerName());
-      Sql.setTime(ps, ++i, f.createdAtGithub());
-      Sql.setTime(ps, ++i, f.startedAt());
-      Sql.setTime(ps, ++i, f.completedAt());
-      ps.setBoolean(++i, dispatched);
-      Sql.setTime(ps, ++i, now);
-      // The receipt time of the delivery that creates the row; a later event keeps it.
-      Sql.setTime(ps, ++i, receivedAt == null ? now : receivedAt);
-      Sql.setTime(ps, ++i, now);
-      ps.executeUpdate();
+            "select count(pg_advisory_xact_lock(id)) from unnest(?::bigint[]) as t(id)")) {
+      ps.setArray(1, c.createArrayOf("bigint", ids));
+      ps.execute();
     }
+  }
+
+  /** The rows of the given jobs ({@code job_id/run_attempt} keys), by key. */
+  public java.util.Map<String, Job> findAll(Connection c, List<long[]> keys) throws SQLException {
+    java.util.Map<String, Job> out = new java.util.HashMap<>();
+    if (keys.isEmpty()) {
+      return out;
+    }
+    Long[] ids = keys.stream().map(k -> k[0]).toArray(Long[]::new);
+    Integer[] attempts = keys.stream().map(k -> (int) k[1]).toArray(Integer[]::new);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select "
+                + COLUMNS
+                + " from jobs where (job_id, run_attempt) in"
+                + " (select * from unnest(?::bigint[], ?::int[]))")) {
+      ps.setArray(1, c.createArrayOf("bigint", ids));
+      ps.setArray(2, c.createArrayOf("int", attempts));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          Job j = map(rs);
+          out.put(j.jobId() + "/" + j.runAttempt(), j);
+        }
+      }
+    }
+    return out;
   }
 
   /** Fills in the account and pool of a job that moved on before its queued event arrived. */

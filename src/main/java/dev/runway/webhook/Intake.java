@@ -21,6 +21,12 @@ public final class Intake implements AutoCloseable {
   /** Upper bound on waiting for the spool's fsync; a disk slower than this is a failed disk. */
   private static final Duration SPOOL_BUDGET = Duration.ofSeconds(5);
 
+  /**
+   * The least a request waits for its commit, whatever recent commits took: below this, a GC pause
+   * or one slow fsync would send deliveries to the spool that the database would have taken.
+   */
+  private static final Duration MIN_BUDGET = Duration.ofMillis(100);
+
   private final IntakeBatcher batcher;
   private final DatabaseHealth health;
   private final Spool spool;
@@ -40,19 +46,27 @@ public final class Intake implements AutoCloseable {
     this.budget = budget;
   }
 
-  /** Stores {@code d}; blocks at most about the budget plus one fsync. */
+  /**
+   * Stores {@code d}; blocks at most about the budget plus one fsync. The wait for the database is
+   * derived from recent commit times (at least {@link #MIN_BUDGET}, at most the configured budget),
+   * and a request that arrives while a commit is already overdue goes to the spool at once: an
+   * outage costs the requests in its first tens of milliseconds, not each a full budget.
+   */
   public IntakeResult accept(Delivery d) {
     String why = "database marked unavailable";
-    if (health.isUp()) {
+    Duration wait = batcher.budget(MIN_BUDGET, budget);
+    if (health.isUp() && batcher.overdue(wait)) {
+      why = "a database commit is overdue (over " + wait.toMillis() + " ms)";
+    } else if (health.isUp()) {
       CompletableFuture<IntakeBatcher.Stored> f = batcher.submit(d);
       try {
-        return switch (f.get(budget.toMillis(), TimeUnit.MILLISECONDS)) {
+        return switch (f.get(wait.toNanos(), TimeUnit.NANOSECONDS)) {
           case INSERTED -> new IntakeResult.Stored();
           case DUPLICATE -> new IntakeResult.Duplicate();
         };
       } catch (TimeoutException e) {
         f.cancel(false);
-        why = "database commit exceeded " + budget.toMillis() + " ms";
+        why = "database commit exceeded " + wait.toMillis() + " ms";
         health.markDown(why);
       } catch (ExecutionException e) {
         why = "database write failed: " + e.getCause().getClass().getSimpleName();

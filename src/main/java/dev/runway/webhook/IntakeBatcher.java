@@ -19,6 +19,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,12 @@ final class IntakeBatcher implements AutoCloseable {
   private final List<Thread> writers = new ArrayList<>();
   private volatile boolean running = true;
 
+  /** When each writer's current commit started ({@link System#nanoTime}), 0 while it is idle. */
+  private final AtomicLongArray inFlightSince;
+
+  /** A moving average of recent commit times, the base of the adaptive budget. */
+  private volatile long recentCommitNanos = Duration.ofMillis(5).toNanos();
+
   IntakeBatcher(
       DataSource ds,
       InboxRepository inbox,
@@ -77,8 +84,10 @@ final class IntakeBatcher implements AutoCloseable {
     this.health = health;
     this.maxBatch = maxBatch;
     this.queue = new ArrayBlockingQueue<>(maxBatch * writerThreads * 4);
+    this.inFlightSince = new AtomicLongArray(writerThreads);
     for (int i = 0; i < writerThreads; i++) {
-      Thread t = new Thread(this::run, "intake-writer-" + i);
+      int slot = i;
+      Thread t = new Thread(() -> run(slot), "intake-writer-" + i);
       t.setDaemon(true);
       writers.add(t);
       t.start();
@@ -98,7 +107,29 @@ final class IntakeBatcher implements AutoCloseable {
     return p.done();
   }
 
-  private void run() {
+  /**
+   * How long a request may wait for its commit: a multiple of recent commit times, at least {@code
+   * floor} and at most {@code max}. A healthy database commits in milliseconds, so a stalled one is
+   * recognised in tens of milliseconds, not after the configured budget.
+   */
+  Duration budget(Duration floor, Duration max) {
+    long nanos = Math.max(floor.toNanos(), recentCommitNanos * 16);
+    return Duration.ofNanos(Math.min(nanos, max.toNanos()));
+  }
+
+  /** Whether a commit has been in flight for longer than {@code budget}: the database stalls. */
+  boolean overdue(Duration budget) {
+    long now = System.nanoTime();
+    for (int i = 0; i < inFlightSince.length(); i++) {
+      long since = inFlightSince.get(i);
+      if (since != 0 && now - since > budget.toNanos()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void run(int slot) {
     List<Pending> batch = new ArrayList<>(maxBatch);
     while (running || !queue.isEmpty()) {
       try {
@@ -110,7 +141,12 @@ final class IntakeBatcher implements AutoCloseable {
         queue.drainTo(batch, maxBatch - 1);
         // A request that gave up waiting has spooled its delivery already; skip the work.
         batch.removeIf(p -> p.done().isDone());
-        write(batch);
+        inFlightSince.set(slot, System.nanoTime() | 1);
+        try {
+          write(batch);
+        } finally {
+          inFlightSince.set(slot, 0);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
@@ -146,7 +182,10 @@ final class IntakeBatcher implements AutoCloseable {
       batch.forEach(p -> p.done().completeExceptionally(e));
       return;
     }
-    commitTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    long took = System.nanoTime() - start;
+    commitTimer.record(took, TimeUnit.NANOSECONDS);
+    // Racy read-modify-write between writers is harmless: it is an estimate.
+    recentCommitNanos += (took - recentCommitNanos) / 8;
     batchSize.record(unique.size());
     if (!inserted.isEmpty()) {
       onCommit.run();
