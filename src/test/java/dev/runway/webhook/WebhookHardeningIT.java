@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -122,24 +127,33 @@ class WebhookHardeningIT {
       OutputStream out = s.getOutputStream();
       out.write(head("slow-1", body.length));
       out.flush();
-      // One byte every 100 ms keeps every single read well inside any idle timeout.
-      Thread trickle =
-          new Thread(
-              () -> {
-                try {
-                  for (byte b : body) {
-                    out.write(b);
-                    out.flush();
-                    Thread.sleep(100); // paces the sender; nothing waits on the server here
-                  }
-                } catch (IOException | InterruptedException closedByServer) {
-                  // expected: the server answers and closes
-                }
-              });
-      trickle.setDaemon(true);
-      trickle.start();
-      String answer = readAll(s.getInputStream());
-      trickle.interrupt();
+      // One byte every 100 ms keeps every single read well inside any idle timeout; a scheduler
+      // paces the sender, so nothing in the test sleeps.
+      ScheduledExecutorService trickle = Executors.newSingleThreadScheduledExecutor();
+      AtomicInteger sent = new AtomicInteger();
+      trickle.scheduleAtFixedRate(
+          () -> {
+            int i = sent.getAndIncrement();
+            if (i >= body.length) {
+              throw new IllegalStateException("whole body sent"); // ends the schedule
+            }
+            try {
+              out.write(body[i]);
+              out.flush();
+            } catch (IOException closedByServer) {
+              // expected: the server answered and closed; ends the schedule
+              throw new UncheckedIOException(closedByServer);
+            }
+          },
+          0,
+          100,
+          TimeUnit.MILLISECONDS);
+      String answer;
+      try {
+        answer = readAll(s.getInputStream());
+      } finally {
+        trickle.shutdownNow();
+      }
       // Either Runway's deadline or the idle timeout it cut to what remains of it ends the read
       // (which one wins depends on scheduling); both answer 408 and close the connection.
       assertThat(answer).startsWith("HTTP/1.1 408").containsIgnoringCase("Connection: close");
