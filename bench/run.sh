@@ -229,16 +229,24 @@ scenario_memory() {
   local data=$WORK/memory line rest fill after depth
   # The pools file does not exist, so every dispatch is retried with backoff (an unknown pool
   # source is never "no pools"): the backlog stays undispatched, as during a Kubernetes outage.
+  # Where the memory goes: the GC log (heap size after each collection), native memory tracking
+  # (heap vs metaspace, threads, code, GC structures) and a class histogram, read after the figures.
+  local RUNWAY_JAVA_OPTS="$RUNWAY_JAVA_OPTS -Xlog:gc*:file=$OUT/memory-gc.log:uptime -XX:NativeMemoryTracking=summary"
   start_runway "$data" 1 "file:$WORK/no-such-pools.yaml"
   runway_ready "$data"
   sleep "$REST_SECONDS"
   rest=$(rss_kb "$SERVICE_PID")
+  jcmd "$SERVICE_PID" VM.native_memory summary >"$OUT/memory-nmt-rest.txt" 2>&1 || true
   rss_start "$SERVICE_PID" "$OUT/memory-fill.rss"
   line=$(gen --url "$SERVICE_URL" --duration 900 --requests "$BACKLOG" \
     --connections "$MAX_CONNECTIONS" --label "memory-backlog-fill" --json-out "$JSON")
   fill=$(rss_stop "$OUT/memory-fill.rss")
+  jcmd "$SERVICE_PID" VM.native_memory summary >"$OUT/memory-nmt-filled.txt" 2>&1 || true
+  jcmd "$SERVICE_PID" GC.heap_info >"$OUT/memory-heap-filled.txt" 2>&1 || true
   sleep 30
   after=$(rss_kb "$SERVICE_PID")
+  # The histogram forces a full collection, so it comes after every RSS reading.
+  jcmd "$SERVICE_PID" GC.class_histogram 2>&1 | head -40 >"$OUT/memory-histogram.txt" || true
   sleep 6 # the queue-depth gauge refreshes every 5 s
   depth=$(curl -fsS --max-time 5 "$ADMIN_BASE/metrics" | awk '/^runway_queue_depth/ {printf "%d", $2}' || true)
   record "{\"bench\":\"memory\",\"label\":\"backlog\",\"sent\":$(jget "$line" requests),\"queue_depth\":${depth:-null},\"rss_rest_kb\":$rest,\"rss_fill_peak_kb\":${fill:-0},\"rss_after_30s_kb\":$after}"

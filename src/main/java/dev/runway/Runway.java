@@ -38,6 +38,7 @@ import dev.runway.http.HttpServer;
 import dev.runway.http.JsonResponses;
 import dev.runway.inbox.DeliveriesApi;
 import dev.runway.inbox.InboxRepository;
+import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
 import dev.runway.operators.OperatorAuthenticator;
@@ -187,10 +188,7 @@ public final class Runway implements AutoCloseable {
             json,
             metrics,
             clock,
-            (c, job, status) -> {
-              binding.onTransition(c, job, status);
-              claimable.onTransition(c, job, status);
-            });
+            JobListener.both(binding, claimable));
     // Set once the intake exists; until then (and while stopping) this replica takes no webhooks.
     AtomicReference<Intake> intakeRef = new AtomicReference<>();
     List<Task<?>> background = new ArrayList<>();

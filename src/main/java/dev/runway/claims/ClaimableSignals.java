@@ -7,6 +7,7 @@ import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobStatus;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -34,6 +35,26 @@ public final class ClaimableSignals implements JobListener {
     boolean claimable = status == JobStatus.QUEUED && job.get().outcome() == null;
     if (claimable || status == JobStatus.COMPLETED) {
       PoolWakeups.notifyClaimable(c, job.get().pool());
+    }
+  }
+
+  /**
+   * A dispatch batch: one query for the pools its queued and completed jobs touch, and one signal
+   * per pool (a woken claimer that gets a job wakes the next, see {@link PoolWakeups}). One query
+   * and one signal per job was a tenth of PostgreSQL's statements in a backlog drain.
+   */
+  @Override
+  public void onTransitions(Connection c, List<Moved> moved) throws SQLException {
+    List<long[]> keys =
+        moved.stream()
+            .filter(m -> m.status() == JobStatus.QUEUED || m.status() == JobStatus.COMPLETED)
+            .map(m -> new long[] {m.job().jobId(), m.job().runAttempt()})
+            .toList();
+    if (keys.isEmpty()) {
+      return;
+    }
+    for (String pool : jobs.claimableOrEndedPools(c, keys)) {
+      PoolWakeups.notifyClaimable(c, pool);
     }
   }
 }

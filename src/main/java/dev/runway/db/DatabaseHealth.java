@@ -7,9 +7,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Whether the webhook path should try the database at all.
  *
- * <p>After one failed or late intake commit the path goes straight to the spool, so that an outage
- * costs each request one fsync rather than one timeout. The spool drainer probes the database and
- * marks it up again once a commit succeeds.
+ * <p>After one failed intake commit, or one that has been in flight for the whole intake budget,
+ * the path goes straight to the spool, so that an outage costs each request one fsync rather than
+ * one timeout. (A commit that is only slower than a request's wait spools that request alone.) The
+ * spool drainer probes the database and marks it up again once a commit succeeds.
  */
 public final class DatabaseHealth {
   private static final Logger log = LoggerFactory.getLogger(DatabaseHealth.class);

@@ -45,7 +45,7 @@ public final class DispatchTasks {
    * woken, and at least every {@code pollInterval}.
    */
   public BatchDispatcher batches(int maxBatch, java.time.Duration pollInterval) {
-    return new BatchDispatcher(worker, maxBatch, pollInterval);
+    return new BatchDispatcher(worker::dispatchBatch, maxBatch, pollInterval);
   }
 
   /** Re-evaluates one ignored queued job; instance id {@code JOB_ID/ATTEMPT}. */

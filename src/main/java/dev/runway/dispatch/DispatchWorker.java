@@ -301,9 +301,8 @@ final class DispatchWorker {
       moved.add(w);
     }
     jobs.upsertAll(c, upserts, now);
-    for (JobWork w : moved) {
-      listener.onTransition(c, w.event().facts(), w.target());
-    }
+    listener.onTransitions(
+        c, moved.stream().map(w -> new JobListener.Moved(w.event().facts(), w.target())).toList());
     Map<String, Delivery> byGuid = new HashMap<>();
     loaded.forEach(d -> byGuid.put(d.guid(), d));
     outcomes.forEach(

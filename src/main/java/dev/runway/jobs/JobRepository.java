@@ -192,16 +192,42 @@ public final class JobRepository {
     Integer[] attempts = keys.stream().map(k -> (int) k[1]).toArray(Integer[]::new);
     try (PreparedStatement ps =
         c.prepareStatement(
+            // A join from the keys, not "in (select unnest ...)": the semi-join form got a
+            // cached plan that scanned the whole table once per dispatch batch.
             "select "
                 + COLUMNS
-                + " from jobs where (job_id, run_attempt) in"
-                + " (select * from unnest(?::bigint[], ?::int[]))")) {
+                + " from unnest(?::bigint[], ?::int[]) as k(job_id, run_attempt)"
+                + " join jobs using (job_id, run_attempt)")) {
       ps.setArray(1, c.createArrayOf("bigint", ids));
       ps.setArray(2, c.createArrayOf("int", attempts));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           Job j = map(rs);
           out.put(j.jobId() + "/" + j.runAttempt(), j);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The pools of the given jobs ({@code job_id/run_attempt} keys) that are claimable (queued with a
+   * pool and no ignore outcome) or completed: where a claimer may now find work or room.
+   */
+  public java.util.Set<String> claimableOrEndedPools(Connection c, List<long[]> keys)
+      throws SQLException {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select distinct pool from unnest(?::bigint[], ?::int[]) as k(job_id, run_attempt)"
+                + " join jobs using (job_id, run_attempt) where pool is not null"
+                + " and ((status = 'queued' and outcome is null) or status = 'completed')")) {
+      ps.setArray(1, c.createArrayOf("bigint", keys.stream().map(k -> k[0]).toArray(Long[]::new)));
+      ps.setArray(
+          2, c.createArrayOf("int", keys.stream().map(k -> (int) k[1]).toArray(Integer[]::new)));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
         }
       }
     }

@@ -57,6 +57,11 @@ public final class Intake implements AutoCloseable {
     Duration wait = batcher.budget(MIN_BUDGET, budget);
     if (health.isUp() && batcher.overdue(wait)) {
       why = "a database commit is overdue (over " + wait.toMillis() + " ms)";
+      if (batcher.overdue(budget)) {
+        // Stalled, not slow: one commit has outlived the whole configured budget.
+        health.markDown(
+            "a database commit has been in flight for over " + budget.toMillis() + " ms");
+      }
     } else if (health.isUp()) {
       CompletableFuture<IntakeBatcher.Stored> f = batcher.submit(d);
       try {
@@ -65,9 +70,12 @@ public final class Intake implements AutoCloseable {
           case DUPLICATE -> new IntakeResult.Duplicate();
         };
       } catch (TimeoutException e) {
+        // This request goes to the spool, but the database is not marked down for it: a commit
+        // that is only slow (a checkpoint, a busy CPU) would otherwise send every request of the
+        // next second to the spool, and replaying them costs more of what was short. A database
+        // that stalls is caught by the overdue check above; one that fails, by the writer.
         f.cancel(false);
         why = "database commit exceeded " + wait.toMillis() + " ms";
-        health.markDown(why);
       } catch (ExecutionException e) {
         why = "database write failed: " + e.getCause().getClass().getSimpleName();
       } catch (InterruptedException e) {
