@@ -124,6 +124,42 @@ class DatabaseOutageIT {
   }
 
   @Test
+  void a_commit_slower_than_a_request_waits_spools_that_request_but_keeps_the_database_up()
+      throws Exception {
+    int port = ServiceProcess.freePort();
+    pg = startPostgres(port);
+    // A long drain interval: were the database marked down, nothing would mark it up again here.
+    svc =
+        RunwayHarness.start(
+            dir,
+            pg.getJdbcUrl("postgres", "postgres"),
+            Map.of(RunwayConfig.INTAKE_BUDGET, "5s", RunwayConfig.DRAIN_INTERVAL, "1h"));
+    ObjectMapper json = new ObjectMapper();
+    assertThat(svc.post("workflow_job", "slow-0", Signed.workflowJob("queued", 7000, "linux")))
+        .extracting(r -> r.statusCode())
+        .isEqualTo(202);
+
+    HttpResponse<String> slow;
+    try (java.sql.Connection lock = svc.connect()) {
+      // The inbox is locked, so the next commit waits for as long as this transaction lasts.
+      lock.setAutoCommit(false);
+      lock.createStatement().execute("lock table inbox in access exclusive mode");
+      slow = svc.post("workflow_job", "slow-1", Signed.workflowJob("queued", 7001, "linux"));
+      lock.commit();
+    }
+
+    assertThat(slow.statusCode()).isEqualTo(202);
+    assertThat(json.readTree(slow.body()).get("result").asText()).isEqualTo("spooled");
+    assertThat(svc.metric("runway_spool_depth")).isEqualTo(1);
+    // The late commit lands too; the spool's copy is a duplicate that its replay will skip.
+    await().until(() -> svc.count("select count(*) from inbox where guid = 'slow-1'") == 1);
+    HttpResponse<String> next =
+        svc.post("workflow_job", "slow-2", Signed.workflowJob("queued", 7002, "linux"));
+    assertThat(json.readTree(next.body()).get("result").asText()).isEqualTo("accepted");
+    assertThat(svc.get("/readyz").body()).contains("\"database\":\"up\"");
+  }
+
+  @Test
   void a_full_spool_answers_503_with_retry_after_and_keeps_what_it_acknowledged() throws Exception {
     int port = ServiceProcess.freePort();
     pg = startPostgres(port);
