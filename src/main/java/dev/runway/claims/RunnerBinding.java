@@ -142,6 +142,9 @@ public final class RunnerBinding implements JobListener {
     }
     jobs.attachClaim(c, x.id(), x.pool(), jobId, attempt, now);
     repo.bind(c, x.id(), jobId, attempt, now);
-    metrics.startLatency(x.pool(), Duration.between(x.createdAt(), now));
+    if (!x.warm()) {
+      // A warm runner waited for work by design; its wait is not a start latency.
+      metrics.startLatency(x.pool(), Duration.between(x.createdAt(), now));
+    }
   }
 }

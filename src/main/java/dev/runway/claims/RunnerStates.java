@@ -227,7 +227,7 @@ public final class RunnerStates {
         claim.pool(),
         r.reason().label(),
         exited.exitCode(),
-        r.released()
+        r.released() && claim.jobId() != ClaimRepository.NO_JOB
             ? "; job " + claim.jobId() + "/" + claim.runAttempt() + " is claimable again"
             : "");
     if (r.reason() == ClaimEvent.FailureReason.RUNNER_OUTDATED
