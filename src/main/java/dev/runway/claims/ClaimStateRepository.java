@@ -191,7 +191,8 @@ final class ClaimStateRepository {
                 + " left join accounts a on a.id = cl.account_id "
                 + where)) {
       binder.bind(ps);
-      List<Scope> out = new ArrayList<>();
+      // A set: rows that differ in the repository name an organisation once (one sweep each).
+      java.util.Set<Scope> out = new java.util.LinkedHashSet<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           long installation = rs.getLong(1);
@@ -212,7 +213,7 @@ final class ClaimStateRepository {
               new Scope(installation, owner, org ? null : repository.substring(slash + 1), org));
         }
       }
-      return out;
+      return new ArrayList<>(out);
     }
   }
 

@@ -43,8 +43,7 @@ class WarmAccountsTest {
 
   @Test
   void equal_accounts_take_turns_and_the_lower_id_goes_first() {
-    List<WarmAccounts.Recent> order =
-        WarmAccounts.order(List.of(recent(7, 4, 0), recent(3, 4, 0)));
+    List<WarmAccounts.Recent> order = WarmAccounts.order(List.of(recent(7, 4, 0), recent(3, 4, 0)));
     assertThat(order.get(0).scope().accountId()).isEqualTo(3);
     assertThat(seats(List.of(recent(7, 4, 0), recent(3, 4, 0)), 3))
         .containsEntry(3L, 2)
@@ -54,8 +53,7 @@ class WarmAccountsTest {
   @Test
   void runners_already_idle_count_so_the_next_goes_where_it_is_short() {
     // Account 1 had most jobs but already has three idle runners; account 2 has none.
-    List<WarmAccounts.Recent> order =
-        WarmAccounts.order(List.of(recent(1, 9, 3), recent(2, 4, 0)));
+    List<WarmAccounts.Recent> order = WarmAccounts.order(List.of(recent(1, 9, 3), recent(2, 4, 0)));
     assertThat(order).extracting(r -> r.scope().accountId()).containsExactly(2L, 1L);
   }
 

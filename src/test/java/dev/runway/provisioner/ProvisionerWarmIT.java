@@ -11,6 +11,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.runway.claims.OrphanedRunners;
+import dev.runway.config.RunwayConfig;
+import dev.runway.github.AppJwtSigner;
+import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubStub;
 import dev.runway.pools.KubernetesPoolSource;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -29,6 +33,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Warm runners ({@code minIdle}): claims with no job whose Pods wait for work, registered for the
@@ -49,7 +54,11 @@ class ProvisionerWarmIT {
   }
 
   void start(Map<String, Object> spec) throws Exception {
-    bed = new ProvisionerBed(dir, Map.of());
+    start(spec, Map.of());
+  }
+
+  void start(Map<String, Object> spec, Map<String, String> env) throws Exception {
+    bed = new ProvisionerBed(dir, env);
     bed.account("acme", ACME, 50);
     bed.pool(POOL, List.of("linux"), spec);
     await().atMost(WAIT).until(() -> bed.svc.metric("runway_pools{source=\"kubernetes\"}") == 1);
@@ -98,9 +107,7 @@ class ProvisionerWarmIT {
   }
 
   Pod awaitPod(long claim) {
-    await()
-        .atMost(WAIT)
-        .until(() -> bed.pods(POOL).stream().anyMatch(p -> claimOf(p) == claim));
+    await().atMost(WAIT).until(() -> bed.pods(POOL).stream().anyMatch(p -> claimOf(p) == claim));
     return bed.pods(POOL).stream().filter(p -> claimOf(p) == claim).findFirst().orElseThrow();
   }
 
@@ -140,7 +147,10 @@ class ProvisionerWarmIT {
     runOneJob(1);
     List<Pod> warm = awaitIdleWarm(2);
     // Not more across many cycles (200 ms each).
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> names().size() == 2);
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> names().size() == 2);
 
     Set<String> registered = new HashSet<>();
     for (LoggedRequest r : bed.github.requestsTo("/orgs/acme/actions/runners/generate-jitconfig")) {
@@ -162,9 +172,7 @@ class ProvisionerWarmIT {
           .isEqualTo(1);
     }
     await().atMost(WAIT).until(() -> Integer.valueOf(2).equals(status("idle")));
-    await()
-        .atMost(WAIT)
-        .until(() -> "True".equals(bed.condition(POOL, "Warm").get("status")));
+    await().atMost(WAIT).until(() -> "True".equals(bed.condition(POOL, "Warm").get("status")));
     await()
         .atMost(WAIT)
         .until(() -> bed.svc.metric("runway_runners{pool=\"warm\",state=\"idle\"}") == 2);
@@ -223,9 +231,11 @@ class ProvisionerWarmIT {
     event("in_progress", 3, name(actual));
     await().atMost(WAIT).until(() -> bed.jobOf(claimOf(actual)) == 3);
     assertThat(bed.state(claimOf(actual))).isEqualTo("running");
-    assertThat(bed.svc.count("select count(*) from claims where id = ? and job_id is null", expected))
+    assertThat(
+            bed.svc.count("select count(*) from claims where id = ? and job_id is null", expected))
         .isEqualTo(1);
-    assertThat(bed.svc.count("select claim_id from jobs where job_id = 3")).isEqualTo(claimOf(actual));
+    assertThat(bed.svc.count("select claim_id from jobs where job_id = 3"))
+        .isEqualTo(claimOf(actual));
 
     event("completed", 2, name(taker));
     await().atMost(WAIT).until(() -> bed.state(handed).equals("done"));
@@ -307,9 +317,7 @@ class ProvisionerWarmIT {
     runOneJob(1);
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < 2; i++) {
-      await()
-          .atMost(WAIT)
-          .until(() -> warmPods().stream().anyMatch(p -> !seen.contains(name(p))));
+      await().atMost(WAIT).until(() -> warmPods().stream().anyMatch(p -> !seen.contains(name(p))));
       Pod pod = warmPods().stream().filter(p -> !seen.contains(name(p))).findFirst().orElseThrow();
       seen.add(name(pod));
       long claim = claimOf(pod);
@@ -322,16 +330,17 @@ class ProvisionerWarmIT {
       await().atMost(WAIT).until(() -> bed.registrationDeletes("acme", claim) == 1);
       assertThat(bed.kube.secrets().inNamespace(NS).withName(name(pod)).get()).isNull();
     }
-    await()
-        .atMost(WAIT)
-        .until(() -> "True".equals(bed.condition(POOL, "Degraded").get("status")));
+    await().atMost(WAIT).until(() -> "True".equals(bed.condition(POOL, "Degraded").get("status")));
     assertThat(bed.condition(POOL, "Degraded").get("reason")).isEqualTo("ImagePull");
     assertThat(
             bed.svc.metric(
                 "runway_runner_launch_failures_total{pool=\"warm\",reason=\"image_pull\"}"))
         .isEqualTo(2);
     // Backing off: no new warm Pod until the backoff passed on Runway's clock.
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> warmPods().isEmpty());
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> warmPods().isEmpty());
     assertThat(bed.logText()).doesNotContain(ProvisionerBed.JIT);
   }
 
@@ -360,7 +369,8 @@ class ProvisionerWarmIT {
                     WireMock.aResponse()
                         .withStatus(422)
                         .withHeader("Content-Type", "application/json")
-                        .withBody("{\"message\":\"Bad request - Runner is currently running a job\"}")));
+                        .withBody(
+                            "{\"message\":\"Bad request - Runner is currently running a job\"}")));
   }
 
   @Test
@@ -401,7 +411,10 @@ class ProvisionerWarmIT {
 
     Set<String> kept = Set.of(name(withJob), name(busy));
     await().atMost(WAIT).until(() -> names().equals(kept));
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> names().equals(kept));
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> names().equals(kept));
     for (Pod p : idle.subList(1, 3)) {
       assertThat(bed.state(claimOf(p))).isEqualTo("failed:stopped");
       assertThat(bed.registrationDeletes("acme", claimOf(p))).isGreaterThanOrEqualTo(1);
@@ -427,12 +440,120 @@ class ProvisionerWarmIT {
     bed.startRunway();
     await().atMost(WAIT).until(() -> bed.logLines("leads provisioning") >= 2);
     await().atMost(WAIT).until(() -> Integer.valueOf(2).equals(status("idle")));
-    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(6)).until(() -> names().equals(uids.keySet()));
+    await()
+        .during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(6))
+        .until(() -> names().equals(uids.keySet()));
     bed.pods(POOL).forEach(p -> assertThat(p.getMetadata().getUid()).isEqualTo(uids.get(name(p))));
     assertThat(bed.svc.count("select count(*) from claims")).isEqualTo(claims);
     assertThat(
             bed.svc.count(
                 "select count(*) from claims where warm and status = 'active' and state = 'running'"))
         .isEqualTo(2);
+  }
+
+  @Test
+  void a_handed_job_that_is_cancelled_or_outlives_its_lease_leaves_the_warm_runner_idle()
+      throws Exception {
+    start(Map.of("minIdle", 1, "maxRunners", 5), Map.of(RunwayConfig.CLAIM_LEASE, "1m"));
+    runOneJob(1);
+    Pod w = awaitIdleWarm(1).get(0);
+    long claim = claimOf(w);
+
+    event("queued", 2, null);
+    await().atMost(WAIT).until(() -> bed.jobOf(claim) == 2);
+    // Cancelled while queued: completed, with no runner.
+    event("completed", 2, null);
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                bed.svc.count(
+                        "select count(*) from claims where id = ? and job_id is null"
+                            + " and status = 'active'",
+                        claim)
+                    == 1);
+    assertThat(bed.state(claim)).isEqualTo("running");
+    assertThat(bed.svc.text("select status from jobs where job_id = 2")).isEqualTo("completed");
+    assertThat(names()).contains(name(w));
+
+    event("queued", 3, null);
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                bed.svc.count(
+                        "select count(*) from jobs j join claims c on c.id = j.claim_id"
+                            + " where j.job_id = 3 and j.status = 'claimed' and c.warm")
+                    == 1);
+    long holder = bed.svc.count("select claim_id from jobs where job_id = 3");
+    // No runner takes it within the lease: the job is claimable again, the runner idle again.
+    bed.clock.advance(Duration.ofMinutes(2));
+    await().atMost(WAIT).until(() -> bed.logLines("did not take job 3/1 within its lease") >= 1);
+    assertThat(bed.state(holder)).isEqualTo("running");
+    assertThat(bed.svc.text("select status from claims where id = ?", holder)).isEqualTo("active");
+    assertThat(names()).contains("runway-warm-" + holder);
+    // Nothing is lost: job 3 is queued or handed again, never dropped.
+    assertThat(bed.svc.text("select status from jobs where job_id = 3")).isIn("queued", "claimed");
+    assertThat(bed.svc.count("select count(*) from claims where state = 'failed'")).isZero();
+  }
+
+  @Test
+  void the_orphaned_runner_reconciler_leaves_idle_warm_runners_alone() throws Exception {
+    start(Map.of("minIdle", 2, "maxRunners", 5));
+    runOneJob(1);
+    List<Pod> warm = awaitIdleWarm(2);
+    StringBuilder list = new StringBuilder("{\"total_count\":3,\"runners\":[");
+    long id = 500;
+    for (Pod p : warm) {
+      // Offline in GitHub's list, as a runner may show between its start and its first poll.
+      list.append("{\"id\":")
+          .append(id++)
+          .append(",\"name\":\"")
+          .append(name(p))
+          .append("\",\"status\":\"offline\",\"busy\":false},");
+    }
+    list.append("{\"id\":599,\"name\":\"runway-warm-999999\",\"status\":\"offline\",")
+        .append("\"busy\":false}]}");
+    bed.github
+        .server()
+        .stubFor(
+            get(urlPathEqualTo("/orgs/acme/actions/runners"))
+                .withQueryParam("page", equalTo("1"))
+                .atPriority(1)
+                .willReturn(GitHubStub.jsonResponse(200, list.toString())));
+    for (long r = 500; r <= 599; r++) {
+      bed.github
+          .server()
+          .stubFor(
+              delete(urlPathEqualTo("/orgs/acme/actions/runners/" + r))
+                  .willReturn(WireMock.aResponse().withStatus(204)));
+    }
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setUrl(bed.svc.jdbcUrl);
+    ds.setUser("postgres");
+    ds.setPassword("postgres");
+    GitHubClient gh =
+        GitHubClient.builder(
+                new AppJwtSigner(
+                    ProvisionerBed.APP_ID, ProvisionerBed.KEYS.privateKey(), bed.clock))
+            .apiUrl(bed.github.apiUrl())
+            .clock(bed.clock)
+            .build();
+
+    assertThat(new OrphanedRunners(ds, gh, bed.clock).run()).isEqualTo(1);
+    assertThat(
+            bed.github.count(
+                com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor(
+                    urlPathEqualTo("/orgs/acme/actions/runners/599"))))
+        .isEqualTo(1);
+    for (long r = 500; r < 502; r++) {
+      assertThat(
+              bed.github.count(
+                  com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor(
+                      urlPathEqualTo("/orgs/acme/actions/runners/" + r))))
+          .isZero();
+    }
+    assertThat(names()).containsAll(warm.stream().map(ProvisionerWarmIT::name).toList());
   }
 }
