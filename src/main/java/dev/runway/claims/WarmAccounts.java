@@ -1,5 +1,6 @@
 package dev.runway.claims;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -17,7 +18,7 @@ import java.util.List;
  */
 public final class WarmAccounts {
   /** How far back a pool's jobs make an account one that gets warm runners. */
-  public static final java.time.Duration RECENT = java.time.Duration.ofHours(24);
+  public static final Duration RECENT = Duration.ofHours(24);
 
   private WarmAccounts() {}
 

@@ -31,6 +31,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -108,8 +109,11 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   /** Until when the pool makes no warm attempt unless a signal names it (System.nanoTime). */
   private final Map<String, Long> warmHoldUntil = new HashMap<>();
 
-  /** Claims whose runner a scale-down keeps because GitHub says it is busy: logged once. */
-  private final Set<Long> keptBusy = new HashSet<>();
+  /**
+   * Claims whose runner a scale-down kept because GitHub said it is busy (or did not answer), and
+   * when (System.nanoTime): asked again only after {@link #RECHECK}, logged once.
+   */
+  private final Map<Long, Long> keptBusy = new HashMap<>();
 
   private final Map<Long, Instant> createdThisTerm = new HashMap<>();
   private final Set<String> invalidLogged = new HashSet<>();
@@ -409,7 +413,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
         new PoolStatusWriter.Condition(
             "Warm",
             false,
-            PoolStatusWriter.camel(note.why().name().toLowerCase(java.util.Locale.ROOT)),
+            PoolStatusWriter.camel(note.why().name().toLowerCase(Locale.ROOT)),
             idleNow + " of " + pool.minIdle() + " warm runner(s): " + note.detail()));
   }
 
@@ -566,6 +570,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
    */
   private void scaleDown(
       Map<String, ProvisionedPool> provisioned, List<Pod> idle, Map<Long, LiveRunner> live) {
+    keptBusy.keySet().retainAll(live.keySet());
     Map<String, Long> livePerPool =
         live.values().stream()
             .collect(Collectors.groupingBy(LiveRunner::pool, Collectors.counting()));
@@ -627,9 +632,15 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
    */
   private boolean retire(Pod pod, LiveRunner claim, String why) {
     long claimId = claim.claimId();
+    long ticks = System.nanoTime();
+    Long kept = keptBusy.get(claimId);
+    if (kept != null && ticks - kept < RECHECK.toNanos()) {
+      // Its in_progress is probably on its way; GitHub is not asked every cycle.
+      return false;
+    }
     RunnerRegistrations.Deletion d = registrations.deleteQuietly(claimId);
     if (d != RunnerRegistrations.Deletion.DELETED && d != RunnerRegistrations.Deletion.NOT_FOUND) {
-      if (keptBusy.add(claimId)) {
+      if (keptBusy.put(claimId, ticks) == null) {
         log.info(
             "Pod {} kept: {}, but GitHub says its runner is {}",
             pod.getMetadata().getName(),
@@ -645,8 +656,8 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
       log.warn("claim {}: not stopped now: {}", claimId, e.getMessage());
       return false;
     }
+    keptBusy.remove(claimId);
     if (t.kind() == Transition.Kind.APPLIED) {
-      keptBusy.remove(claimId);
       delete(pod, why);
       return true;
     }

@@ -556,4 +556,44 @@ class ProvisionerWarmIT {
     }
     assertThat(names()).containsAll(warm.stream().map(ProvisionerWarmIT::name).toList());
   }
+
+  @Test
+  void github_refusing_a_warm_runner_releases_its_claim_and_the_next_attempt_starts_one()
+      throws Exception {
+    start(Map.of("minIdle", 1, "maxRunners", 5));
+    bed.github
+        .server()
+        .stubFor(
+            WireMock.post(urlPathEqualTo("/orgs/acme/actions/runners/generate-jitconfig"))
+                .withRequestBody(
+                    WireMock.matchingJsonPath("$.name", WireMock.matching("runway-warm-[0-9]+")))
+                .withRequestBody(WireMock.notContaining("\"runway-warm-1\""))
+                .atPriority(1)
+                .willReturn(
+                    WireMock.aResponse()
+                        .withStatus(403)
+                        .withHeader("Content-Type", "application/json")
+                        .withBody("{\"message\":\"Resource not accessible by integration\"}")));
+    runOneJob(1);
+    // GitHub refuses every warm runner: each claim is released at once, no Pod is made.
+    await()
+        .atMost(WAIT)
+        .until(() -> "Unavailable".equals(bed.condition(POOL, "Warm").get("reason")));
+    assertThat(
+            bed.svc.count(
+                "select count(*) from claims where warm and state = 'failed'"
+                    + " and state_reason = 'github_error' and status = 'released'"))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(bed.svc.count("select count(*) from claims where warm and status = 'active'"))
+        .isZero();
+    assertThat(warmPods()).isEmpty();
+    assertThat(bed.svc.text("select status from jobs where job_id = 1")).isEqualTo("completed");
+
+    // GitHub answers again: after the pause the next attempt starts a warm runner.
+    bed.github.server().resetMappings();
+    bed.github.stubInstallationToken(ACME);
+    bed.github.stubOrgJitConfig("acme", 1, ProvisionerBed.JIT);
+    awaitIdleWarm(1);
+    await().atMost(WAIT).until(() -> "True".equals(bed.condition(POOL, "Warm").get("status")));
+  }
 }
