@@ -64,7 +64,11 @@ import org.slf4j.LoggerFactory;
  *   <li>writes each pool's status when it changed;
  *   <li>while the API server is reachable, claims through {@link Claims} (the API's transaction,
  *       under the account and pool caps) and creates a Pod and its Secret per claim, at most {@code
- *       launchesPerCycle} per pool.
+ *       launchesPerCycle} per pool;
+ *   <li>with what that bound leaves, tops the pool up to its {@code minIdle} idle warm runners
+ *       through {@link WarmClaims} (claims with no job, whose Pods wait for any job of their
+ *       account), and before that removes idle runners above {@code minIdle} or {@code maxRunners},
+ *       asking GitHub first whether each is busy.
  * </ol>
  *
  * A Pod whose runner has a job (an {@code in_progress} named it) is deleted only when it ended, or
