@@ -596,4 +596,30 @@ class ProvisionerWarmIT {
     awaitIdleWarm(1);
     await().atMost(WAIT).until(() -> "True".equals(bed.condition(POOL, "Warm").get("status")));
   }
+
+  @Test
+  void a_warm_pod_deleted_while_runway_was_down_is_released_and_replaced_once() throws Exception {
+    start(Map.of("minIdle", 2, "maxRunners", 10));
+    runOneJob(1);
+    List<Pod> warm = awaitIdleWarm(2);
+    Pod gone = warm.get(0);
+    Pod stays = warm.get(1);
+
+    bed.stopRunway();
+    bed.kube.pods().inNamespace(NS).withName(name(gone)).delete();
+    bed.startRunway();
+
+    await().atMost(WAIT).until(() -> bed.state(claimOf(gone)).equals("failed:pod_lost"));
+    await().atMost(WAIT).until(() -> warmPods().size() == 2);
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> warmPods().size() == 2);
+    assertThat(names()).contains(name(stays)).doesNotContain(name(gone));
+    assertThat(
+            bed.svc.count(
+                "select count(*) from claims where warm and state in ('claimed', 'launching',"
+                    + " 'running')"))
+        .isEqualTo(2);
+  }
 }
