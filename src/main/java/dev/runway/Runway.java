@@ -21,6 +21,7 @@ import dev.runway.claims.RunnerMetrics;
 import dev.runway.claims.RunnerRegistrations;
 import dev.runway.claims.RunnerStates;
 import dev.runway.claims.StaleJobCheck;
+import dev.runway.claims.WarmClaims;
 import dev.runway.config.ConfigException;
 import dev.runway.config.RunwayConfig;
 import dev.runway.db.Database;
@@ -284,21 +285,19 @@ public final class Runway implements AutoCloseable {
               return t;
             });
     stack.push(runnerCleanup::shutdown);
+    RunnerRegistrations runnerRegistrations = new RunnerRegistrations(db.main(), github);
     RunnerStates runnerStates =
-        new RunnerStates(
-            db.main(),
-            jobs,
-            new RunnerRegistrations(db.main(), github),
-            runnerMetrics,
-            clock,
-            runnerCleanup);
+        new RunnerStates(db.main(), jobs, runnerRegistrations, runnerMetrics, clock, runnerCleanup);
     DegradedPools degradedPools = DegradedPools.NONE;
     if (pools instanceof KubernetesPoolSource kubernetesPools && github.isPresent()) {
       Provisioner provisioner =
           new Provisioner(
               kubernetesPools,
               claims,
+              new WarmClaims(
+                  db.main(), pools, github, clock, config.claimLease(), config.claimDeadline()),
               runnerStates,
+              runnerRegistrations,
               db.main(),
               clock,
               config.provisioner(),

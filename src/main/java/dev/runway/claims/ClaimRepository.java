@@ -33,7 +33,12 @@ final class ClaimRepository {
   /** A claimable job, locked by this transaction. */
   record Candidate(long jobId, int runAttempt, long accountId) {}
 
-  /** A claim row. */
+  /**
+   * A claim row.
+   *
+   * @param jobId the job it holds or took; {@link #NO_JOB} for a warm claim that has none yet
+   * @param warm whether it was created for {@code minIdle}, not for a job
+   */
   record Claim(
       long id,
       long jobId,
@@ -42,7 +47,24 @@ final class ClaimRepository {
       String runnerName,
       String status,
       Instant createdAt,
-      Instant boundAt) {}
+      Instant boundAt,
+      boolean warm) {
+    boolean hasJob() {
+      return jobId != NO_JOB;
+    }
+  }
+
+  /** The job id read from a null {@code claims.job_id}: job ids GitHub hands out are positive. */
+  static final long NO_JOB = 0;
+
+  private static final String CLAIM_COLUMNS =
+      "id, job_id, run_attempt, pool, runner_name, status, created_at, bound_at, warm";
+
+  /**
+   * Idle warm claims (warm, active, holding no job) of a pool: each holds one place in the caps
+   * that no job row counts, so the cap counts add them.
+   */
+  private static final String IDLE_WARM = "warm and status = 'active' and job_id is null";
 
   /** Serialises all claims of {@code pool} until the transaction ends. */
   void lockPool(Connection c, String pool) throws SQLException {
@@ -62,12 +84,24 @@ final class ClaimRepository {
     }
   }
 
-  /** Jobs of {@code pool} that hold a runner slot: claimed or in progress. */
+  /**
+   * Runner places taken in {@code pool}: jobs claimed or in progress, plus idle warm runners (a
+   * warm claim that holds or took a job is counted through that job).
+   */
   long activeInPool(Connection c, String pool) throws SQLException {
-    return count(
-        c,
-        "select count(*) from jobs where pool = ? and status in ('claimed', 'in_progress')",
-        pool);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select (select count(*) from jobs where pool = ? and status in ('claimed',"
+                + " 'in_progress')) + (select count(*) from claims where pool = ? and "
+                + IDLE_WARM
+                + ")")) {
+      ps.setString(1, pool);
+      ps.setString(2, pool);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
   }
 
   /**
@@ -80,6 +114,9 @@ final class ClaimRepository {
             "select a.runners_enabled and not a.installation_suspended and a.max_concurrent >"
                 + " (select count(*) from jobs j where j.account_id = a.id"
                 + "  and j.status in ('claimed', 'in_progress'))"
+                + " + (select count(*) from claims w where w.account_id = a.id and w."
+                + IDLE_WARM.replace(" and ", " and w.")
+                + ")"
                 + " from accounts a where a.id = ?")) {
       ps.setLong(1, accountId);
       try (ResultSet rs = ps.executeQuery()) {
@@ -136,7 +173,197 @@ final class ClaimRepository {
       setTime(ps, 8, now);
       ps.executeUpdate();
     }
-    return new Claim(id, job.jobId(), job.runAttempt(), pool, runnerName, "active", now, null);
+    return new Claim(
+        id, job.jobId(), job.runAttempt(), pool, runnerName, "active", now, null, false);
+  }
+
+  /** Where a warm runner registers, and for which account. */
+  record WarmScope(long accountId, long installationId, String owner, String repo, boolean org) {}
+
+  /** Inserts an active warm claim, holding no job, for a runner registered at {@code scope}. */
+  Claim insertWarmClaim(
+      Connection c, WarmScope scope, String pool, Instant now, Instant leasedUntil)
+      throws SQLException {
+    long id;
+    try (PreparedStatement ps =
+        c.prepareStatement("select nextval(pg_get_serial_sequence('claims', 'id'))")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        id = rs.getLong(1);
+      }
+    }
+    String runnerName = RunnerNames.of(pool, id);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into claims (id, pool, account_id, runner_name, status, leased_until,"
+                + " created_at, warm, runner_owner, runner_repo, runner_org)"
+                + " values (?, ?, ?, ?, 'active', ?, ?, true, ?, ?, ?)")) {
+      ps.setLong(1, id);
+      ps.setString(2, pool);
+      ps.setLong(3, scope.accountId());
+      ps.setString(4, runnerName);
+      setTime(ps, 5, leasedUntil);
+      setTime(ps, 6, now);
+      ps.setString(7, scope.owner());
+      ps.setString(8, scope.repo());
+      ps.setBoolean(9, scope.org());
+      ps.executeUpdate();
+    }
+    return new Claim(id, NO_JOB, 0, pool, runnerName, "active", now, null, true);
+  }
+
+  /** An idle warm claim and which jobs its runner can take: its account's, or one repository's. */
+  record IdleWarm(long claimId, long accountId, String repository) {}
+
+  /**
+   * The idle warm claims of {@code pool}, oldest first, locked; those another transaction holds are
+   * skipped.
+   */
+  List<IdleWarm> idleWarm(Connection c, String pool) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select id, account_id, case when runner_org then null"
+                + " else runner_owner || '/' || runner_repo end from claims"
+                + " where pool = ? and "
+                + IDLE_WARM
+                + " order by id for update skip locked")) {
+      ps.setString(1, pool);
+      List<IdleWarm> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new IdleWarm(rs.getLong(1), rs.getLong(2), rs.getString(3)));
+        }
+      }
+      return out;
+    }
+  }
+
+  /**
+   * The oldest claimable job of {@code pool} that an idle warm runner registered for {@code
+   * accountId} (and, for a user account, {@code repository}) can take, locked.
+   */
+  Optional<Candidate> candidateFor(Connection c, String pool, long accountId, String repository)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select job_id, run_attempt, account_id from jobs"
+                + " where status = 'queued' and outcome is null and pool = ? and account_id = ?"
+                + " and (?::text is null or repository = ?)"
+                + " order by received_at, job_id limit 1 for update skip locked")) {
+      ps.setString(1, pool);
+      ps.setLong(2, accountId);
+      ps.setString(3, repository);
+      ps.setString(4, repository);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? Optional.of(new Candidate(rs.getLong(1), rs.getInt(2), rs.getLong(3)))
+            : Optional.empty();
+      }
+    }
+  }
+
+  /** The idle warm claim now holds that claimed job, with a job claim's lease. */
+  void assign(Connection c, long claimId, long jobId, int attempt, Instant leasedUntil)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set job_id = ?, run_attempt = ?, leased_until = ? where id = ? and "
+                + IDLE_WARM)) {
+      ps.setLong(1, jobId);
+      ps.setInt(2, attempt);
+      setTime(ps, 3, leasedUntil);
+      ps.setLong(4, claimId);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * A warm claim that holds a job its runner did not take (another runner took it, it was
+   * cancelled, or the lease ran out) is idle again: its runner still waits for work.
+   *
+   * @return whether the claim was a warm one holding that job
+   */
+  boolean unassign(Connection c, long claimId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set job_id = null, run_attempt = null where id = ? and warm"
+                + " and status = 'active' and job_id is not null")) {
+      ps.setLong(1, claimId);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** As {@link #unassign}, for the warm claims holding a job that completed before any took it. */
+  int unassignHoldersOf(Connection c, long jobId, int attempt) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set job_id = null, run_attempt = null where job_id = ?"
+                + " and run_attempt = ? and warm and status = 'active'")) {
+      ps.setLong(1, jobId);
+      ps.setInt(2, attempt);
+      return ps.executeUpdate();
+    }
+  }
+
+  /** Idle warm runners of {@code pool}, of any account. */
+  long idleWarmCount(Connection c, String pool) throws SQLException {
+    return count(c, "select count(*) from claims where pool = ? and " + IDLE_WARM, pool);
+  }
+
+  /** Whether {@code pool} has a claimable job: jobs get capacity before new warm runners. */
+  boolean hasClaimable(Connection c, String pool) throws SQLException {
+    return count(
+            c,
+            "select count(*) from (select 1 from jobs where status = 'queued' and outcome is null"
+                + " and pool = ? and account_id is not null limit 1) q",
+            pool)
+        > 0;
+  }
+
+  /**
+   * Accounts whose jobs were dispatched to {@code pool} since {@code since}, with how many, where
+   * their runners register (the owner of their latest job, and its repository for a user), and how
+   * many idle warm claims the pool has for each. Accounts that may not run jobs are left out.
+   */
+  List<WarmAccounts.Recent> recentAccounts(Connection c, String pool, Instant since)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select a.id, a.installation_id, r.jobs, l.owner, l.repository, l.org,"
+                + " (select count(*) from claims w where w.pool = ? and w.account_id = a.id"
+                + "  and w.warm and w.status = 'active' and w.job_id is null) as warm"
+                + " from (select account_id, count(*) as jobs from jobs"
+                + "  where pool = ? and account_id is not null and received_at >= ?"
+                + "  group by account_id) r"
+                + " join accounts a on a.id = r.account_id"
+                + " cross join lateral (select coalesce(j.owner_login,"
+                + "   split_part(j.repository, '/', 1)) as owner, j.repository,"
+                + "   j.owner_is_org as org from jobs j"
+                + "  where j.pool = ? and j.account_id = a.id and j.repository is not null"
+                + "  order by j.received_at desc, j.job_id desc limit 1) l"
+                + " where a.runners_enabled and not a.installation_suspended"
+                + " and a.max_concurrent > 0 and a.installation_id is not null"
+                + " order by a.id")) {
+      ps.setString(1, pool);
+      ps.setString(2, pool);
+      setTime(ps, 3, since);
+      ps.setString(4, pool);
+      List<WarmAccounts.Recent> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String repository = rs.getString(5);
+          boolean org = rs.getBoolean(6);
+          String owner = rs.getString(4);
+          String repo = org ? null : repository.substring(repository.indexOf('/') + 1);
+          out.add(
+              new WarmAccounts.Recent(
+                  new WarmScope(rs.getLong(1), rs.getLong(2), owner, repo, org),
+                  rs.getLong(3),
+                  rs.getInt(7)));
+        }
+      }
+      return out;
+    }
   }
 
   /**
@@ -151,8 +378,8 @@ final class ClaimRepository {
         c.prepareStatement(
             "update claims set status = 'released', ended_at = ?, end_reason = ?"
                 + " where id = ? and status = 'active'"
-                + " returning id, job_id, run_attempt, pool, runner_name, status, created_at,"
-                + " bound_at")) {
+                + " returning "
+                + CLAIM_COLUMNS)) {
       setTime(ps, 1, now);
       ps.setString(2, reason);
       ps.setLong(3, claimId);
@@ -164,7 +391,9 @@ final class ClaimRepository {
   List<Long> expired(Connection c, Instant now, int limit) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
+            // An idle warm runner waits for work as long as it takes: no lease ends it.
             "select id from claims where status = 'active' and leased_until < ?"
+                + " and job_id is not null"
                 + " order by leased_until limit ?")) {
       setTime(ps, 1, now);
       ps.setInt(2, limit);
@@ -180,9 +409,7 @@ final class ClaimRepository {
 
   Optional<Claim> find(Connection c, long id) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement(
-            "select id, job_id, run_attempt, pool, runner_name, status, created_at, bound_at"
-                + " from claims where id = ?")) {
+        c.prepareStatement("select " + CLAIM_COLUMNS + " from claims where id = ?")) {
       ps.setLong(1, id);
       return one(ps);
     }
@@ -191,9 +418,7 @@ final class ClaimRepository {
   /** The claim, locked for this transaction. */
   Optional<Claim> lockClaim(Connection c, long id) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement(
-            "select id, job_id, run_attempt, pool, runner_name, status, created_at, bound_at"
-                + " from claims where id = ? for update")) {
+        c.prepareStatement("select " + CLAIM_COLUMNS + " from claims where id = ? for update")) {
       ps.setLong(1, id);
       return one(ps);
     }
@@ -204,7 +429,8 @@ final class ClaimRepository {
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select id, job_id, run_attempt, pool, runner_name, status, created_at, bound_at"
+            "select "
+                + CLAIM_COLUMNS
                 + " from claims where job_id = ? and run_attempt = ? and status = 'active'"
                 + " and id <> ? order by id limit 1 for update")) {
       ps.setLong(1, jobId);
@@ -272,7 +498,8 @@ final class ClaimRepository {
               rs.getString("runner_name"),
               rs.getString("status"),
               time(rs, "created_at"),
-              time(rs, "bound_at")));
+              time(rs, "bound_at"),
+              rs.getBoolean("warm")));
     }
   }
 

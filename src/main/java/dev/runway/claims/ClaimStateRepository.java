@@ -32,7 +32,8 @@ final class ClaimStateRepository {
       String pool,
       String runnerName,
       String status,
-      RunnerState state) {}
+      RunnerState state,
+      boolean warm) {}
 
   /**
    * Where a claim's runner is registered at GitHub: at the organisation {@code owner}, or on the
@@ -41,7 +42,8 @@ final class ClaimStateRepository {
   record Scope(long installationId, String owner, String repo, boolean org) {}
 
   private static final String COLUMNS =
-      "select id, job_id, run_attempt, pool, runner_name, status, state from claims where id = ?";
+      "select id, job_id, run_attempt, pool, runner_name, status, state, warm from claims"
+          + " where id = ?";
 
   Optional<ClaimState> find(Connection c, long id) throws SQLException {
     return one(c, COLUMNS, id);
@@ -92,17 +94,26 @@ final class ClaimStateRepository {
     }
   }
 
-  /** Claims by pool and live state ({@code claimed}, {@code launching}, {@code running}). */
-  Map<String, Map<RunnerState, Long>> liveCounts(Connection c) throws SQLException {
-    Map<String, Map<RunnerState, Long>> out = new HashMap<>();
+  /** The {@code state} label of a warm runner that is up and has taken no job. */
+  static final String IDLE = "idle";
+
+  /**
+   * Claims by pool and live state ({@code claimed}, {@code launching}, {@code running}), with the
+   * running warm runners that took no job yet apart, as {@link #IDLE}.
+   */
+  Map<String, Map<String, Long>> liveCounts(Connection c) throws SQLException {
+    Map<String, Map<String, Long>> out = new HashMap<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select pool, state, count(*) from claims"
+            "select pool, case when warm and status = 'active' and state = 'running'"
+                + " then '"
+                + IDLE
+                + "' else state end, count(*) from claims"
                 + " where state in ('claimed', 'launching', 'running') group by 1, 2")) {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.computeIfAbsent(rs.getString(1), p -> new HashMap<>())
-              .put(RunnerState.of(rs.getString(2)), rs.getLong(3));
+              .put(rs.getString(2), rs.getLong(3));
         }
       }
     }
@@ -114,8 +125,8 @@ final class ClaimStateRepository {
     List<LiveRunner> out = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select id, pool, state, status, coalesce(state_changed_at, created_at) as state_changed_at"
-                + " from claims"
+            "select id, pool, state, status, coalesce(state_changed_at, created_at) as"
+                + " state_changed_at, warm, job_id is not null from claims"
                 + " where pool = any (?) and state in ('claimed', 'launching', 'running')")) {
       ps.setArray(1, c.createArrayOf("text", pools.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
@@ -126,7 +137,9 @@ final class ClaimStateRepository {
                   rs.getString(2),
                   RunnerState.of(rs.getString(3)),
                   rs.getString(4).equals("bound"),
-                  ClaimRepository.time(rs, "state_changed_at")));
+                  ClaimRepository.time(rs, "state_changed_at"),
+                  rs.getBoolean(6),
+                  rs.getBoolean(7)));
         }
       }
     }
@@ -166,14 +179,20 @@ final class ClaimStateRepository {
   private static List<Scope> scopes(Connection c, String where, Binder binder) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select distinct coalesce(j.installation_id, a.installation_id), j.owner_login,"
-                + " j.repository, coalesce(j.owner_is_org, true)"
-                + " from claims cl join jobs j"
+            // A warm claim says where its runner registered; a job claim's runner registered
+            // where its job's owner is (and the runner follows jobs of that place only).
+            "select distinct coalesce(j.installation_id, a.installation_id),"
+                + " coalesce(cl.runner_owner, j.owner_login),"
+                + " case when cl.runner_owner is null then j.repository"
+                + "   else cl.runner_owner || '/' || coalesce(cl.runner_repo, '') end,"
+                + " coalesce(cl.runner_org, j.owner_is_org, true)"
+                + " from claims cl left join jobs j"
                 + "   on j.job_id = cl.job_id and j.run_attempt = cl.run_attempt"
                 + " left join accounts a on a.id = cl.account_id "
                 + where)) {
       binder.bind(ps);
-      List<Scope> out = new ArrayList<>();
+      // A set: rows that differ in the repository name an organisation once (one sweep each).
+      java.util.Set<Scope> out = new java.util.LinkedHashSet<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           long installation = rs.getLong(1);
@@ -194,7 +213,7 @@ final class ClaimStateRepository {
               new Scope(installation, owner, org ? null : repository.substring(slash + 1), org));
         }
       }
-      return out;
+      return new ArrayList<>(out);
     }
   }
 
@@ -213,7 +232,8 @@ final class ClaimStateRepository {
                 rs.getString(4),
                 rs.getString(5),
                 rs.getString(6),
-                RunnerState.of(rs.getString(7))));
+                RunnerState.of(rs.getString(7)),
+                rs.getBoolean(8)));
       }
     }
   }

@@ -212,6 +212,7 @@ public final class Claims {
 
   private Reservation reserveIn(Connection c, Pool pool) throws SQLException {
     repo.lockPool(c, pool.name());
+    handToWarm(c, pool);
     if (pool.maxRunners() != null && repo.activeInPool(c, pool.name()) >= pool.maxRunners()) {
       return new Reservation(null, null, ClaimOutcome.Reason.OVER_POOL_CAP);
     }
@@ -245,6 +246,36 @@ public final class Claims {
         null,
         null,
         full.isEmpty() ? ClaimOutcome.Reason.EMPTY : ClaimOutcome.Reason.OVER_ACCOUNT_CAP);
+  }
+
+  /**
+   * Hands claimable jobs to the pool's idle warm runners that can take them (same account, and same
+   * repository for a user's repository-level runner), before any new runner is claimed for them.
+   * The job becomes {@code claimed} by the warm claim, so neither this claim nor any other starts a
+   * second runner for it; the warm runner is already registered and waiting, and GitHub gives it
+   * the job (or another one: its {@code in_progress} then fixes the binding, as for any claim).
+   * Counting idle warm runners against claimable jobs instead would leave each job claimable by
+   * agents of the same pool, which would start runners for jobs a warm one covers. No cap changes:
+   * the warm claim's place passes to the job it now holds.
+   */
+  private void handToWarm(Connection c, Pool pool) throws SQLException {
+    for (ClaimRepository.IdleWarm w : repo.idleWarm(c, pool.name())) {
+      Optional<ClaimRepository.Candidate> job =
+          repo.candidateFor(c, pool.name(), w.accountId(), w.repository());
+      if (job.isEmpty()) {
+        continue;
+      }
+      Instant now = clock.instant();
+      Instant leasedUntil = now.plus(lease);
+      jobs.markClaimed(c, job.get().jobId(), job.get().runAttempt(), w.claimId(), now, leasedUntil);
+      repo.assign(c, w.claimId(), job.get().jobId(), job.get().runAttempt(), leasedUntil);
+      log.info(
+          "job {}/{} handed to warm claim {} in pool {}",
+          job.get().jobId(),
+          job.get().runAttempt(),
+          w.claimId(),
+          pool.name());
+    }
   }
 
   /** A rate limit that resets after the claim's deadline: the agent should come back later. */

@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Releases claims whose lease ran out before their runner's {@code in_progress}: the job goes back
- * to {@code queued} and is claimable again. A db-scheduler recurring task, so one replica at a time
- * runs it.
+ * to {@code queued} and is claimable again. An idle warm claim has no lease (its runner waits for
+ * work as long as it takes; its Pod's failures end it); a warm claim handed a job goes back to idle
+ * when that job's lease runs out. A db-scheduler recurring task, so one replica at a time runs it.
  */
 public final class LeaseReaper {
   private static final Logger log = LoggerFactory.getLogger(LeaseReaper.class);
@@ -65,6 +66,31 @@ public final class LeaseReaper {
   }
 
   /**
+   * A warm claim handed a job its runner did not take in time: the job is claimable again, and the
+   * claim is idle again, since its runner (up or starting) still waits for work. Its own failures
+   * are the provisioner's to see, on its Pod.
+   */
+  private boolean unassignWarm(Connection c, ClaimRepository.Claim claim, Instant now)
+      throws SQLException {
+    boolean requeued = jobs.requeue(c, claim.id(), claim.jobId(), claim.runAttempt(), now);
+    boolean idle = repo.unassign(c, claim.id());
+    if (requeued) {
+      PoolWakeups.notifyClaimable(c, claim.pool());
+    }
+    c.commit();
+    if (idle) {
+      log.info(
+          "warm claim {} (runner {}) did not take job {}/{} within its lease; the job is claimable"
+              + " again, the runner idle",
+          claim.id(),
+          claim.runnerName(),
+          claim.jobId(),
+          claim.runAttempt());
+    }
+    return idle;
+  }
+
+  /**
    * Takes the job's lock first, like the dispatch worker, then re-reads the claim: a runner's
    * {@code in_progress} may have bound it meanwhile.
    */
@@ -77,6 +103,9 @@ public final class LeaseReaper {
           return false;
         }
         jobs.lock(c, peek.get().jobId());
+        if (peek.get().warm()) {
+          return unassignWarm(c, peek.get(), now);
+        }
         boolean released = Claims.release(repo, jobs, c, claimId, "lease expired", now);
         if (released) {
           RunnerStates.leaseExpired(c, claimId, now);

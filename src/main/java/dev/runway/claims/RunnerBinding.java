@@ -30,6 +30,11 @@ import org.slf4j.LoggerFactory;
  *
  * A job taken by a runner that is not Runway's loses its claim reference; that claim keeps nothing
  * and its lease ends it. {@code completed} ends the claims of the job.
+ *
+ * <p>A warm claim (made for {@code minIdle}, with no job of its own) binds the same way. When its
+ * runner takes a job while it held none, it had no place to hand over. A warm claim that held a job
+ * some other runner took, or that completed first, gets no lease-end: its runner still waits for
+ * work, so the claim is idle again.
  */
 public final class RunnerBinding implements JobListener {
   private static final Logger log = LoggerFactory.getLogger(RunnerBinding.class);
@@ -62,6 +67,8 @@ public final class RunnerBinding implements JobListener {
           repo.activeHolder(c, job.jobId(), job.runAttempt(), -1);
       if (holder.isPresent()) {
         jobs.detachClaim(c, job.jobId(), job.runAttempt(), holder.get().id());
+        // A warm holder's runner still waits for work: it is idle again, not gone.
+        repo.unassign(c, holder.get().id());
         log.info(
             "job {}/{} taken by runner {}, not by claim {}'s runner",
             job.jobId(),
@@ -71,6 +78,9 @@ public final class RunnerBinding implements JobListener {
       }
     }
     if (status == JobStatus.COMPLETED) {
+      // A warm runner handed a job that completed before any runner took it (cancelled) is idle
+      // again; every other claim of the job ends.
+      repo.unassignHoldersOf(c, job.jobId(), job.runAttempt());
       repo.complete(c, job.jobId(), job.runAttempt(), now);
     }
   }
@@ -90,7 +100,15 @@ public final class RunnerBinding implements JobListener {
       return;
     }
     boolean sameJob = x.jobId() == jobId && x.runAttempt() == attempt;
-    if (!sameJob && x.status().equals("active")) {
+    if (!sameJob && x.status().equals("active") && !x.hasJob()) {
+      // An idle warm runner took the job: it had no place to give away. A claim that held the
+      // job's place holds nothing now; a warm one is idle again.
+      Optional<ClaimRepository.Claim> y = repo.activeHolder(c, jobId, attempt, x.id());
+      if (y.isPresent()) {
+        jobs.detachClaim(c, jobId, attempt, y.get().id());
+        repo.unassign(c, y.get().id());
+      }
+    } else if (!sameJob && x.status().equals("active")) {
       Optional<ClaimRepository.Claim> y = repo.activeHolder(c, jobId, attempt, x.id());
       boolean handedOver =
           y.isPresent() && jobs.handOver(c, x.id(), y.get().id(), x.jobId(), x.runAttempt(), now);
@@ -119,10 +137,14 @@ public final class RunnerBinding implements JobListener {
       if (y.isPresent() && !handedOver) {
         // Y's place was the job X's runner took, and X had no place left to give it.
         jobs.detachClaim(c, jobId, attempt, y.get().id());
+        repo.unassign(c, y.get().id());
       }
     }
     jobs.attachClaim(c, x.id(), x.pool(), jobId, attempt, now);
     repo.bind(c, x.id(), jobId, attempt, now);
-    metrics.startLatency(x.pool(), Duration.between(x.createdAt(), now));
+    if (!x.warm()) {
+      // A warm runner waited for work by design; its wait is not a start latency.
+      metrics.startLatency(x.pool(), Duration.between(x.createdAt(), now));
+    }
   }
 }

@@ -10,12 +10,16 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code runway_runners{pool,state}} (claims whose runner is {@code claimed}, {@code launching} or
- * {@code running}, read from the database by a poller) and {@code
+ * {@code running}, and {@code idle}: warm runners that are up and took no job, which are not in
+ * {@code running}; read from the database by a poller) and {@code
  * runway_runner_launch_failures_total{pool,reason}}. Names are contracts (README).
  */
 public final class RunnerMetrics {
-  private static final RunnerState[] LIVE = {
-    RunnerState.CLAIMED, RunnerState.LAUNCHING, RunnerState.RUNNING
+  private static final String[] LIVE = {
+    RunnerState.CLAIMED.label(),
+    RunnerState.LAUNCHING.label(),
+    RunnerState.RUNNING.label(),
+    ClaimStateRepository.IDLE
   };
 
   private final Metrics metrics;
@@ -43,17 +47,16 @@ public final class RunnerMetrics {
    * never on scrape. A pool seen once keeps all its states, at 0 when empty.
    */
   public void refresh(Connection c) throws SQLException {
-    Map<String, Map<RunnerState, Long>> counts = repo.liveCounts(c);
+    Map<String, Map<String, Long>> counts = repo.liveCounts(c);
     for (String pool : counts.keySet()) {
-      for (RunnerState s : LIVE) {
-        runners.computeIfAbsent(pool + '\u0000' + s.label(), this::register);
+      for (String s : LIVE) {
+        runners.computeIfAbsent(pool + '\u0000' + s, this::register);
       }
     }
     runners.forEach(
         (key, value) -> {
           String[] parts = key.split("\u0000", 2);
-          value.set(
-              counts.getOrDefault(parts[0], Map.of()).getOrDefault(RunnerState.of(parts[1]), 0L));
+          value.set(counts.getOrDefault(parts[0], Map.of()).getOrDefault(parts[1], 0L));
         });
   }
 
@@ -62,7 +65,7 @@ public final class RunnerMetrics {
     AtomicLong value = new AtomicLong();
     // The map keeps the value strongly reachable; Micrometer holds it weakly.
     Gauge.builder("runway.runners", value, AtomicLong::doubleValue)
-        .description("Claims whose runner is claimed, launching or running, by pool")
+        .description("Claims whose runner is claimed, launching, running or idle (warm), by pool")
         .tag("pool", parts[0])
         .tag("state", parts[1])
         .register(metrics.registry());

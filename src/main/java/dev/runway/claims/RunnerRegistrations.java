@@ -35,7 +35,9 @@ public final class RunnerRegistrations {
     /** GitHub has no runner of that name (already removed, or never registered). */
     NOT_FOUND,
     /** No GitHub App is configured, or the claim's job has no installation to ask with. */
-    NOT_POSSIBLE
+    NOT_POSSIBLE,
+    /** GitHub says the runner is running a job (listed {@code busy}, or the delete got a 422). */
+    BUSY
   }
 
   /**
@@ -63,8 +65,20 @@ public final class RunnerRegistrations {
         github.get().listRunners(s.installationId(), s.owner(), s.repo(), s.org(), name, 1);
     for (SelfHostedRunner r : found) {
       if (r.name().equals(name)) {
-        boolean deleted =
-            github.get().deleteRunner(s.installationId(), s.owner(), s.repo(), s.org(), r.id());
+        if (r.busy()) {
+          return Deletion.BUSY;
+        }
+        boolean deleted;
+        try {
+          deleted =
+              github.get().deleteRunner(s.installationId(), s.owner(), s.repo(), s.org(), r.id());
+        } catch (GitHubException e) {
+          if (e.statusCode() == 422) {
+            // GitHub refuses to delete a runner that is running a job.
+            return Deletion.BUSY;
+          }
+          throw e;
+        }
         log.info(
             "claim {}: runner registration {} (id {}) deleted at GitHub", claimId, name, r.id());
         return deleted ? Deletion.DELETED : Deletion.NOT_FOUND;

@@ -91,10 +91,10 @@ public final class RunnerStates {
   public Transition record(long claimId, ClaimEvent event) throws SQLException {
     if (event instanceof ClaimEvent.Exited exited) {
       return exited(
-          claimId, new End(exited.exitCode(), exited.jobStarted(), exited.failureReason()));
+          claimId, new End(exited.exitCode(), exited.jobStarted(), exited.failureReason(), false));
     }
     if (event instanceof ClaimEvent.LaunchFailed failed) {
-      return exited(claimId, new End(null, false, failed.reason()));
+      return exited(claimId, new End(null, false, failed.reason(), false));
     }
     RunnerState to = event.target();
     try (Connection c = ds.getConnection()) {
@@ -110,8 +110,22 @@ public final class RunnerStates {
    * The runner is gone: {@code done} when it ran a job (by its starter's word, or because an {@code
    * in_progress} bound its claim), else {@code failed} with the release described above.
    */
-  /** How a runner ended, whoever reported it: {@code reason} applies if it ran no job. */
-  private record End(Integer exitCode, boolean jobStarted, ClaimEvent.FailureReason reason) {}
+  /**
+   * How a runner ended, whoever reported it: {@code reason} applies if it ran no job. With {@code
+   * onlyIfIdle}, nothing happens unless the claim's runner has no job (see {@link #retire}).
+   */
+  private record End(
+      Integer exitCode, boolean jobStarted, ClaimEvent.FailureReason reason, boolean onlyIfIdle) {}
+
+  /**
+   * Ends the claim of a runner that a scale-down stops ({@code failed}, {@code stopped}, the claim
+   * released), but only while its runner has no job: not bound by an {@code in_progress}, and for a
+   * warm claim not handed a job either. Otherwise nothing changes and the answer is {@link
+   * Transition.Kind#REFUSED}: the caller keeps the runner.
+   */
+  public Transition retire(long claimId) throws SQLException {
+    return exited(claimId, new End(null, false, ClaimEvent.FailureReason.STOPPED, true));
+  }
 
   private Transition exited(long claimId, End exited) throws SQLException {
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
@@ -154,6 +168,13 @@ public final class RunnerStates {
     ClaimStateRepository.ClaimState claim = repo.lock(c, claimId).orElseThrow();
     if (claim.jobId() != peek.get().jobId()) {
       return Optional.empty();
+    }
+    if (exited.onlyIfIdle()
+        && (!claim.status().equals("active")
+            || (claim.warm() && claim.jobId() != ClaimRepository.NO_JOB))) {
+      return Optional.of(
+          new ExitResult(
+              Transition.refused(claim.state(), "its runner has a job"), claim, null, false));
     }
     boolean ranJob =
         exited.jobStarted() || claim.status().equals("bound") || claim.status().equals("completed");
@@ -206,7 +227,7 @@ public final class RunnerStates {
         claim.pool(),
         r.reason().label(),
         exited.exitCode(),
-        r.released()
+        r.released() && claim.jobId() != ClaimRepository.NO_JOB
             ? "; job " + claim.jobId() + "/" + claim.runAttempt() + " is claimable again"
             : "");
     if (r.reason() == ClaimEvent.FailureReason.RUNNER_OUTDATED

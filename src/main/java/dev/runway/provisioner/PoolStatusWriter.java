@@ -12,17 +12,23 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes a provisioned pool's {@code status} subresource: {@code idle}, {@code launching}, {@code
  * running}, and the conditions {@code Ready} and {@code Degraded} with their reason and the last
- * error. Only when something changed, so a quiet pool costs no API request, and a condition's
- * {@code lastTransitionTime} moves only when its status does.
+ * error, and for a pool with a {@code minIdle} the condition {@code Warm}: whether it has its idle
+ * runners, and if not why (no recent account, caps, jobs waiting). Only when something changed, so
+ * a quiet pool costs no API request, and a condition's {@code lastTransitionTime} moves only when
+ * its status does.
  */
 final class PoolStatusWriter {
   private static final Logger log = LoggerFactory.getLogger(PoolStatusWriter.class);
+
+  /** A condition besides {@code Ready} and {@code Degraded}, such as {@code Warm}. */
+  record Condition(String type, boolean on, String reason, String message) {}
 
   /** Runners of one pool by what their Pods and claims say. */
   static final class Counts {
@@ -41,7 +47,12 @@ final class PoolStatusWriter {
     this.clock = clock;
   }
 
-  void write(GenericKubernetesResource pool, Counts counts, PoolHealth health, int maxFailures) {
+  void write(
+      GenericKubernetesResource pool,
+      Counts counts,
+      PoolHealth health,
+      int maxFailures,
+      Optional<Condition> extra) {
     Map<String, Object> old = status(pool);
     Map<String, Object> status = new LinkedHashMap<>();
     status.put("idle", counts.idle);
@@ -68,6 +79,7 @@ final class PoolStatusWriter {
             degraded
                 ? "launching one Pod per backoff period"
                 : "launching Pods for claimable jobs"));
+    extra.ifPresent(c -> conditions.add(condition(old, c.type(), c.on(), c.reason(), c.message())));
     status.put("conditions", conditions);
     if (sameIgnoringTimes(old, status)) {
       return;
@@ -131,6 +143,10 @@ final class PoolStatusWriter {
     }
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> conditions = (List<Map<String, Object>>) now.get("conditions");
+    if (!(old.get("conditions") instanceof List<?> before) || before.size() != conditions.size()) {
+      // A condition came or went (minIdle set or cleared).
+      return false;
+    }
     for (Map<String, Object> c : conditions) {
       Map<String, Object> prev = previousCondition(old, (String) c.get("type"));
       if (prev == null) {

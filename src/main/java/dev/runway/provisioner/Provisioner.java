@@ -5,9 +5,12 @@ import dev.runway.claims.ClaimOutcome;
 import dev.runway.claims.Claims;
 import dev.runway.claims.LiveRunner;
 import dev.runway.claims.PoolWakeups;
+import dev.runway.claims.RunnerRegistrations;
 import dev.runway.claims.RunnerState;
 import dev.runway.claims.RunnerStates;
 import dev.runway.claims.Transition;
+import dev.runway.claims.WarmClaims;
+import dev.runway.claims.WarmOutcome;
 import dev.runway.config.RunwayConfig;
 import dev.runway.pools.KubernetesPoolSource;
 import dev.runway.signals.Signals;
@@ -28,6 +31,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -60,7 +64,11 @@ import org.slf4j.LoggerFactory;
  *   <li>writes each pool's status when it changed;
  *   <li>while the API server is reachable, claims through {@link Claims} (the API's transaction,
  *       under the account and pool caps) and creates a Pod and its Secret per claim, at most {@code
- *       launchesPerCycle} per pool.
+ *       launchesPerCycle} per pool;
+ *   <li>with what that bound leaves, tops the pool up to its {@code minIdle} idle warm runners
+ *       through {@link WarmClaims} (claims with no job, whose Pods wait for any job of their
+ *       account), and before that removes idle runners above {@code minIdle} or {@code maxRunners},
+ *       asking GitHub first whether each is busy.
  * </ol>
  *
  * A Pod whose runner has a job (an {@code in_progress} named it) is deleted only when it ended, or
@@ -74,7 +82,9 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   private final String namespace;
   private final KubernetesPoolSource poolSource;
   private final Claims claims;
+  private final WarmClaims warm;
   private final RunnerStates states;
+  private final RunnerRegistrations registrations;
   private final Clock clock;
   private final RunwayConfig.Provisioner settings;
   private final LeaderLock leader;
@@ -96,6 +106,19 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   private final Map<String, Long> holdUntil = new HashMap<>();
 
   private final Map<String, PoolHealth> health = new HashMap<>();
+
+  /** Why the pool's last warm attempt started nothing; absent after one started a runner. */
+  private final Map<String, WarmOutcome.NotNow> warmNote = new HashMap<>();
+
+  /** Until when the pool makes no warm attempt unless a signal names it (System.nanoTime). */
+  private final Map<String, Long> warmHoldUntil = new HashMap<>();
+
+  /**
+   * Claims whose runner a scale-down kept because GitHub said it is busy (or did not answer), and
+   * when (System.nanoTime): asked again only after {@link #RECHECK}, logged once.
+   */
+  private final Map<Long, Long> keptBusy = new HashMap<>();
+
   private final Map<Long, Instant> createdThisTerm = new HashMap<>();
   private final Set<String> invalidLogged = new HashSet<>();
   private long cycle;
@@ -106,7 +129,9 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   public Provisioner(
       KubernetesPoolSource poolSource,
       Claims claims,
+      WarmClaims warm,
       RunnerStates states,
+      RunnerRegistrations registrations,
       DataSource ds,
       Clock clock,
       RunwayConfig.Provisioner settings,
@@ -115,7 +140,9 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     this.namespace = poolSource.namespace();
     this.poolSource = poolSource;
     this.claims = claims;
+    this.warm = warm;
     this.states = states;
+    this.registrations = registrations;
     this.clock = clock;
     this.settings = settings;
     this.leader = new LeaderLock(ds);
@@ -285,7 +312,11 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     for (ProvisionedPool pool : provisioned.values()) {
       PoolHealth h = health(pool.name());
       statusWriter.write(
-          byName.get(pool.name()), counts.get(pool.name()), h, pool.maxLaunchFailures());
+          byName.get(pool.name()),
+          counts.get(pool.name()),
+          h,
+          pool.maxLaunchFailures(),
+          warmCondition(pool, idleWarm(live, pool.name())));
       degraded.put(
           pool.name(),
           h.degraded(pool.maxLaunchFailures())
@@ -300,9 +331,94 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     signalledAll = false;
     if (apiUp) {
       for (ProvisionedPool pool : provisioned.values()) {
-        launch(pool, now, signalled.remove(pool.name()) || all);
+        boolean signalledNow = signalled.remove(pool.name()) || all;
+        PoolHealth h = health(pool.name());
+        int allowed = h.launchesAllowed(pool.maxLaunchFailures(), settings.launchesPerCycle(), now);
+        int launched = launch(pool, now, signalledNow, allowed);
+        // Jobs first: warm runners get what this cycle's bound leaves.
+        launchWarm(pool, now, signalledNow, allowed - launched, idleWarm(live, pool.name()));
       }
     }
+  }
+
+  private static long idleWarm(Map<Long, LiveRunner> live, String pool) {
+    return live.values().stream().filter(r -> r.pool().equals(pool) && r.idleWarm()).count();
+  }
+
+  /**
+   * Starts warm runners until the pool has {@code minIdle} idle ones, within {@code allowed}. The
+   * transaction decides (the caps, jobs first, the account); the count from this cycle's read only
+   * saves a transaction when the pool has enough. After an attempt that started nothing, the pool
+   * waits {@link #RECHECK} or a signal before the next.
+   */
+  private void launchWarm(
+      ProvisionedPool pool, Instant now, boolean signalledNow, int allowed, long idleNow) {
+    if (pool.minIdle() == 0) {
+      warmNote.remove(pool.name());
+      return;
+    }
+    if (idleNow >= pool.minIdle() || allowed <= 0) {
+      return;
+    }
+    long ticks = System.nanoTime();
+    Long held = warmHoldUntil.get(pool.name());
+    if (!signalledNow && held != null && ticks - held < 0) {
+      return;
+    }
+    for (int i = 0; i < allowed; i++) {
+      WarmOutcome outcome = warm.start(pool.name(), pool.minIdle());
+      if (outcome instanceof WarmOutcome.Started started) {
+        warmNote.remove(pool.name());
+        warmHoldUntil.remove(pool.name());
+        health(pool.name()).probed(pool.maxLaunchFailures(), now);
+        if (!start(
+            pool,
+            started.claimId(),
+            started.runnerName(),
+            started.encodedJitConfig(),
+            "a warm runner for " + started.account())) {
+          return;
+        }
+      } else if (outcome instanceof WarmOutcome.NotNow not) {
+        if (not.why() != WarmOutcome.Why.ENOUGH) {
+          if (!not.equals(warmNote.put(pool.name(), not))) {
+            log.info("pool {}: no warm runner now: {}", pool.name(), not.detail());
+          }
+          warmHoldUntil.put(pool.name(), ticks + RECHECK.toNanos());
+        }
+        return;
+      }
+    }
+  }
+
+  /** The {@code Warm} condition of a pool with a {@code minIdle}; empty without one. */
+  private Optional<PoolStatusWriter.Condition> warmCondition(ProvisionedPool pool, long idleNow) {
+    if (pool.minIdle() == 0) {
+      return Optional.empty();
+    }
+    if (idleNow >= pool.minIdle()) {
+      return Optional.of(
+          new PoolStatusWriter.Condition(
+              "Warm",
+              true,
+              "MinIdleReached",
+              idleNow + " warm runner(s) for minIdle " + pool.minIdle()));
+    }
+    WarmOutcome.NotNow note = warmNote.get(pool.name());
+    if (note == null || note.why() == WarmOutcome.Why.ENOUGH) {
+      return Optional.of(
+          new PoolStatusWriter.Condition(
+              "Warm",
+              false,
+              "Starting",
+              idleNow + " of " + pool.minIdle() + " warm runner(s); starting more"));
+    }
+    return Optional.of(
+        new PoolStatusWriter.Condition(
+            "Warm",
+            false,
+            PoolStatusWriter.camel(note.why().name().toLowerCase(Locale.ROOT)),
+            idleNow + " of " + pool.minIdle() + " warm runner(s): " + note.detail()));
   }
 
   private Optional<ProvisionedPool> provisioned(GenericKubernetesResource r) {
@@ -343,11 +459,15 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     } else if (v instanceof RunnerPods.Broken b) {
       fail(pod, pool, claim, b.reason(), b.detail(), now);
     } else if (v instanceof RunnerPods.Up) {
-      if (claim.bound() || claim.state() == RunnerState.RUNNING) {
+      if (claim.bound()) {
         counts.running++;
       } else {
         counts.idle++;
         idle.add(pod);
+      }
+      if (claim.warm() && !claim.bound() && claim.state() != RunnerState.RUNNING) {
+        // The warm runner is up and waits: running, idle until an in_progress names it.
+        report(claim.claimId(), new ClaimEvent.Started());
       }
       if (health(pool.name()).success(pool.maxLaunchFailures())) {
         log.info("pool {}: a runner came up; no longer degraded", pool.name());
@@ -425,7 +545,12 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
    * a Pod someone deleted; the job's {@code completed} ends it.
    */
   private void withoutPod(LiveRunner claim, ProvisionedPool pool, boolean apiUp, Instant now) {
-    if (pool == null || !apiUp || claim.bound() || claim.state() == RunnerState.RUNNING) {
+    // A job claim's runner that runs without being bound was reported up by its starter; an idle
+    // warm runner reported up by this provisioner has nothing without its Pod.
+    if (pool == null
+        || !apiUp
+        || claim.bound()
+        || (claim.state() == RunnerState.RUNNING && !claim.warm())) {
       return;
     }
     Instant created = createdThisTerm.get(claim.claimId());
@@ -442,36 +567,105 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   }
 
   /**
-   * A pool over its {@code maxRunners} (lowered by its owner) loses idle runners only, youngest
-   * first; a runner that has a job is never touched.
+   * A pool over its {@code maxRunners} (lowered by its owner), or with more idle warm runners than
+   * its {@code minIdle}, loses idle runners only, youngest first: surplus warm ones first, then
+   * (for {@code maxRunners}) any idle one. A runner that has a job is never touched; see {@link
+   * #retire}.
    */
   private void scaleDown(
       Map<String, ProvisionedPool> provisioned, List<Pod> idle, Map<Long, LiveRunner> live) {
+    keptBusy.keySet().retainAll(live.keySet());
     Map<String, Long> livePerPool =
         live.values().stream()
+            .collect(Collectors.groupingBy(LiveRunner::pool, Collectors.counting()));
+    Map<String, Long> idleWarmPerPool =
+        live.values().stream()
+            .filter(LiveRunner::idleWarm)
             .collect(Collectors.groupingBy(LiveRunner::pool, Collectors.counting()));
     Map<String, List<Pod>> idlePerPool =
         idle.stream().collect(Collectors.groupingBy(RunnerPods::poolOf));
     for (var e : idlePerPool.entrySet()) {
       ProvisionedPool pool = provisioned.get(e.getKey());
-      if (pool == null || pool.maxRunners() == null) {
+      if (pool == null) {
         continue;
       }
-      long surplus = livePerPool.getOrDefault(pool.name(), 0L) - pool.maxRunners();
+      long overMax =
+          pool.maxRunners() == null
+              ? 0
+              : livePerPool.getOrDefault(pool.name(), 0L) - pool.maxRunners();
+      long overMinIdle = idleWarmPerPool.getOrDefault(pool.name(), 0L) - pool.minIdle();
       List<Pod> candidates = new ArrayList<>(e.getValue());
+      // Idle warm runners first, youngest first within each kind.
       candidates.sort(
-          Comparator.comparingLong((Pod p) -> RunnerPods.claimOf(p).orElseThrow()).reversed());
-      for (int i = 0; i < surplus && i < candidates.size(); i++) {
-        Pod pod = candidates.get(i);
-        long claimId = RunnerPods.claimOf(pod).orElseThrow();
-        Transition t =
-            report(claimId, new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.STOPPED));
-        // REFUSED or done: an in_progress bound it meanwhile; it keeps its Pod.
-        if (t != null && t.kind() == Transition.Kind.APPLIED) {
-          delete(pod, "pool " + pool.name() + " is above its maxRunners");
+          Comparator.comparing((Pod p) -> !live.get(RunnerPods.claimOf(p).orElseThrow()).warm())
+              .thenComparing(
+                  Comparator.comparingLong((Pod p) -> RunnerPods.claimOf(p).orElseThrow())
+                      .reversed()));
+      long surplus = Math.max(overMax, 0);
+      long warmSurplus = Math.max(overMinIdle, 0);
+      for (Pod pod : candidates) {
+        LiveRunner claim = live.get(RunnerPods.claimOf(pod).orElseThrow());
+        boolean warmOne = claim.idleWarm() && warmSurplus > 0;
+        if (surplus <= 0 && !warmOne) {
+          continue;
+        }
+        if (claim.warm() && !claim.idleWarm()) {
+          // Handed a job: its runner is about to take it.
+          continue;
+        }
+        String why =
+            warmOne
+                ? "pool " + pool.name() + " has more idle runners than its minIdle"
+                : "pool " + pool.name() + " is above its maxRunners";
+        if (retire(pod, claim, why)) {
+          surplus--;
+          if (claim.idleWarm()) {
+            warmSurplus--;
+          }
         }
       }
     }
+  }
+
+  /**
+   * Stops an idle runner, never one with a job. GitHub may have handed it a job whose {@code
+   * in_progress} has not arrived yet, so its registration is deleted first: GitHub refuses that for
+   * a busy runner (422), and a runner without a registration can take no job. Busy, or unknown
+   * (GitHub did not answer): the Pod stays. Then the conditional claim transition, which refuses if
+   * an {@code in_progress} bound the claim meanwhile; only then the Pod.
+   */
+  private boolean retire(Pod pod, LiveRunner claim, String why) {
+    long claimId = claim.claimId();
+    long ticks = System.nanoTime();
+    Long kept = keptBusy.get(claimId);
+    if (kept != null && ticks - kept < RECHECK.toNanos()) {
+      // Its in_progress is probably on its way; GitHub is not asked every cycle.
+      return false;
+    }
+    RunnerRegistrations.Deletion d = registrations.deleteQuietly(claimId);
+    if (d != RunnerRegistrations.Deletion.DELETED && d != RunnerRegistrations.Deletion.NOT_FOUND) {
+      if (keptBusy.put(claimId, ticks) == null) {
+        log.info(
+            "Pod {} kept: {}, but GitHub says its runner is {}",
+            pod.getMetadata().getName(),
+            why,
+            d == RunnerRegistrations.Deletion.BUSY ? "busy" : "in an unknown state");
+      }
+      return false;
+    }
+    Transition t;
+    try {
+      t = states.retire(claimId);
+    } catch (SQLException e) {
+      log.warn("claim {}: not stopped now: {}", claimId, e.getMessage());
+      return false;
+    }
+    keptBusy.remove(claimId);
+    if (t.kind() == Transition.Kind.APPLIED) {
+      delete(pod, why);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -480,18 +674,18 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
    * or {@link #RECHECK} passed (a lost signal, or room freed by another pool's job under the
    * account cap): an idle pool costs no claim transaction per cycle.
    */
-  private void launch(ProvisionedPool pool, Instant now, boolean signalledNow) {
+  private int launch(ProvisionedPool pool, Instant now, boolean signalledNow, int allowed) {
     long ticks = System.nanoTime();
     Long held = holdUntil.get(pool.name());
     if (held != null && ticks - held < 0) {
-      return;
+      return 0;
     }
     Long empty = emptySince.get(pool.name());
     if (!signalledNow && empty != null && ticks - empty < RECHECK.toNanos()) {
-      return;
+      return 0;
     }
     PoolHealth h = health(pool.name());
-    int allowed = h.launchesAllowed(pool.maxLaunchFailures(), settings.launchesPerCycle(), now);
+    int[] launched = {0};
     for (int i = 0; i < allowed; i++) {
       boolean more =
           claims
@@ -502,7 +696,18 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
                     public Boolean claimed(ClaimOutcome.Claimed claimed) {
                       emptySince.remove(pool.name());
                       h.probed(pool.maxLaunchFailures(), now);
-                      return start(pool, claimed);
+                      launched[0]++;
+                      return start(
+                          pool,
+                          claimed.claimId(),
+                          claimed.runnerName(),
+                          claimed.encodedJitConfig(),
+                          "job "
+                              + claimed.job().jobId()
+                              + "/"
+                              + claimed.job().runAttempt()
+                              + " of "
+                              + claimed.job().repository());
                     }
 
                     @Override
@@ -532,9 +737,10 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
                     }
                   });
       if (!more) {
-        return;
+        return launched[0];
       }
     }
+    return launched[0];
   }
 
   /** GitHub or the database did not answer: no attempt for a while, whatever the signals. */
@@ -544,9 +750,8 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   }
 
   /** Creates the claim's Pod and Secret; on failure, releases the claim. */
-  private boolean start(ProvisionedPool pool, ClaimOutcome.Claimed claimed) {
-    long claimId = claimed.claimId();
-    String name = claimed.runnerName();
+  private boolean start(
+      ProvisionedPool pool, long claimId, String name, String encodedJitConfig, String forWhat) {
     Pod created;
     try {
       created =
@@ -568,7 +773,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     }
     createdThisTerm.put(claimId, clock.instant());
     try {
-      Secret secret = RunnerPods.secret(created, claimId, pool.name(), claimed.encodedJitConfig());
+      Secret secret = RunnerPods.secret(created, claimId, pool.name(), encodedJitConfig);
       client.secrets().inNamespace(namespace).resource(secret).create();
     } catch (KubernetesClientException e) {
       // Never the exception's message: it could quote the Secret.
@@ -583,13 +788,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
       return false;
     }
     report(claimId, new ClaimEvent.Launching());
-    log.info(
-        "pool {}: Pod {} created for job {}/{} of {}",
-        pool.name(),
-        name,
-        claimed.job().jobId(),
-        claimed.job().runAttempt(),
-        claimed.job().repository());
+    log.info("pool {}: Pod {} created for {}", pool.name(), name, forWhat);
     return true;
   }
 

@@ -352,6 +352,9 @@ class ProvisionerLifecycleIT {
     bed.running(idle1);
     bed.running(idle2);
     await().atMost(Duration.ofSeconds(20)).until(() -> statusCounts().equals(List.of(2, 0, 1)));
+    // Scale-down deletes a runner's GitHub registration before its Pod (GitHub refuses a busy one).
+    bed.stubRegistration("acme", POOL, ProvisionerBed.claimOf(idle1));
+    bed.stubRegistration("acme", POOL, ProvisionerBed.claimOf(idle2));
 
     bed.kube
         .genericKubernetesResources(KubernetesPoolSource.RUNNER_POOLS)
