@@ -205,7 +205,7 @@ scenario_dispatch() {
     data=$WORK/dispatch-$k
     # 1. Fill the inbox with one dispatch thread, one delivery per transaction (it keeps up with
     #    only part of the intake, so most of the deliveries stay queued).
-    start_runway "$data" 1 "file:$ROOT/pools.yaml" RUNWAY_DISPATCH_BATCH=1
+    start_runway "$data" 1 "file:$ROOT/pools.yaml" RUNWAY_DISPATCH_BATCH="${BENCH_FILL_BATCH:-2}"
     runway_ready "$data"
     line=$(gen --url "$SERVICE_URL" --duration 600 --requests "$DISPATCH_JOBS" \
       --connections "$MAX_CONNECTIONS" --label "dispatch-fill-$k" --json-out "$JSON")

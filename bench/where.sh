@@ -4,7 +4,7 @@
 #   bench/where.sh stream [RATE] [SECONDS]   CPU of the Runway JVM and of PostgreSQL per delivery
 #                                            at a fixed rate (open model, 64 connections), and
 #                                            PostgreSQL's statements by total time
-#   bench/where.sh drain [DELIVERIES]        a backlog filled with batching off, then drained with
+#   bench/where.sh drain [DELIVERIES]        a backlog filled by a Runway that falls behind, then drained with
 #                                            RUNWAY_DISPATCH_THREADS=4: jobs/s, CPU per job, statements
 #
 # PostgreSQL is a separate server started from the embedded binaries (the same PostgreSQL 18 as the
@@ -80,7 +80,9 @@ case $MODE in
     stop ;;
   drain)
     N=${2:-30000}
-    start RUNWAY_DISPATCH_THREADS=1 RUNWAY_DISPATCH_BATCH=1 RUNWAY_DISPATCH_POLL_INTERVAL=PT1H
+    # Batches of 2 on one thread fall behind a closed-loop fill, so most deliveries stay queued,
+    # enqueued as a batching Runway enqueues them. WHERE_FILL_BATCH=1 fills with batching off.
+    start RUNWAY_DISPATCH_THREADS=1 RUNWAY_DISPATCH_BATCH="${WHERE_FILL_BATCH:-2}"
     accounts
     gen --requests "$N" --duration 600 --connections 32 --quiet | tail -1
     stop

@@ -226,6 +226,7 @@ public final class Runway implements AutoCloseable {
             health,
             spool,
             config.intakeBudget(),
+            schedulerHold(),
             () -> intakeWake.get().run(),
             metrics.registry());
     intakeRef.set(intake);
@@ -391,10 +392,16 @@ public final class Runway implements AutoCloseable {
       // From now on the intake's commits wake dispatch at once too.
       intakeWake.set(wakeDispatch);
       SpoolDrainer drainer =
-          new SpoolDrainer(spool, db.main(), inbox, payloads, health, wakeDispatch);
+          new SpoolDrainer(
+              spool, db.main(), inbox, payloads, health, schedulerHold(), wakeDispatch);
       drainer.start(config.drainInterval());
       stack.push(drainer);
     }
+  }
+
+  /** New dispatch tasks wait this long for db-scheduler; the batches, if any, take them at once. */
+  private Duration schedulerHold() {
+    return config.dispatchBatch() > 1 ? DispatchQueue.SCHEDULER_HOLD : Duration.ZERO;
   }
 
   /**

@@ -49,20 +49,34 @@ public final class DispatchQueue {
   private DispatchQueue() {}
 
   /**
+   * How long a new dispatch task stays out of db-scheduler's sight when the batch dispatcher runs:
+   * the batches take it at once (they ignore {@code execution_time} for a task that never failed),
+   * and db-scheduler only takes what no batch took in this time, a safety net. Without it,
+   * db-scheduler's own fetch took about one delivery in ten of a backlog, each in a transaction of
+   * its own at several times a batch's cost per delivery (docs/benchmarks.md).
+   */
+  public static final Duration SCHEDULER_HOLD = Duration.ofMinutes(5);
+
+  /**
    * Enqueues one dispatch task per GUID on the caller's connection and transaction. A GUID already
    * queued is skipped: the unique {@code (task_name, task_instance)} key collapses retries.
+   *
+   * @param hold {@link #SCHEDULER_HOLD} when batches dispatch, zero when db-scheduler does
    */
-  public static void enqueue(Connection c, Collection<String> guids) throws SQLException {
+  public static void enqueue(Connection c, Collection<String> guids, Duration hold)
+      throws SQLException {
     if (guids.isEmpty()) {
       return;
     }
     try (PreparedStatement ps =
         c.prepareStatement(
             "insert into scheduled_tasks (task_name, task_instance, task_data, execution_time,"
-                + " picked, version, priority) select ?, g, null, now(), false, 1, 0"
+                + " picked, version, priority)"
+                + " select ?, g, null, now() + ? * interval '1 millisecond', false, 1, 0"
                 + " from unnest(?::text[]) as g order by g on conflict do nothing")) {
       ps.setString(1, DISPATCH_TASK);
-      ps.setArray(2, c.createArrayOf("text", guids.toArray()));
+      ps.setLong(2, hold.toMillis());
+      ps.setArray(3, c.createArrayOf("text", guids.toArray()));
       if (ps.executeUpdate() > 0) {
         announce(c);
       }
@@ -134,7 +148,9 @@ public final class DispatchQueue {
         c.prepareStatement(
             "select task_instance from scheduled_tasks where task_name = ?"
                 + " and (not picked or last_heartbeat < now() - interval '30 seconds')"
-                + " and coalesce(consecutive_failures, 0) = 0 and execution_time <= now()"
+                // Not "execution_time <= now()": a new task is held from db-scheduler, not from
+                // the batches (SCHEDULER_HOLD), and the order stays the order of arrival.
+                + " and coalesce(consecutive_failures, 0) = 0"
                 + " order by execution_time limit ? for update skip locked")) {
       ps.setString(1, DISPATCH_TASK);
       ps.setInt(2, max);

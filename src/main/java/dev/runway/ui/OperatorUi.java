@@ -261,11 +261,17 @@ public final class OperatorUi implements HttpRoutes {
     return busy > 0 || l.queued() > 0 ? "busy" : "idle";
   }
 
-  /** Live runners by state, in lifecycle order: claimed (registered), launching, running. */
+  /**
+   * Live runners by state, in lifecycle order: claimed (registered), launching, running, and idle
+   * (warm runners waiting for a job) when the pool has any.
+   */
   private static String runners(Map<String, Long> byState) {
     List<String> parts = new ArrayList<>();
     for (String state : List.of("claimed", "launching", "running")) {
       parts.add(byState.getOrDefault(state, 0L) + " " + state);
+    }
+    if (byState.getOrDefault("idle", 0L) > 0) {
+      parts.add(byState.get("idle") + " idle");
     }
     return String.join(", ", parts);
   }

@@ -82,8 +82,10 @@ final class UiQueries {
   static Map<String, Map<String, Long>> runnerStates(Connection c) throws SQLException {
     try (PreparedStatement ps =
             c.prepareStatement(
-                "select pool, state, count(*) from claims"
-                    + " where state in ('claimed', 'launching', 'running') group by pool, state");
+                // A warm runner that is up and has no job yet is idle, as in runway_runners.
+                "select pool, case when warm and status = 'active' and state = 'running'"
+                    + " then 'idle' else state end, count(*) from claims"
+                    + " where state in ('claimed', 'launching', 'running') group by 1, 2");
         ResultSet rs = ps.executeQuery()) {
       Map<String, Map<String, Long>> out = new TreeMap<>();
       while (rs.next()) {

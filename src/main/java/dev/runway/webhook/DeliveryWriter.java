@@ -5,6 +5,7 @@ import dev.runway.inbox.Delivery;
 import dev.runway.inbox.InboxRepository;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
@@ -15,16 +16,19 @@ import java.util.Set;
  */
 final class DeliveryWriter {
   private final InboxRepository inbox;
+  private final Duration schedulerHold;
 
-  DeliveryWriter(InboxRepository inbox) {
+  /** {@code schedulerHold}: see {@link DispatchQueue#SCHEDULER_HOLD}. */
+  DeliveryWriter(InboxRepository inbox, Duration schedulerHold) {
     this.inbox = inbox;
+    this.schedulerHold = schedulerHold;
   }
 
   /** Returns the GUIDs that were new. */
   Set<String> insert(Connection c, List<Delivery> deliveries, boolean viaSpool)
       throws SQLException {
     Set<String> inserted = inbox.insert(c, deliveries, viaSpool);
-    DispatchQueue.enqueue(c, InboxRepository.toDispatch(deliveries, inserted));
+    DispatchQueue.enqueue(c, InboxRepository.toDispatch(deliveries, inserted), schedulerHold);
     return inserted;
   }
 }

@@ -38,9 +38,11 @@ public final class Intake implements AutoCloseable {
       DatabaseHealth health,
       Spool spool,
       Duration budget,
+      Duration schedulerHold,
       Runnable onCommit,
       MeterRegistry registry) {
-    this.batcher = new IntakeBatcher(intakeDs, inbox, health, 4, 256, onCommit, registry);
+    this.batcher =
+        new IntakeBatcher(intakeDs, inbox, health, 4, 256, schedulerHold, onCommit, registry);
     this.health = health;
     this.spool = spool;
     this.budget = budget;

@@ -66,6 +66,7 @@ final class IntakeBatcher implements AutoCloseable {
       DatabaseHealth health,
       int writerThreads,
       int maxBatch,
+      Duration schedulerHold,
       Runnable onCommit,
       MeterRegistry registry) {
     this.commitTimer =
@@ -80,7 +81,7 @@ final class IntakeBatcher implements AutoCloseable {
             .register(registry);
     this.ds = ds;
     this.onCommit = onCommit;
-    this.inbox = new DeliveryWriter(inbox);
+    this.inbox = new DeliveryWriter(inbox, schedulerHold);
     this.health = health;
     this.maxBatch = maxBatch;
     this.queue = new ArrayBlockingQueue<>(maxBatch * writerThreads * 4);

@@ -59,11 +59,12 @@ public final class SpoolDrainer implements AutoCloseable {
       InboxRepository inbox,
       Payloads payloads,
       DatabaseHealth health,
+      Duration schedulerHold,
       Runnable onCommit) {
     this.onCommit = onCommit;
     this.spool = spool;
     this.ds = ds;
-    this.inbox = new DeliveryWriter(inbox);
+    this.inbox = new DeliveryWriter(inbox, schedulerHold);
     this.payloads = payloads;
     this.health = health;
   }

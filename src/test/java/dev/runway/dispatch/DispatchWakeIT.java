@@ -93,7 +93,10 @@ class DispatchWakeIT {
                         new Delivery(
                             guid, "workflow_job", "queued", 1L, 4242L, job, Instant.now(), body)),
                     false);
-        DispatchQueue.enqueue(c, inserted);
+        // As a replica with the same RUNWAY_DISPATCH_BATCH enqueues: held from db-scheduler
+        // when batches dispatch, so only the woken batch dispatcher can take it in time.
+        DispatchQueue.enqueue(
+            c, inserted, batch.equals("1") ? Duration.ZERO : DispatchQueue.SCHEDULER_HOLD);
         c.commit();
       }
       await().atMost(Duration.ofSeconds(30)).until(() -> claimable(svc, job));

@@ -266,7 +266,7 @@ class FaultDrillsIT {
                   Signed.workflowJob("queued", job, "linux", "x64")
                       .getBytes(StandardCharsets.UTF_8)));
         }
-        DispatchQueue.enqueue(c, inbox.insert(c, chunk, false));
+        DispatchQueue.enqueue(c, inbox.insert(c, chunk, false), DispatchQueue.SCHEDULER_HOLD);
       }
       c.commit();
     }

@@ -226,7 +226,18 @@ class OperatorUiIT {
     browser.screenshot("job-claimed-1280");
     d.get(url("/ui/pools"));
     assertThat(d.findElement(By.id("pool-riscv")).getText())
-        .contains("0 claimed, 1 launching, 0 running");
+        .contains("0 claimed, 1 launching, 0 running")
+        .doesNotContain("idle");
+    // A warm runner (minIdle) that is up and waits for a job shows as idle, not as running.
+    svc.exec(
+        "insert into claims (pool, account_id, runner_name, status, leased_until, created_at,"
+            + " warm, runner_owner, runner_org, state)"
+            + " select 'riscv', id, 'runway-riscv-warm-ui', 'active', now() + interval '1 hour',"
+            + " now(), true, 'acme', true, 'running' from accounts where login = 'acme'");
+    d.navigate().refresh();
+    assertThat(d.findElement(By.id("pool-riscv")).getText())
+        .contains("0 claimed, 1 launching, 0 running, 1 idle");
+    svc.exec("delete from claims where runner_name = 'runway-riscv-warm-ui'");
 
     // An outdated runner exits before its job: the pool shows the failure with its reason.
     assertThat(
