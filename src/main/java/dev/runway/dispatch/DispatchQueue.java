@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import org.postgresql.PGStatement;
 
 /**
  * The durable dispatch queue: db-scheduler on PostgreSQL. Replicas share it safely, because
@@ -152,6 +153,8 @@ public final class DispatchQueue {
                 // the batches (SCHEDULER_HOLD), and the order stays the order of arrival.
                 + " and coalesce(consecutive_failures, 0) = 0"
                 + " order by execution_time limit ? for update skip locked")) {
+      // Planned afresh each time, so that a fresh analyze (see analyze) applies at once.
+      ps.unwrap(PGStatement.class).setPrepareThreshold(0);
       ps.setString(1, DISPATCH_TASK);
       ps.setInt(2, max);
       List<String> out = new ArrayList<>(max);
@@ -161,6 +164,17 @@ public final class DispatchQueue {
         }
       }
       return out;
+    }
+  }
+
+  /**
+   * Refreshes the queue's planner statistics. A backlog of 100,000 arrives faster than autovacuum's
+   * analyze follows; with statistics of a near-empty queue the planner reads and sorts the whole
+   * queue for every batch (18 ms per batch at 100,000, against 0.3 ms with current statistics).
+   */
+  static void analyze(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("analyze scheduled_tasks")) {
+      ps.execute();
     }
   }
 

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -155,7 +156,30 @@ final class DispatchWorker {
           : new DispatchRetry("batch of " + taken.size() + ": " + e.getMessage(), e);
     }
     done.afterCommit();
+    if (taken.size() == max) {
+      analyzeBacklog();
+    }
     return taken.size();
+  }
+
+  private static final long ANALYZE_EVERY_NANOS = Duration.ofMinutes(1).toNanos();
+  private final AtomicLong lastAnalyze = new AtomicLong(System.nanoTime() - ANALYZE_EVERY_NANOS);
+
+  /**
+   * A full batch means a backlog: refresh the queue's statistics, at most once a minute per
+   * replica, so that the next batches find theirs by index (see {@link DispatchQueue#analyze}).
+   */
+  private void analyzeBacklog() {
+    long last = lastAnalyze.get();
+    long now = System.nanoTime();
+    if (now - last < ANALYZE_EVERY_NANOS || !lastAnalyze.compareAndSet(last, now)) {
+      return;
+    }
+    try (Connection c = ds.getConnection()) {
+      DispatchQueue.analyze(c);
+    } catch (SQLException e) {
+      log.debug("analyze of the dispatch queue failed: {}", e.getMessage());
+    }
   }
 
   /** Hands a failed batch's tasks to the per-delivery retry; best effort, see dispatchBatch. */
