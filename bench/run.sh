@@ -203,8 +203,8 @@ scenario_dispatch() {
   DISPATCH_ROWS=""
   for k in $DISPATCH_THREADS; do
     data=$WORK/dispatch-$k
-    # 1. Fill the inbox with one dispatch thread, one delivery per transaction (it keeps up with
-    #    only part of the intake, so most of the deliveries stay queued).
+    # 1. Fill the inbox with one dispatch thread and batches of 2 (it keeps up with only part of
+    #    the intake, so most of the deliveries stay queued, enqueued as a batching Runway does).
     start_runway "$data" 1 "file:$ROOT/pools.yaml" RUNWAY_DISPATCH_BATCH="${BENCH_FILL_BATCH:-2}"
     runway_ready "$data"
     line=$(gen --url "$SERVICE_URL" --duration 600 --requests "$DISPATCH_JOBS" \
