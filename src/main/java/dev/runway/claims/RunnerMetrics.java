@@ -23,7 +23,6 @@ public final class RunnerMetrics {
   };
 
   private final Metrics metrics;
-  private final ClaimStateRepository repo = new ClaimStateRepository();
   private final Map<String, AtomicLong> runners = new ConcurrentHashMap<>();
 
   public RunnerMetrics(Metrics metrics) {
@@ -43,11 +42,19 @@ public final class RunnerMetrics {
   }
 
   /**
+   * Live runners by pool and state ({@code claimed}, {@code launching}, {@code running}, {@code
+   * idle}), as {@code runway_runners} counts them; the web UI's pools page shows the same.
+   */
+  public static Map<String, Map<String, Long>> liveRunners(Connection c) throws SQLException {
+    return new ClaimStateRepository().liveCounts(c);
+  }
+
+  /**
    * Reads the live runner counts into {@code runway_runners}. Called from a background poller,
    * never on scrape. A pool seen once keeps all its states, at 0 when empty.
    */
   public void refresh(Connection c) throws SQLException {
-    Map<String, Map<String, Long>> counts = repo.liveCounts(c);
+    Map<String, Map<String, Long>> counts = liveRunners(c);
     for (String pool : counts.keySet()) {
       for (String s : LIVE) {
         runners.computeIfAbsent(pool + '\u0000' + s, this::register);

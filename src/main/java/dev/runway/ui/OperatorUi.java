@@ -3,6 +3,7 @@ package dev.runway.ui;
 import dev.runway.accounts.Account;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
+import dev.runway.claims.RunnerMetrics;
 import dev.runway.config.Durations;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.github.GitHubClient;
@@ -203,7 +204,7 @@ public final class OperatorUi implements HttpRoutes {
     Map<String, List<UiQueries.LaunchFailure>> failures;
     try (Connection c = src.ds().getConnection()) {
       load = UiQueries.poolLoad(c);
-      runners = UiQueries.runnerStates(c);
+      runners = RunnerMetrics.liveRunners(c);
       failures = UiQueries.launchFailures(c, now.minus(MeterHistory.WINDOW));
     }
     PoolView view = src.pools().current();

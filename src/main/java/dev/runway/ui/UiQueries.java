@@ -78,24 +78,6 @@ final class UiQueries {
     }
   }
 
-  /** Live runners per pool and state ({@code claimed}, {@code launching}, {@code running}). */
-  static Map<String, Map<String, Long>> runnerStates(Connection c) throws SQLException {
-    try (PreparedStatement ps =
-            c.prepareStatement(
-                // A warm runner that is up and has no job yet is idle, as in runway_runners.
-                "select pool, case when warm and status = 'active' and state = 'running'"
-                    + " then 'idle' else state end, count(*) from claims"
-                    + " where state in ('claimed', 'launching', 'running') group by 1, 2");
-        ResultSet rs = ps.executeQuery()) {
-      Map<String, Map<String, Long>> out = new TreeMap<>();
-      while (rs.next()) {
-        out.computeIfAbsent(rs.getString(1), k -> new TreeMap<>())
-            .put(rs.getString(2), rs.getLong(3));
-      }
-      return out;
-    }
-  }
-
   /** A pool's runners that failed since some instant, per reason. */
   record LaunchFailure(String reason, long count, Instant last) {}
 
