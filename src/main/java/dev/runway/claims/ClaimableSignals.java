@@ -1,6 +1,5 @@
 package dev.runway.claims;
 
-import dev.runway.jobs.Job;
 import dev.runway.jobs.JobFacts;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
@@ -8,7 +7,6 @@ import dev.runway.jobs.JobStatus;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Wakes long-polling claimers when dispatch changes what is claimable in a pool: a job became
@@ -25,17 +23,7 @@ public final class ClaimableSignals implements JobListener {
 
   @Override
   public void onTransition(Connection c, JobFacts event, JobStatus status) throws SQLException {
-    if (status != JobStatus.QUEUED && status != JobStatus.COMPLETED) {
-      return;
-    }
-    Optional<Job> job = jobs.find(c, event.jobId(), event.runAttempt());
-    if (job.isEmpty() || job.get().pool() == null) {
-      return;
-    }
-    boolean claimable = status == JobStatus.QUEUED && job.get().outcome() == null;
-    if (claimable || status == JobStatus.COMPLETED) {
-      PoolWakeups.notifyClaimable(c, job.get().pool());
-    }
+    onTransitions(c, List.of(new Moved(event, status)));
   }
 
   /**
