@@ -119,7 +119,7 @@ class TwoListenersIT {
 
   @Test
   void a_wrong_a_revoked_or_a_pool_token_is_401_too() throws Exception {
-    String poolToken = svc.cli("pools", "token", "create", "linux").trim();
+    String poolToken = svc.cli("pools", "token", "create", "linux", "--force").trim();
     String revoked = svc.cli("operators", "token", "create", "leaver").trim();
     svc.exec("update operator_tokens set revoked_at = now() where name = 'leaver'");
     double before = svc.metric("runway_admin_requests_total{result=\"invalid_token\"}");

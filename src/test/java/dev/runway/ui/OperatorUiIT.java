@@ -551,7 +551,7 @@ class OperatorUiIT {
                     RunwayConfig.DATABASE_PASSWORD, "postgres"),
                 new PrintWriter(out, true),
                 new PrintWriter(new StringWriter(), true))
-            .execute("pools", "token", "create", pool);
+            .execute("pools", "token", "create", pool, "--force");
     assertThat(code).isZero();
     return out.toString().trim();
   }
