@@ -64,6 +64,20 @@ public final class Database implements AutoCloseable {
    */
   public static Database forCli(String url, String user, String password, Path dataDir)
       throws IOException {
+    return forCli(url, user, password, dataDir, notice -> {});
+  }
+
+  /**
+   * As {@link #forCli(String, String, String, Path)}, telling {@code notice} (the command's stderr)
+   * before it starts an embedded server of its own, which takes seconds.
+   */
+  public static Database forCli(
+      String url,
+      String user,
+      String password,
+      Path dataDir,
+      java.util.function.Consumer<String> notice)
+      throws IOException {
     if (url != null && !url.isBlank()) {
       return openDurable(new Target(url, user, password));
     }
@@ -77,6 +91,11 @@ public final class Database implements AutoCloseable {
         db.close();
       }
     }
+    notice.accept(
+        "runway: no RUNWAY_DATABASE_URL and no running `runway serve` with its data in "
+            + dataDir
+            + ": starting a temporary embedded PostgreSQL on that data (a few seconds); it stops"
+            + " when this command ends");
     Database db = openEmbedded(dataDir, 2);
     migrate(db.main());
     return db;

@@ -53,9 +53,21 @@ sealed interface DispatchOutcome {
     }
   }
 
-  record NoAccount() implements DispatchOutcome {
+  /** No account has the job's installation id or owner login; the detail says what to run. */
+  record NoAccount(String ownerLogin, Long installationId) implements DispatchOutcome {
     public String label() {
       return "no_account";
+    }
+
+    public String detail() {
+      String owner = ownerLogin == null ? "OWNER" : ownerLogin;
+      return "no account for "
+          + owner
+          + (installationId == null ? "" : " (installation " + installationId + ")")
+          + "; add it with `runway accounts set "
+          + owner
+          + (installationId == null ? "" : " --installation-id " + installationId)
+          + "`, then `runway jobs redispatch --outcome no_account`";
     }
 
     public boolean isIgnore() {

@@ -18,8 +18,9 @@ import picocli.CommandLine.Spec;
     name = "redispatch",
     mixinStandardHelpOptions = true,
     description = {
-      "Evaluate queued jobs that were ignored with OUTCOME again, against the running service's",
-      "current accounts and pools. The service's dispatch workers do the work."
+      "Dispatch again the queued jobs that were ignored with OUTCOME.",
+      "They are evaluated against the running service's current accounts and pools;",
+      "the service's dispatch workers do the work."
     })
 public final class RedispatchCommand implements Callable<Integer> {
   @Mixin DatabaseOptions db;

@@ -90,6 +90,19 @@ class CliIT {
   }
 
   @Test
+  void a_command_without_a_database_says_on_stderr_that_it_starts_a_temporary_one(
+      @TempDir Path dir) {
+    Run run = run(Map.of(), "accounts", "list", "--data-dir", dir.resolve("data").toString());
+
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.err())
+        .contains("starting a temporary embedded PostgreSQL")
+        .contains("RUNWAY_DATABASE_URL")
+        .contains("runway serve");
+    assertThat(run.out()).doesNotContain("temporary");
+  }
+
+  @Test
   void accounts_can_be_set_listed_and_disabled() {
     Map<String, String> env = new HashMap<>();
     env.put("RUNWAY_DATABASE_URL", TestDatabases.fresh());

@@ -107,6 +107,18 @@ class StrictInputTest {
     assertThat(run.err()).contains("lists no pools");
   }
 
+  @Test
+  void github_app_create_warns_that_github_cannot_reach_a_loopback_url() {
+    for (String url : java.util.List.of("http://127.0.0.1:8080", "http://localhost:8080")) {
+      Run run = run("github-app", "create", "--url", url, "--print-manifest");
+      assertThat(run.exit()).isZero();
+      assertThat(run.err()).as(url).contains("GitHub cannot reach " + url);
+    }
+    Run reachable =
+        run("github-app", "create", "--url", "https://runway.example.com", "--print-manifest");
+    assertThat(reachable.err()).isEmpty();
+  }
+
   /** The rule behind the refusals: no closed option of any command takes free text. */
   @Test
   void every_format_status_and_outcome_option_of_every_command_is_a_closed_set() {
@@ -114,6 +126,23 @@ class StrictInputTest {
     walk(Main.commandLine(Map.of(), null, null), open);
 
     assertThat(open).as("options that accept any value").isEmpty();
+  }
+
+  /** The first description line is the summary `runway --help` lists: a whole sentence. */
+  @Test
+  void every_command_summary_is_a_whole_sentence() {
+    List<String> cut = new ArrayList<>();
+    summaries(Main.commandLine(Map.of(), null, null), cut);
+
+    assertThat(cut).as("summaries cut mid-sentence").isEmpty();
+  }
+
+  private static void summaries(CommandLine cmd, List<String> cut) {
+    String[] description = cmd.getCommandSpec().usageMessage().description();
+    if (description.length > 0 && !description[0].strip().matches(".*[.:)]$")) {
+      cut.add(cmd.getCommandSpec().qualifiedName() + ": " + description[0]);
+    }
+    cmd.getSubcommands().values().forEach(sub -> summaries(sub, cut));
   }
 
   private static void walk(CommandLine cmd, List<String> open) {

@@ -142,7 +142,9 @@ class OperatorUiIT {
     assertThat(d.getCurrentUrl()).endsWith("/ui/login");
 
     login("rwo_not-a-real-token");
-    assertThat(d.findElement(By.id("login-error")).getText()).contains("not a live operator token");
+    assertThat(d.findElement(By.id("login-error")).getText())
+        .contains("not a live operator token")
+        .doesNotContain("`");
     assertThat(d.manage().getCookieNamed(UiAuth.SESSION_COOKIE)).isNull();
     assertThat(d.getCurrentUrl()).endsWith("/ui/login");
 
