@@ -61,13 +61,14 @@ sealed interface DispatchOutcome {
 
     public String detail() {
       String owner = ownerLogin == null ? "OWNER" : ownerLogin;
+      // Plain quotes: the detail is shown in the log and on the UI's job page as typed.
       return "no account for "
           + owner
           + (installationId == null ? "" : " (installation " + installationId + ")")
-          + "; add it with `runway accounts set "
+          + ": run 'runway accounts set "
           + owner
           + (installationId == null ? "" : " --installation-id " + installationId)
-          + "`, then `runway jobs redispatch --outcome no_account`";
+          + " --enabled', then 'runway jobs redispatch --outcome no_account'";
     }
 
     public boolean isIgnore() {
