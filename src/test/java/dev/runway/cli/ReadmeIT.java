@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's own commands, as written there, against the service its first command starts: so
- * the README cannot drift from what Runway does. (The offline try-out, which covers the
- * quickstart, runs in .ci/run as scripts/quickstart-trial.sh.)
+ * The README's own commands, as written there, against the service its first command starts: so the
+ * README cannot drift from what Runway does. (The offline try-out, which covers the quickstart,
+ * runs in .ci/run as scripts/quickstart-trial.sh.)
  */
 class ReadmeIT {
   @Test
@@ -44,7 +44,9 @@ class ReadmeIT {
       String delivery = section(readme, "## Send your own delivery").get(0);
       String sent =
           bash(work, delivery.replace("http://localhost:8080", svc.base().toString())).out();
-      assertThat(sent).contains("HTTP/1.1 202").contains("\"accepted\"");
+      // Spooled is as good as accepted (stored durably, and drained into the database): on a
+      // loaded machine the first commits may take longer than the intake budget.
+      assertThat(sent).contains("HTTP/1.1 202").containsPattern("\"result\":\"(accepted|spooled)\"");
       await()
           .atMost(Duration.ofSeconds(60))
           .untilAsserted(
@@ -66,10 +68,11 @@ class ReadmeIT {
           .untilAsserted(
               () ->
                   assertThat(bash(work, "java -jar " + jar + " jobs list").out())
-                      .containsPattern("1\\s+1\\s+acme/app\\s+queued\\s+linux-x64\\s+-"));
+                      .containsPattern("1\\s+1\\s+acme/app\\s+queued\\s+linux-x64"));
 
       String token = section(readme, "## Send your own delivery").get(2);
-      Result created = bash(work, "shopt -s expand_aliases\nalias runway='java -jar " + jar + "'\n" + token);
+      Result created =
+          bash(work, "shopt -s expand_aliases\nalias runway='java -jar " + jar + "'\n" + token);
       assertThat(created.exit()).as(created.err()).isZero();
       assertThat(created.out().trim()).startsWith("rwo_");
     }
@@ -79,7 +82,9 @@ class ReadmeIT {
 
   private static Result bash(Path dir, String script) throws Exception {
     Process p =
-        new ProcessBuilder("bash", "-euo", "pipefail", "-c", script).directory(dir.toFile()).start();
+        new ProcessBuilder("bash", "-euo", "pipefail", "-c", script)
+            .directory(dir.toFile())
+            .start();
     p.getOutputStream().close();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
