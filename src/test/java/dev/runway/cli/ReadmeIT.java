@@ -46,7 +46,9 @@ class ReadmeIT {
           bash(work, delivery.replace("http://localhost:8080", svc.base().toString())).out();
       // Spooled is as good as accepted (stored durably, and drained into the database): on a
       // loaded machine the first commits may take longer than the intake budget.
-      assertThat(sent).contains("HTTP/1.1 202").containsPattern("\"result\":\"(accepted|spooled)\"");
+      assertThat(sent)
+          .contains("HTTP/1.1 202")
+          .containsPattern("\"result\":\"(accepted|spooled)\"");
       await()
           .atMost(Duration.ofSeconds(60))
           .untilAsserted(
