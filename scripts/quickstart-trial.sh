@@ -6,6 +6,10 @@
 #
 #   scripts/quickstart-trial.sh            # builds first; SKIP_BUILD=1 to use target/runway.jar
 #
+# Every step is checked: the script exits non-zero at the first one that does not do what the
+# docs say, after printing the logs. .ci/run runs it after the tests. It removes its work
+# directory and stops what it started on exit (KEEP_WORK=1 keeps the directory).
+#
 # The stand-in answers what the quickstart needs (the App-manifest form and conversion, GET
 # /app, installations, hook config, deliveries, access tokens, generate-jitconfig); it does not
 # check JWTs. The tests (GitHubAppCreateIT, DoctorIT) use a stand-in that does.
@@ -18,8 +22,18 @@ PAGE_PORT=${PAGE_PORT:-18090}
 PORT=${PORT:-18080}
 ADMIN_PORT=${ADMIN_PORT:-19090}
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+OK=""
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -z "$OK" ]; then
+    echo "quickstart trial FAILED; logs:"
+    for f in "$WORK"/*.log "$WORK"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -40 "$f"; }; done
+  fi
+  if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; fi
+}
 trap cleanup EXIT
+fail() { echo "FAILED: $*"; exit 1; }
 say() { printf '\n### %s\n' "$*"; }
 JAR="$PWD/target/runway.jar"
 runway() { java -jar "$JAR" "$@"; }
@@ -83,27 +97,51 @@ cat "$WORK/create.out" | sed -n '2,$p'
 cat "$WORK/create.err"
 ls -l "$WORK/app"
 if grep -q "standin-webhook-secret\|BEGIN RSA" "$WORK/create.out" "$WORK/create.err"; then echo "SECRET PRINTED"; exit 1; fi
-eval "$(sed -n 's/^  export /export /p' "$WORK/create.out")"
+grep -q "^  export RUNWAY_GITHUB_APP_ID=123456$" "$WORK/create.out" || fail "github-app create printed no App id"
+
+say "runway.env: the settings every runway command in this directory reads (no exports needed)"
+cd "$WORK"
+APP_ID=$(sed -n 's/^  export RUNWAY_GITHUB_APP_ID=//p' "$WORK/create.out")
+KEY_FILE=$(sed -n 's/^  export RUNWAY_GITHUB_PRIVATE_KEY_FILE=//p' "$WORK/create.out")
+{
+  echo "RUNWAY_GITHUB_APP_ID=$APP_ID"
+  echo "RUNWAY_GITHUB_PRIVATE_KEY_FILE=$KEY_FILE"
+  echo "RUNWAY_WEBHOOK_SECRETS=$(cat "$WORK/app/webhook-secret")"
+  echo "RUNWAY_GITHUB_API_URL=http://127.0.0.1:$GH_PORT/api/v3"
+  echo "RUNWAY_POOLS=file:pools.yaml"
+  echo "RUNWAY_PORT=$PORT"
+  echo "RUNWAY_ADMIN_PORT=$ADMIN_PORT"
+} >runway.env
+chmod 600 runway.env
+sed 's/^\(RUNWAY_WEBHOOK_SECRETS=\).*/\1.../' runway.env
+# Only the signing below needs the secret in this shell; no runway command gets it but from the file.
+SECRET=$(cat "$WORK/app/webhook-secret")
+unset RUNWAY_WEBHOOK_SECRETS RUNWAY_GITHUB_APP_ID RUNWAY_GITHUB_PRIVATE_KEY_FILE RUNWAY_GITHUB_API_URL
 
 say "pools.yaml, then runway serve"
-cd "$WORK"
 printf 'pools:\n  - name: local\n    labels: [linux, x64]\n    maxRunners: 2\n' >pools.yaml
-export RUNWAY_PORT=$PORT RUNWAY_ADMIN_PORT=$ADMIN_PORT RUNWAY_DATA_DIR=$WORK/runway-data RUNWAY_POOLS=file:pools.yaml
 java -jar "$JAR" serve >"$WORK/serve.log" 2>&1 &
-PIDS+=($!)
+SERVE=$!
+PIDS+=($SERVE)
 # /readyz turns ready as soon as the spool takes webhooks; the CLI needs the database itself.
 until_ok grep -q "database schema at version" "$WORK/serve.log"
 until_ok curl -sf "http://127.0.0.1:$PORT/readyz"
 grep -o "database schema at version.*" "$WORK/serve.log"
 
-say "runway doctor   (before the account is enabled)"
-runway doctor && echo "exit 0" || echo "exit $?"
+say "runway doctor   (before the account is enabled: fails, saying what to type)"
+if runway doctor >doctor-1.out 2>&1; then cat doctor-1.out; fail "doctor passed before the account was enabled"; fi
+cat doctor-1.out
+grep -q "runway accounts set acme --installation-id 4242" doctor-1.out || fail "doctor did not say what to type"
 
 say "runway accounts set acme --installation-id 4242 --max-concurrent 2 --enabled"
 runway accounts set acme --installation-id 4242 --max-concurrent 2 --enabled
 
 say "runway doctor"
-runway doctor && echo "exit 0" || echo "exit $?"
+runway doctor || fail "doctor exited $? with the account enabled"
+
+say "runway pools token create nosuchpool   (refused: the pool source does not list it)"
+if runway pools token create nosuchpool >/dev/null 2>refused.err; then fail "a token for an unlisted pool"; fi
+cat refused.err
 
 say "runway pools token create local > pool-token"
 runway pools token create local >pool-token && chmod 600 pool-token && echo "($(wc -c <pool-token) bytes)"
@@ -123,8 +161,8 @@ chmod +x actions-runner/run.sh
 # What GitHub sends for job 1001: $1 is the action, $2 the extra workflow_job fields.
 send_job() {
   body='{"action":"'$1'","workflow_job":{"id":1001,"run_id":10,"run_attempt":1,"name":"hello","labels":["self-hosted","linux","x64"]'$2'},"repository":{"id":1,"name":"app","full_name":"acme/app","owner":{"login":"acme","type":"Organization"}},"organization":{"login":"acme"},"installation":{"id":4242}}'
-  sig="sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$RUNWAY_WEBHOOK_SECRETS" | sed 's/.*= //')"
-  curl -s -w ' %{http_code}\n' "http://127.0.0.1:$PORT/webhooks/github" -H 'Content-Type: application/json' \
+  sig="sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/.*= //')"
+  curl -sf -w ' %{http_code}\n' "http://127.0.0.1:$PORT/webhooks/github" -H 'Content-Type: application/json' \
     -H 'X-GitHub-Event: workflow_job' -H "X-GitHub-Delivery: trial-$1-$(date +%s%N)" -H "X-Hub-Signature-256: $sig" --data-binary "$body"
 }
 say "GitHub sends workflow_job.queued (signed with the App's webhook secret)"
@@ -152,5 +190,14 @@ else
   echo "$claim" | python3 -c 'import json,sys; c=json.load(sys.stdin); print("claimed job", c["job"]["job_id"], "as runner", c["runner_name"])'
   ACTIONS_RUNNER_INPUT_JITCONFIG=$(echo "$claim" | python3 -c 'import json,sys; print(json.load(sys.stdin)["encoded_jit_config"])') ./actions-runner/run.sh
 fi
+runway jobs list | grep -q "1001 .* completed" || fail "job 1001 is not completed"
 runway jobs list
-say "done; logs in $WORK"
+
+say "stop runway serve with SIGTERM: exit 0, and its closing line"
+kill -TERM "$SERVE"
+if wait "$SERVE"; then echo "exit 0"; else fail "serve exited $? on SIGTERM"; fi
+tail -1 "$WORK/serve.log" | grep -q "Runway stopped" || fail "no closing line"
+tail -1 "$WORK/serve.log"
+if grep -E " ERROR |Exception" "$WORK/serve.log"; then fail "errors in the service's log"; fi
+OK=1
+say "quickstart trial passed"

@@ -9,6 +9,9 @@ import dev.runway.cli.ExitCodes;
 import dev.runway.cli.MigrateCommand;
 import dev.runway.cli.ServeCommand;
 import dev.runway.cli.VersionProvider;
+import dev.runway.config.ConfigException;
+import dev.runway.config.ConfigFile;
+import dev.runway.config.RunwayConfig;
 import dev.runway.deliveries.DeliveriesCommand;
 import dev.runway.dispatch.RedispatchCommand;
 import dev.runway.doctor.DoctorCommand;
@@ -17,6 +20,7 @@ import dev.runway.jobs.JobsCommand;
 import dev.runway.operators.OperatorsCommand;
 import dev.runway.pools.PoolsCommand;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -48,7 +52,21 @@ public final class Main implements Runnable, CliEnv.Holder {
     if (args.length == 0 || !(args[0].equals("serve") || args[0].equals("agent"))) {
       System.setProperty("runway.log.level", "WARN");
     }
-    System.exit(commandLine(System.getenv(), null, null).execute(args));
+    Map<String, String> env;
+    try {
+      env = ConfigFile.withFile(System.getenv(), Path.of(""));
+    } catch (ConfigException e) {
+      System.err.println("error: " + e.getMessage());
+      System.exit(ExitCodes.USAGE);
+      return;
+    }
+    // logback.xml reads the log format from a system property or the real environment; a format
+    // written in the settings file is handed over as the property.
+    if (env.containsKey(RunwayConfig.LOG_FORMAT)
+        && System.getenv(RunwayConfig.LOG_FORMAT) == null) {
+      System.setProperty(RunwayConfig.LOG_FORMAT, env.get(RunwayConfig.LOG_FORMAT));
+    }
+    System.exit(commandLine(env, null, null).execute(args));
   }
 
   /**

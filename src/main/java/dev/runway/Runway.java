@@ -452,7 +452,7 @@ public final class Runway implements AutoCloseable {
                     config.databaseUser().orElse(null),
                     config.databasePassword().orElse(null)),
                 config.dispatchThreads() + 10)
-            : Database.openEmbedded(config.dataDir(), config.dispatchThreads() + 10);
+            : Database.openEmbeddedForService(config.dataDir(), config.dispatchThreads() + 10);
     stack.push(db);
     return db;
   }
@@ -589,8 +589,10 @@ public final class Runway implements AutoCloseable {
   /** Stops in reverse start order: HTTP first (finishing requests in flight), database last. */
   @Override
   public void close() {
+    boolean first;
     synchronized (lifecycle) {
-      if (!stopping) {
+      first = !stopping;
+      if (first) {
         log.info("stopping Runway");
       }
       // Under the lock: the database waiter starts nothing once this is set.
@@ -602,6 +604,10 @@ public final class Runway implements AutoCloseable {
       } catch (Exception e) {
         log.warn("error while stopping: {}", e.toString());
       }
+    }
+    if (first) {
+      // The one closing line: everything above, the database last, has stopped.
+      log.info("Runway stopped");
     }
   }
 }

@@ -25,8 +25,8 @@ import sun.misc.Signal;
     name = "agent",
     mixinStandardHelpOptions = true,
     description = {
-      "Claim jobs of one pool from Runway and run the Actions runner (run.sh) for each,",
-      "in a fresh directory per job, up to --slots at once.",
+      "Claim one pool's jobs and run the Actions runner (run.sh) for each.",
+      "Each job gets a fresh directory; up to --slots run at once.",
       "SIGTERM: stop claiming, let running jobs finish within --drain-timeout, then kill them.",
       "A second SIGTERM stops at once. Exit code 1 when Runway refuses the token or the pool."
     })

@@ -5,10 +5,14 @@ import dev.runway.cli.DatabaseOptions;
 import dev.runway.cli.Output;
 import dev.runway.cli.TokenOutput;
 import dev.runway.cli.UsageException;
+import dev.runway.config.RunwayConfig;
 import dev.runway.db.Database;
+import dev.runway.pools.PoolSources;
 import java.sql.Connection;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,10 +47,23 @@ public final class PoolTokenCommand {
     @Parameters(paramLabel = "POOL", description = "the pool the token may claim jobs of")
     String pool;
 
+    @Option(
+        names = "--pools",
+        description = "file:PATH or kubernetes:NAMESPACE that must list POOL (RUNWAY_POOLS)")
+    String pools;
+
+    @Option(
+        names = "--force",
+        description = "create the token even though the pool source does not list POOL (yet)")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
       if (pool.isBlank()) {
         throw new UsageException("POOL must not be blank");
+      }
+      if (!force) {
+        requireListed(this, CliEnv.of(spec));
       }
       PoolTokens.NewToken token;
       try (Database d = db.open(CliEnv.of(spec));
@@ -54,6 +71,40 @@ public final class PoolTokenCommand {
         token = new PoolTokens().create(c, pool);
       }
       return TokenOutput.created(spec, "token " + token.id() + " for pool " + pool, token.secret());
+    }
+  }
+
+  /**
+   * A token for a pool that no source lists claims nothing, and a typo would go unnoticed until a
+   * runner waits forever; so the name is checked against the configured pool source.
+   */
+  private static void requireListed(Create c, java.util.Map<String, String> env) throws Exception {
+    String source =
+        c.pools != null ? c.pools : env.getOrDefault(RunwayConfig.POOLS, "file:pools.yaml");
+    Optional<List<String>> names;
+    try {
+      names = PoolSources.listedNames(source, Duration.ofSeconds(10));
+    } catch (IllegalArgumentException malformed) {
+      throw new UsageException(malformed.getMessage());
+    }
+    if (names.isEmpty()) {
+      throw new IllegalStateException(
+          source
+              + " does not answer, so pool "
+              + c.pool
+              + " cannot be checked; give --force to"
+              + " create the token anyway");
+    }
+    if (!names.get().contains(c.pool)) {
+      throw new UsageException(
+          "pool "
+              + c.pool
+              + " is not listed by "
+              + source
+              + (names.get().isEmpty()
+                  ? " (it lists no pools)"
+                  : " (it lists " + String.join(", ", names.get()) + ")")
+              + "; give --force to create the token anyway");
     }
   }
 

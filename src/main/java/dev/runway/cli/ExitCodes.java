@@ -29,6 +29,8 @@ public final class ExitCodes {
       cli.setErr(err);
     }
     cli.setParameterExceptionHandler(ExitCodes::usageError);
+    // A closed option's other values are usage errors too (Choices), for every subcommand.
+    cli.setExecutionStrategy(Choices.strict(new CommandLine.RunLast()));
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           cmd.getOut().flush();

@@ -1,5 +1,7 @@
 package dev.runway.cli;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+
 import dev.runway.Runway;
 import dev.runway.config.ConfigException;
 import dev.runway.config.RunwayConfig;
@@ -11,6 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
 /** {@code runway serve}: runs the service until SIGTERM or SIGINT. */
 @Command(
@@ -18,6 +21,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Run the service: webhook intake, dispatch queue, APIs and reconcilers.",
+      "Stops in order on SIGTERM or SIGINT and exits 0.",
       "Configuration comes from RUNWAY_* variables; a flag overrides its variable.",
       "Webhook secrets are read only from RUNWAY_WEBHOOK_SECRETS (comma-separated)."
     })
@@ -39,16 +43,33 @@ public final class ServeCommand implements Callable<Integer> {
       throw new UsageException(e.getMessage());
     }
     Runway runway = Runway.start(config, Clock.systemUTC());
+    // SIGTERM and SIGINT are handled here rather than by the JVM's shutdown: the stop then runs
+    // on this thread, in order, and the process exits 0 (a unit needs no SuccessExitStatus=143).
+    CountDownLatch stopRequested = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
+    for (String name : new String[] {"TERM", "INT"}) {
+      Signal.handle(new Signal(name), s -> stopRequested.countDown());
+    }
+    // Any other way out of the JVM (SIGHUP, System.exit) still stops in order: the hook asks
+    // this thread to stop and waits for it, so there is one stop, never two racing ones.
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  runway.close();
-                  stopped.countDown();
+                  stopRequested.countDown();
+                  try {
+                    stopped.await(config.shutdownGrace().multipliedBy(4).toMillis(), MILLISECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
                 },
                 "shutdown"));
-    stopped.await();
-    return 0;
+    stopRequested.await();
+    try {
+      runway.close();
+    } finally {
+      stopped.countDown();
+    }
+    return ExitCodes.OK;
   }
 }

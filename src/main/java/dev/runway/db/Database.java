@@ -64,6 +64,20 @@ public final class Database implements AutoCloseable {
    */
   public static Database forCli(String url, String user, String password, Path dataDir)
       throws IOException {
+    return forCli(url, user, password, dataDir, notice -> {});
+  }
+
+  /**
+   * As {@link #forCli(String, String, String, Path)}, telling {@code notice} (the command's stderr)
+   * before it starts an embedded server of its own, which takes seconds.
+   */
+  public static Database forCli(
+      String url,
+      String user,
+      String password,
+      Path dataDir,
+      java.util.function.Consumer<String> notice)
+      throws IOException {
     if (url != null && !url.isBlank()) {
       return openDurable(new Target(url, user, password));
     }
@@ -77,6 +91,11 @@ public final class Database implements AutoCloseable {
         db.close();
       }
     }
+    notice.accept(
+        "runway: no RUNWAY_DATABASE_URL and no running `runway serve` with its data in "
+            + dataDir
+            + ": starting a temporary embedded PostgreSQL on that data (a few seconds); it stops"
+            + " when this command ends");
     Database db = openEmbedded(dataDir, 2);
     migrate(db.main());
     return db;
@@ -106,6 +125,21 @@ public final class Database implements AutoCloseable {
    * opens the pools against it.
    */
   public static Database openEmbedded(Path dataDir, int mainPoolSize) throws IOException {
+    return openEmbedded(dataDir, mainPoolSize, true);
+  }
+
+  /**
+   * As {@link #openEmbedded(Path, int)}, for {@code serve}: the server stops only in {@link
+   * #close}, after the pools, as the last step of the service's ordered stop. The library's own
+   * shutdown hook would stop it while dispatch threads still hold connections (their errors, and
+   * PostgreSQL's "terminating connection due to administrator command", in every stop's log).
+   */
+  public static Database openEmbeddedForService(Path dataDir, int mainPoolSize) throws IOException {
+    return openEmbedded(dataDir, mainPoolSize, false);
+  }
+
+  private static Database openEmbedded(Path dataDir, int mainPoolSize, boolean stopOnExit)
+      throws IOException {
     Path pgDir = dataDir.resolve("postgres").toAbsolutePath();
     Files.createDirectories(pgDir);
     EmbeddedPostgres pg;
@@ -115,6 +149,8 @@ public final class Database implements AutoCloseable {
               .setDataDirectory(pgDir)
               .setCleanDataDirectory(false)
               .setPGStartupWait(Duration.ofSeconds(60))
+              .setRegisterShutdownHook(stopOnExit)
+              .setPgBinaryResolver(EmbeddedBinaries.INSTANCE)
               // The library's defaults suit throwaway test databases (no fsync, asynchronous
               // commit). Here a commit is what lets the service acknowledge a delivery, so it must
               // be durable.
@@ -198,16 +234,24 @@ public final class Database implements AutoCloseable {
 
   /** Applies the Flyway migrations in {@code db/migration}. */
   public static void migrate(DataSource ds) {
-    var result =
+    Flyway flyway =
         Flyway.configure()
             .dataSource(ds)
             .locations("classpath:db/migration")
             .connectRetries(5)
-            .load()
-            .migrate();
+            .load();
+    var result = flyway.migrate();
+    // The result names a target version only when it applied something; after a restart with
+    // nothing to apply, the schema's version is the current one in the history table.
+    String version =
+        result.targetSchemaVersion != null
+            ? result.targetSchemaVersion
+            : Optional.ofNullable(flyway.info().current())
+                .map(m -> m.getVersion().getVersion())
+                .orElse("none");
     log.info(
         "database schema at version {} ({} migration(s) applied)",
-        result.targetSchemaVersion,
+        version,
         result.migrationsExecuted);
   }
 

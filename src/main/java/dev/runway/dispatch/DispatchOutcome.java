@@ -53,9 +53,22 @@ sealed interface DispatchOutcome {
     }
   }
 
-  record NoAccount() implements DispatchOutcome {
+  /** No account has the job's installation id or owner login; the detail says what to run. */
+  record NoAccount(String ownerLogin, Long installationId) implements DispatchOutcome {
     public String label() {
       return "no_account";
+    }
+
+    public String detail() {
+      String owner = ownerLogin == null ? "OWNER" : ownerLogin;
+      // Plain quotes: the detail is shown in the log and on the UI's job page as typed.
+      return "no account for "
+          + owner
+          + (installationId == null ? "" : " (installation " + installationId + ")")
+          + ": run 'runway accounts set "
+          + owner
+          + (installationId == null ? "" : " --installation-id " + installationId)
+          + " --enabled', then 'runway jobs redispatch --outcome no_account'";
     }
 
     public boolean isIgnore() {

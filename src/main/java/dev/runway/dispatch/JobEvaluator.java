@@ -49,7 +49,7 @@ final class JobEvaluator {
       throw new DispatchRetry("account lookup: " + e.getMessage(), e);
     }
     if (account.isEmpty()) {
-      return new Evaluation(null, new DispatchOutcome.NoAccount());
+      return new Evaluation(null, new DispatchOutcome.NoAccount(ownerLogin, installationId));
     }
     Account a = account.get();
     if (!a.runnersAllowed()) {

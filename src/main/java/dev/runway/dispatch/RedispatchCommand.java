@@ -18,8 +18,9 @@ import picocli.CommandLine.Spec;
     name = "redispatch",
     mixinStandardHelpOptions = true,
     description = {
-      "Evaluate queued jobs that were ignored with OUTCOME again, against the running service's",
-      "current accounts and pools. The service's dispatch workers do the work."
+      "Dispatch again the queued jobs that were ignored with OUTCOME.",
+      "They are evaluated against the running service's current accounts and pools;",
+      "the service's dispatch workers do the work."
     })
 public final class RedispatchCommand implements Callable<Integer> {
   @Mixin DatabaseOptions db;
@@ -28,11 +29,19 @@ public final class RedispatchCommand implements Callable<Integer> {
   @Option(
       names = "--outcome",
       required = true,
-      description = "no_matching_pool, no_account, runners_disabled, ambiguous_pool or no_pools")
+      completionCandidates = Outcomes.class,
+      description = "one of ${COMPLETION-CANDIDATES}")
   String outcome;
 
   @Option(names = "--since", description = "only jobs received since (ISO-8601 or age such as 2h)")
   String since;
+
+  /** The outcomes a redispatch can change, as {@code --outcome} accepts them (see Choices). */
+  static final class Outcomes extends dev.runway.cli.Choices.Of {
+    Outcomes() {
+      super(DispatchQueue.REDISPATCHABLE.stream().sorted().toArray(String[]::new));
+    }
+  }
 
   @Override
   public Integer call() throws Exception {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.runway.accounts.Account;
 import dev.runway.accounts.AccountRepository;
+import dev.runway.cli.Choices;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.ConfigOptions;
 import dev.runway.cli.ExitCodes;
@@ -52,7 +53,11 @@ public final class DoctorCommand implements Callable<Integer> {
   @Mixin ConfigOptions options;
   @Spec CommandSpec spec;
 
-  @Option(names = "--format", defaultValue = "text", description = "text or json")
+  @Option(
+      names = "--format",
+      defaultValue = "text",
+      completionCandidates = Choices.TextOrJson.class,
+      description = "text or json")
   String format;
 
   @Option(

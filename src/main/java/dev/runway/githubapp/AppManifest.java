@@ -36,6 +36,19 @@ record AppManifest(String name, URI publicUrl, URI redirectUrl, boolean userRepo
     }
   }
 
+  /** Whether the public URL names this machine itself (localhost, 127.0.0.0/8, ::1, 0.0.0.0). */
+  boolean loopback() {
+    String host = publicUrl.getHost().toLowerCase(java.util.Locale.ROOT);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    return host.equals("localhost")
+        || host.endsWith(".localhost")
+        || host.startsWith("127.")
+        || host.equals("::1")
+        || host.equals("0.0.0.0");
+  }
+
   URI webhookUrl() {
     String base = publicUrl.toString();
     while (base.endsWith("/")) {

@@ -32,8 +32,9 @@ import picocli.CommandLine.Spec;
     name = "create",
     mixinStandardHelpOptions = true,
     description = {
-      "Create Runway's GitHub App from a manifest: open the printed local page in a browser,",
-      "confirm on GitHub, and the App's private key and webhook secret are written to --out.",
+      "Create Runway's GitHub App from a manifest.",
+      "Open the printed local page in a browser and confirm on GitHub; the App's private key",
+      "and webhook secret are then written to --out.",
       "With --print-manifest, only print the manifest JSON (to create the App by hand)."
     })
 final class CreateAppCommand implements Callable<Integer> {
@@ -121,6 +122,16 @@ final class CreateAppCommand implements Callable<Integer> {
       manifest(null);
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
+    }
+    if (manifest(null).loopback()) {
+      // Allowed (a try-out against a stand-in GitHub, or a URL fixed later in the App's
+      // settings), but GitHub itself cannot deliver there, and nothing else would say so.
+      notice(
+          "GitHub cannot reach "
+              + publicUrl
+              + ": it is this machine's own address, so no webhook will arrive. Give --url an"
+              + " address GitHub can reach (a public host name or a tunnel), or change the App's"
+              + " webhook URL in its settings on GitHub later.");
     }
     if (printManifest) {
       stdout.println(manifest(null).json(true));

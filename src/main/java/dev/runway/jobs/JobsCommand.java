@@ -2,13 +2,16 @@ package dev.runway.jobs;
 
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.runway.Json;
+import dev.runway.cli.Choices;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.DatabaseOptions;
 import dev.runway.cli.Output;
+import dev.runway.cli.UsageException;
 import dev.runway.config.Durations;
 import dev.runway.db.Database;
 import java.sql.Connection;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,15 +31,45 @@ import picocli.CommandLine.Spec;
     subcommands = {JobsCommand.ListJobs.class})
 public final class JobsCommand {
 
-  /** ISO-8601 instant or a relative age such as {@code 2h}. */
+  /**
+   * ISO-8601 instant or a relative age such as {@code 2h}; anything else is a usage error (exit 2)
+   * naming {@code --since}.
+   */
   public static Instant since(String value) {
     if (value == null) {
       return null;
     }
     try {
       return Instant.parse(value);
-    } catch (java.time.format.DateTimeParseException e) {
-      return Instant.now().minus(Durations.parse(value));
+    } catch (java.time.format.DateTimeParseException notAnInstant) {
+      try {
+        return Instant.now().minus(Durations.parse(value));
+      } catch (RuntimeException notAnAge) {
+        throw new UsageException(
+            "--since: '"
+                + value
+                + "' is neither an ISO-8601 instant (2026-01-31T12:00:00Z) nor an age (30m, 2h, 3d)");
+      }
+    }
+  }
+
+  /** The statuses {@code --status} accepts: those of {@link JobStatus}, as stored. */
+  static final class Statuses extends Choices.Of {
+    Statuses() {
+      super(Arrays.stream(JobStatus.values()).map(JobStatus::db).toArray(String[]::new));
+    }
+  }
+
+  /** The ignore outcomes a job can be stored with (the dispatch metric's labels for them). */
+  static final class IgnoreOutcomes extends Choices.Of {
+    IgnoreOutcomes() {
+      super(
+          "no_account",
+          "runners_disabled",
+          "no_matching_pool",
+          "no_pools",
+          "ambiguous_pool",
+          "ignored");
     }
   }
 
@@ -45,10 +78,16 @@ public final class JobsCommand {
     @Mixin DatabaseOptions db;
     @Spec CommandSpec spec;
 
-    @Option(names = "--status", description = "waiting, queued, claimed, in_progress or completed")
+    @Option(
+        names = "--status",
+        completionCandidates = Statuses.class,
+        description = "one of ${COMPLETION-CANDIDATES}")
     String status;
 
-    @Option(names = "--outcome", description = "an ignore outcome, e.g. no_matching_pool")
+    @Option(
+        names = "--outcome",
+        completionCandidates = IgnoreOutcomes.class,
+        description = "an ignore outcome: ${COMPLETION-CANDIDATES}")
     String outcome;
 
     @Option(names = "--pool", description = "pool name")
@@ -63,17 +102,21 @@ public final class JobsCommand {
         description = "at most this many (default 100)")
     int limit;
 
-    @Option(names = "--format", defaultValue = "table", description = "table or json")
+    @Option(
+        names = "--format",
+        defaultValue = "table",
+        completionCandidates = Choices.TableOrJson.class,
+        description = "table or json")
     String format;
 
     @Override
     public Integer call() throws Exception {
+      // Checked before the database opens: a typo is a usage error, not a wait for PostgreSQL.
+      var filter = new JobRepository.Filter(status, outcome, pool, since(since), limit);
       List<Job> jobs;
       try (Database d = db.open(CliEnv.of(spec));
           Connection c = d.main().getConnection()) {
-        jobs =
-            new JobRepository()
-                .list(c, new JobRepository.Filter(status, outcome, pool, since(since), limit));
+        jobs = new JobRepository().list(c, filter);
       }
       var out = spec.commandLine().getOut();
       if (format.equals("json")) {

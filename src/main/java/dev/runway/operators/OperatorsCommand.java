@@ -45,7 +45,12 @@ public final class OperatorsCommand {
     @Mixin DatabaseOptions db;
     @Spec CommandSpec spec;
 
-    @Parameters(paramLabel = "NAME", description = "who or what the token is for")
+    // Optional, so a first try needs no name (and no $USER, which containers often lack).
+    @Parameters(
+        paramLabel = "NAME",
+        arity = "0..1",
+        defaultValue = "admin",
+        description = "who or what the token is for (default: ${DEFAULT-VALUE})")
     String name;
 
     @Override

@@ -21,6 +21,23 @@ public final class PoolSources {
   private PoolSources() {}
 
   /**
+   * The names the source {@code spec} lists now, for a CLI command that checks a pool name, or
+   * empty when the source does not answer within {@code wait} (unknown is not "none").
+   */
+  public static java.util.Optional<java.util.List<String>> listedNames(
+      String spec, java.time.Duration wait) throws Exception {
+    try (PoolSource s =
+        fromConfig(spec, new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
+      s.start();
+      return s.awaitAvailable(wait)
+          .fold(
+              available ->
+                  java.util.Optional.of(available.pools().stream().map(Pool::name).toList()),
+              reason -> java.util.Optional.empty());
+    }
+  }
+
+  /**
    * A source for {@code spec}; for Kubernetes, with a client from the default configuration
    * (in-cluster service account or kubeconfig), closed with the source.
    */

@@ -1,6 +1,8 @@
 package dev.runway.pools;
 
+import dev.runway.cli.Choices;
 import dev.runway.cli.CliEnv;
+import dev.runway.cli.UsageException;
 import dev.runway.config.RunwayConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
@@ -31,7 +33,11 @@ public final class PoolsCommand {
     @Option(names = "--pools", description = "file:PATH or kubernetes:NAMESPACE (RUNWAY_POOLS)")
     String pools;
 
-    @Option(names = "--format", defaultValue = "table", description = "table or json")
+    @Option(
+        names = "--format",
+        defaultValue = "table",
+        completionCandidates = Choices.TableOrJson.class,
+        description = "table or json")
     String format;
 
     @Option(names = "--wait", defaultValue = "10s", description = "how long to wait for the source")
@@ -43,9 +49,15 @@ public final class PoolsCommand {
           pools != null
               ? pools
               : CliEnv.of(spec).getOrDefault(RunwayConfig.POOLS, "file:pools.yaml");
+      java.time.Duration within;
+      try {
+        within = dev.runway.config.Durations.parse(wait);
+      } catch (RuntimeException e) {
+        throw new UsageException("--wait: '" + wait + "' is not a duration such as 10s or 1m");
+      }
       try (PoolSource s = PoolSources.fromConfig(source, new SimpleMeterRegistry())) {
         s.start();
-        PoolView view = s.awaitAvailable(dev.runway.config.Durations.parse(wait));
+        PoolView view = s.awaitAvailable(within);
         PoolsRendering r = new PoolsRendering(Clock.systemUTC());
         String text = format.equals("json") ? r.json(view) : r.table(view);
         // Output ends with a newline, so a shell prompt or a pipe does not glue onto it.

@@ -89,6 +89,8 @@ public final class OperatorUi implements HttpRoutes {
 
   void routes(RoutesConfig r) {
     auth.routes(r);
+    // Someone who opens the management port in a browser wants the UI, not a JSON 404.
+    r.get("/", ctx -> UiAuth.seeOther(ctx, "/ui"));
     r.get("/ui", auth.page(this::overview));
     r.get("/ui/pools", auth.page(this::pools));
     r.get("/ui/jobs", auth.page(this::jobsList));

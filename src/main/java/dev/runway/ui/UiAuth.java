@@ -185,7 +185,8 @@ final class UiAuth {
       renderLogin(
           ctx,
           401,
-          "That is not a live operator token. Create one with `runway operators token create NAME`.");
+          // Plain text: the page escapes it, so markup (or Markdown backticks) would show as typed.
+          "That is not a live operator token. Create one with the command below.");
     }
   }
 

@@ -114,7 +114,8 @@ public final class ClaimsFixture implements AutoCloseable {
 
   /** A new agent token for {@code pool}, made with {@code runway pools token create}. */
   public String token(String pool) {
-    String[] r = cli("pools", "token", "create", pool);
+    // --force: the service's pools are not in this CLI's environment.
+    String[] r = cli("pools", "token", "create", pool, "--force");
     if (!r[0].equals("0")) {
       throw new IllegalStateException("token create failed: " + r[2]);
     }

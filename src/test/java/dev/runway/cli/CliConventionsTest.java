@@ -20,11 +20,14 @@ class CliConventionsTest {
   record Run(int exit, String out, String err) {}
 
   static Run run(String... args) {
+    return run(Map.of(), args);
+  }
+
+  static Run run(Map<String, String> env, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int exit =
-        Main.commandLine(Map.of(), new PrintWriter(out, true), new PrintWriter(err, true))
-            .execute(args);
+        Main.commandLine(env, new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
     return new Run(exit, out.toString(), err.toString());
   }
 

@@ -69,6 +69,40 @@ class CliIT {
   }
 
   @Test
+  void a_pool_token_is_created_for_a_listed_pool_and_for_an_unlisted_one_only_with_force(
+      @TempDir Path dir) throws Exception {
+    Path pools = dir.resolve("pools.yaml");
+    Files.writeString(pools, "pools:\n  - name: local\n    labels: [linux]\n");
+    Map<String, String> env = new HashMap<>();
+    env.put("RUNWAY_DATABASE_URL", TestDatabases.fresh());
+    env.put("RUNWAY_DATABASE_USER", "postgres");
+    env.put("RUNWAY_POOLS", "file:" + pools);
+    assertThat(run(env, "migrate").exit()).isZero();
+
+    Run listed = run(env, "pools", "token", "create", "local");
+    assertThat(listed.exit()).as(listed.err()).isZero();
+    assertThat(listed.out()).startsWith("rwy_");
+
+    assertThat(run(env, "pools", "token", "create", "later").exit()).isEqualTo(2);
+    Run forced = run(env, "pools", "token", "create", "later", "--force");
+    assertThat(forced.exit()).as(forced.err()).isZero();
+    assertThat(run(env, "pools", "token", "list").out()).contains("local").contains("later");
+  }
+
+  @Test
+  void a_command_without_a_database_says_on_stderr_that_it_starts_a_temporary_one(
+      @TempDir Path dir) {
+    Run run = run(Map.of(), "accounts", "list", "--data-dir", dir.resolve("data").toString());
+
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.err())
+        .contains("starting a temporary embedded PostgreSQL")
+        .contains("RUNWAY_DATABASE_URL")
+        .contains("runway serve");
+    assertThat(run.out()).doesNotContain("temporary");
+  }
+
+  @Test
   void accounts_can_be_set_listed_and_disabled() {
     Map<String, String> env = new HashMap<>();
     env.put("RUNWAY_DATABASE_URL", TestDatabases.fresh());

@@ -294,7 +294,7 @@ class ObservabilityMetricsIT {
             RunwayConfig.DATABASE_PASSWORD, "postgres");
     int exit =
         Main.commandLine(env, new PrintWriter(out, true), new PrintWriter(err, true))
-            .execute("pools", "token", "create", pool);
+            .execute("pools", "token", "create", pool, "--force");
     assertThat(exit).as(err.toString()).isZero();
     return out.toString().trim();
   }

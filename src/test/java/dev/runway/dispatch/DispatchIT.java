@@ -157,7 +157,12 @@ class DispatchIT {
     record Case(String owner, Long installation, String[] labels, String outcome, String detail) {}
     List<Case> cases =
         List.of(
-            new Case("nobody", 999L, new String[] {"linux"}, "no_account", null),
+            new Case(
+                "nobody",
+                999L,
+                new String[] {"linux"},
+                "no_account",
+                "runway accounts set nobody --installation-id 999"),
             new Case(
                 "sleepy",
                 77L,

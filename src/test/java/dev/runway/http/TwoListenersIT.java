@@ -63,6 +63,7 @@ class TwoListenersIT {
             "/api/v1/deliveries/" + guid,
             "/api/v1/jobs",
             "/ui",
+            "/",
             "/nope")) {
       HttpResponse<String> r = send(svc.base(), "GET", path, svc.operatorToken());
       assertThat(r.statusCode()).as(path).isEqualTo(404);
@@ -89,6 +90,14 @@ class TwoListenersIT {
     assertThat(metrics.body()).contains("runway_webhook_requests_total");
     assertThat(send(svc.adminBase(), "GET", "/healthz", null).statusCode()).isEqualTo(200);
     assertThat(send(svc.adminBase(), "GET", "/readyz", null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void the_management_port_sends_a_browser_at_its_root_to_the_ui() throws Exception {
+    HttpResponse<String> root = send(svc.adminBase(), "GET", "/", null);
+
+    assertThat(root.statusCode()).isEqualTo(303);
+    assertThat(root.headers().firstValue("Location")).hasValue("/ui");
   }
 
   @Test
@@ -119,7 +128,7 @@ class TwoListenersIT {
 
   @Test
   void a_wrong_a_revoked_or_a_pool_token_is_401_too() throws Exception {
-    String poolToken = svc.cli("pools", "token", "create", "linux").trim();
+    String poolToken = svc.cli("pools", "token", "create", "linux", "--force").trim();
     String revoked = svc.cli("operators", "token", "create", "leaver").trim();
     svc.exec("update operator_tokens set revoked_at = now() where name = 'leaver'");
     double before = svc.metric("runway_admin_requests_total{result=\"invalid_token\"}");

@@ -126,4 +126,13 @@ class OperatorTokensIT {
   void a_blank_name_is_a_usage_error() {
     assertThat(run("operators", "token", "create", " ").exit()).isEqualTo(2);
   }
+
+  @Test
+  void without_a_name_the_token_is_for_admin_so_no_USER_variable_is_needed() {
+    Run created = run("operators", "token", "create");
+
+    assertThat(created.exit()).as(created.err()).isZero();
+    assertThat(created.out().trim()).startsWith("rwo_");
+    assertThat(created.err()).contains("for admin");
+  }
 }

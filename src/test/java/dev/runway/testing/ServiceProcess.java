@@ -104,6 +104,16 @@ public final class ServiceProcess implements AutoCloseable {
     process.waitFor();
   }
 
+  /** SIGTERM, as systemd or Kubernetes stops it; returns the exit code. */
+  public int stop(Duration atMost) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(atMost.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly().waitFor();
+      throw new AssertionError("service did not stop within " + atMost + "; log: " + log);
+    }
+    return process.exitValue();
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }

@@ -142,7 +142,9 @@ class OperatorUiIT {
     assertThat(d.getCurrentUrl()).endsWith("/ui/login");
 
     login("rwo_not-a-real-token");
-    assertThat(d.findElement(By.id("login-error")).getText()).contains("not a live operator token");
+    assertThat(d.findElement(By.id("login-error")).getText())
+        .contains("not a live operator token")
+        .doesNotContain("`");
     assertThat(d.manage().getCookieNamed(UiAuth.SESSION_COOKIE)).isNull();
     assertThat(d.getCurrentUrl()).endsWith("/ui/login");
 
@@ -551,7 +553,7 @@ class OperatorUiIT {
                     RunwayConfig.DATABASE_PASSWORD, "postgres"),
                 new PrintWriter(out, true),
                 new PrintWriter(new StringWriter(), true))
-            .execute("pools", "token", "create", pool);
+            .execute("pools", "token", "create", pool, "--force");
     assertThat(code).isZero();
     return out.toString().trim();
   }
