@@ -139,6 +139,37 @@ class AgentIT {
   }
 
   @Test
+  void a_job_that_rewrites_run_sh_and_bin_cannot_change_what_the_next_job_runs() throws Exception {
+    // A copy of the template as it was, to compare bytes with (Files.mismatch: -1 is identical).
+    Path before = Files.createDirectories(dir.resolve("template-before/bin"));
+    Path run = Files.copy(runner.runnerDir.resolve("run.sh"), before.resolveSibling("run.sh"));
+    Path listener =
+        Files.copy(runner.runnerDir.resolve("bin/Runner.Listener.dll"), before.resolve("l.dll"));
+    runner.set("tamper");
+    agent(1);
+    bed.queue(1501, 3);
+
+    await()
+        .atMost(LONG)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              bed.playGitHub();
+              return bed.count("select count(*) from jobs where status = 'completed'") == 3;
+            });
+
+    assertThat(runner.byClaim()).hasSize(3);
+    for (long claim : runner.byClaim().keySet()) {
+      assertThat(Files.mismatch(runner.rec.resolve("run.sh-claim-" + claim), run)).isEqualTo(-1);
+      assertThat(Files.mismatch(runner.rec.resolve("listener-claim-" + claim), listener))
+          .isEqualTo(-1);
+    }
+    assertThat(Files.mismatch(runner.runnerDir.resolve("run.sh"), run)).isEqualTo(-1);
+    assertThat(Files.mismatch(runner.runnerDir.resolve("bin/Runner.Listener.dll"), listener))
+        .isEqualTo(-1);
+  }
+
+  @Test
   void a_failing_start_frees_its_claim_and_the_next_attempt_runs_the_job() throws Exception {
     runner.set("fail-once");
     agent(1);
@@ -296,20 +327,30 @@ class AgentIT {
   }
 
   @Test
-  void a_wrong_token_or_pool_stops_the_agent_with_exit_code_1() throws Exception {
+  void a_wrong_token_stops_the_agent_with_exit_code_1() throws Exception {
     Agent wrongToken =
         agent(1, Duration.ofHours(1), Duration.ofMinutes(1), f.svc.base(), "rwy_wrong", "linux");
-    // A live token of a pool the pool source no longer lists.
+
+    assertThat(wrongToken.await()).isEqualTo(1);
+    assertThat(logs.all()).doesNotContain("rwy_wrong");
+    assertThat(logs.all()).contains("Runway refused the token for pool linux");
+  }
+
+  @Test
+  void a_pool_runway_does_not_know_is_retried_with_why_until_the_agent_drains() throws Exception {
+    // A live token of a pool the pool source does not list (yet): a 404, which used to stop the
+    // agent for good. Now it is retried with backoff, like any other "not now".
     String goneToken = f.token("nosuch");
     Agent wrongPool =
         agent(1, Duration.ofHours(1), Duration.ofMinutes(1), f.svc.base(), goneToken, "nosuch");
 
-    assertThat(wrongToken.await()).isEqualTo(1);
-    assertThat(wrongPool.await()).isEqualTo(1);
-    assertThat(logs.all()).doesNotContain("rwy_wrong").doesNotContain(goneToken);
-    assertThat(logs.all())
-        .contains("Runway refused the token for pool linux")
-        .contains("Runway does not know pool nosuch");
+    await()
+        .atMost(LONG)
+        .until(() -> logs.all().split("Runway does not know pool nosuch", -1).length > 2);
+    wrongPool.drain();
+
+    assertThat(wrongPool.await()).isZero();
+    assertThat(logs.all()).doesNotContain(goneToken).contains("may not exist yet");
   }
 
   @Test

@@ -14,7 +14,8 @@ import java.util.Map;
  * config is in its environment and not on its command line, prints the config (the agent must
  * redact it), records itself in {@code rec/log}, and then, by the files in {@code rec}: fails once
  * ({@code fail-once}), hangs with a child process ({@code hang}), or says it runs a job and waits
- * until the test releases it ({@code release-claim-<id>}).
+ * until the test releases it ({@code release-claim-<id>}). With {@code tamper}, it first saves the
+ * {@code run.sh} and {@code bin/} file it was given to {@code rec}, then appends to both.
  */
 final class FakeRunner {
   final Path runnerDir;
@@ -48,6 +49,11 @@ final class FakeRunner {
         echo "cannot connect"; exit 1
       fi
       echo "$me start $$ $*" >> "$REC/log"
+      if [ -f "$REC/tamper" ]; then
+        # What this job was given, then a job that plants code for the next one.
+        cp run.sh "$REC/run.sh-$me"; cp bin/Runner.Listener.dll "$REC/listener-$me"
+        echo 'echo planted' >> run.sh; echo planted >> bin/Runner.Listener.dll
+      fi
       if [ -f "$REC/hang" ]; then
         sleep 1000 &
         echo "$me child $!" >> "$REC/log"
