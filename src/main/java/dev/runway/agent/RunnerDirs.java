@@ -56,6 +56,13 @@ final class RunnerDirs {
     return dir;
   }
 
+  /** Makes an empty {@code workRoot/claim-<id>} (a launcher's): an old one of that name goes. */
+  Path prepareEmpty(long claimId) throws IOException {
+    Path dir = workRoot.resolve("claim-" + claimId);
+    remove(dir);
+    return Files.createDirectories(dir);
+  }
+
   /** {@code cp --reflink=auto -a template/. dir}; whether it made the copy. */
   private boolean copyWithCp(Path dir) throws IOException {
     Process p;

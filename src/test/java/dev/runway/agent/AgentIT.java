@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.runway.claims.ClaimsFixture;
+import dev.runway.claims.PoolStartHealth;
 import dev.runway.testing.RunwayHarness;
 import dev.runway.testing.Signed;
+import dev.runway.ui.UiClient;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -197,6 +199,73 @@ class AgentIT {
             f.svc.metric(
                 "runway_runner_launch_failures_total{pool=\"linux\",reason=\"exited_before_job\"}"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void repeated_failed_starts_back_off_and_mark_the_file_pool_degraded_until_a_runner_works()
+      throws Exception {
+    runner.set("fail-always");
+    Agent a =
+        new Agent(
+            new AgentSettings(
+                f.svc.base(),
+                "linux",
+                token,
+                runner.runnerDir,
+                3,
+                dir.resolve("work-" + agents.size()),
+                Duration.ofHours(1),
+                Duration.ofMinutes(1),
+                List.of("--disableupdate"),
+                Duration.ofSeconds(5),
+                null,
+                Duration.ofMillis(100)));
+    agents.add(a);
+    a.start();
+    bed.queue(2501, 2);
+    UiClient ui = new UiClient(f.svc.adminBase());
+    String session = ui.login(f.svc.operatorToken());
+
+    await()
+        .atMost(LONG)
+        .until(() -> ui.get("/ui/pools", session).body().contains("runner fails to start"));
+
+    String page = ui.get("/ui/pools", session).body();
+    assertThat(page)
+        .contains(">Degraded</span>", "verdict-runner-fails-to-start")
+        .contains("starts in a row ended before a job, the last with exit code 2")
+        .contains("Error: cannot load the runner with config &lt;redacted&gt;")
+        .doesNotContain(JIT)
+        .doesNotContain("starved");
+    assertThat(ui.get("/ui", session).body()).contains("Pool linux is Degraded (runner fails");
+    // Every failed start is a failed claim with the runner's exit code, released for the next.
+    assertThat(bed.count("select count(*) from claims where state = 'failed'"))
+        .isEqualTo(runner.count("failed"))
+        .isGreaterThanOrEqualTo(PoolStartHealth.MAX_START_FAILURES);
+    assertThat(
+            bed.count(
+                "select count(*) from claims where state = 'failed' and (exit_code <> 2"
+                    + " or state_reason <> 'exited_before_job' or status <> 'released')"))
+        .isZero();
+    assertThat(bed.count("select count(*) from claims where stderr_line like '%" + JIT + "%'"))
+        .isZero();
+    // Nothing accepted is lost: both jobs still wait for a runner.
+    assertThat(f.status(2501)).isEqualTo("queued");
+    assertThat(f.status(2502)).isEqualTo("queued");
+
+    // The runner directory is fixed: the next probe runs a job, and the pool is healthy again.
+    Files.delete(runner.rec.resolve("fail-always"));
+    await()
+        .atMost(LONG)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              bed.playGitHub();
+              return "completed".equals(f.status(2501)) && "completed".equals(f.status(2502));
+            });
+    assertThat(ui.get("/ui/pools", session).body())
+        .doesNotContain("runner fails to start")
+        .doesNotContain(">Degraded</span>");
   }
 
   @Test
