@@ -31,10 +31,12 @@ import org.slf4j.LoggerFactory;
  * slots} at once.
  *
  * <p>Each slot is one thread with one loop: long-poll a claim; on a claim, make a fresh runner
- * directory, report {@code launching}, start {@code run.sh} with the JIT config in its environment,
- * report {@code started}, stream its output, wait for it (killing its whole tree at the job
- * timeout), report {@code exited} with its exit code and whether it ran a job, remove the
- * directory, claim again. A slot runs one runner at a time, so the slots are the bound.
+ * directory (a copy of the template, or an empty one for a launcher), report {@code launching},
+ * start {@code run.sh} (or the launcher) with the JIT config in its environment, report {@code
+ * started}, stream its output, wait for it (killing it at the job timeout), report {@code exited}
+ * with its exit code, whether it ran a job and its last stderr line, remove the directory, claim
+ * again. A slot runs one runner at a time, so the slots are the bound. Starts that end before a job
+ * hold every slot back together ({@link StartBackoff}).
  *
  * <p>{@link #drain()} (first SIGTERM): no new claims; running jobs may finish within the drain
  * timeout, then are killed and reported. A claim that arrives while draining (its request was

@@ -1,6 +1,5 @@
 package dev.runway.agent;
 
-import dev.runway.claims.ClaimEvent;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,6 +32,10 @@ final class RunnerProcess {
   private static final String JOB_STARTED = "running job:";
 
   static final String JIT_ENV = "ACTIONS_RUNNER_INPUT_JITCONFIG";
+
+  /** The stderr line sent with {@code exited}: Runway cuts it to the same length (ClaimEvent). */
+  static final int STDERR_LINE_MAX = 300;
+
   private static final Duration TERM_GRACE = Duration.ofSeconds(5);
 
   private final Process process;
@@ -108,9 +111,7 @@ final class RunnerProcess {
         if (stderr && !safe.isBlank()) {
           // Redacted before it is cut, so a cut can never leave part of the config behind.
           lastStderrLine =
-              safe.length() > ClaimEvent.Exited.STDERR_LINE_MAX
-                  ? safe.substring(0, ClaimEvent.Exited.STDERR_LINE_MAX)
-                  : safe;
+              safe.length() > STDERR_LINE_MAX ? safe.substring(0, STDERR_LINE_MAX) : safe;
         }
         log.info("[{}] {}", label, safe);
       }

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.runway.claims.ClaimsFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,10 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code runway agent --launcher}: the real agent against the real service, with a fake launcher
  * that keeps to the contract of docs/agent.md. Its "machine" is a directory under {@code
- * rec/machines} named after the runner, made before the runner starts and removed by the
- * launcher's traps; inside it, {@link FakeRunner}'s script plays the runner with the config read
- * from the JIT file. The launcher records the file's mode and path, and refuses a JIT config in its
- * argv. After every test, nothing logged holds the token or the JIT config.
+ * rec/machines} named after the runner, made before the runner starts and removed by the launcher's
+ * traps; inside it, {@link FakeRunner}'s script plays the runner with the config read from the JIT
+ * file. The launcher records the file's mode and path, and refuses a JIT config in its argv. After
+ * every test, nothing logged holds the token or the JIT config.
  */
 class AgentLauncherIT {
   static final Duration LONG = Duration.ofSeconds(90);
@@ -36,32 +35,6 @@ class AgentLauncherIT {
   Path machines;
   final List<Agent> agents = new ArrayList<>();
 
-  private static final String LAUNCHER =
-      """
-      #!/bin/sh
-      REC=__REC__
-      me=$(basename "$PWD")
-      case "$*" in *"$ACTIONS_RUNNER_INPUT_JITCONFIG"*) echo "$me argv" >> "$REC/log"; exit 4;; esac
-      [ "$(cat "$RUNWAY_JIT_CONFIG_FILE")" = "$ACTIONS_RUNNER_INPUT_JITCONFIG" ] || exit 5
-      echo "$me mode $(stat -c %a "$RUNWAY_JIT_CONFIG_FILE") $RUNWAY_JIT_CONFIG_FILE" >> "$REC/log"
-      machine="$REC/machines/$RUNWAY_RUNNER_NAME"
-      mkdir -p "$machine"
-      echo "$me machine $RUNWAY_RUNNER_NAME $RUNWAY_CLAIM_ID $RUNWAY_JOB_ID" >> "$REC/log"
-      runner=
-      destroy() {
-        if [ -n "$runner" ]; then kill "$runner" 2>/dev/null; fi
-        if [ -d "$machine" ]; then rm -rf "$machine"; echo "$me destroyed" >> "$REC/log"; fi
-      }
-      trap destroy EXIT
-      trap 'destroy; exit 143' TERM INT
-      ACTIONS_RUNNER_INPUT_JITCONFIG=$(cat "$RUNWAY_JIT_CONFIG_FILE") sh __RUNNER__/run.sh "$@" &
-      runner=$!
-      code=0
-      wait "$runner" || code=$?
-      runner=
-      exit "$code"
-      """;
-
   @BeforeEach
   void start() throws Exception {
     logs = new LogCapture();
@@ -69,13 +42,7 @@ class AgentLauncherIT {
     f = bed.f;
     runner = bed.runner;
     machines = Files.createDirectories(runner.rec.resolve("machines"));
-    launcher = dir.resolve("launcher.sh");
-    Files.writeString(
-        launcher,
-        LAUNCHER
-            .replace("__REC__", runner.rec.toAbsolutePath().toString())
-            .replace("__RUNNER__", runner.runnerDir.toAbsolutePath().toString()));
-    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    launcher = FakeLauncher.write(dir, runner);
   }
 
   @AfterEach
@@ -156,7 +123,9 @@ class AgentLauncherIT {
       assertThat(l[2]).isEqualTo(f.string("select runner_name from claims where id = ?", claim));
       assertThat(Long.parseLong(l[4])).isEqualTo(bed.jobOf(claim));
     }
-    await().atMost(LONG).until(() -> bed.count("select count(*) from claims where state = 'done'") == 4);
+    await()
+        .atMost(LONG)
+        .until(() -> bed.count("select count(*) from claims where state = 'done'") == 4);
   }
 
   @Test
@@ -178,11 +147,19 @@ class AgentLauncherIT {
     assertThat(lines("destroyed")).hasSize(1);
     assertThat(noMachines()).isTrue();
     long child =
-        Long.parseLong(runner.lines().stream().filter(l -> l[1].equals("child")).findFirst()
-            .orElseThrow()[2]);
+        Long.parseLong(
+            runner.lines().stream().filter(l -> l[1].equals("child")).findFirst().orElseThrow()[2]);
     await().atMost(LONG).until(() -> FakeRunner.gone(child));
     assertThat(Path.of(lines("mode").get(0)[3])).doesNotExist();
-    assertThat(f.status(12001)).isEqualTo("queued");
+    // Released, not lost: the next claim (this agent's own next one) takes the job again.
+    assertThat(
+            f.string(
+                "select status from claims where job_id = 12001 and state = 'failed'"
+                    + " order by id limit 1"))
+        .isEqualTo("released");
+    await()
+        .atMost(LONG)
+        .until(() -> bed.count("select count(*) from claims where job_id = 12001") >= 2);
   }
 
   @Test
