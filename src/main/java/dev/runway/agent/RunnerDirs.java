@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * FUSE helper on Linux and has no equivalent on macOS, while a copy works everywhere the agent
  * runs. {@code cp --reflink=auto -a} makes each file a reflink where the file system has them
  * (Btrfs, XFS, ZFS 2.2, bcachefs: instant, no space until a job writes) and a byte copy elsewhere;
- * where GNU {@code cp} is missing or refuses (macOS, BusyBox), a pure-Java copy does the same.
+ * on macOS {@code cp -c -a} clones on APFS; where {@code cp} is missing or refuses (BusyBox), a
+ * pure-Java copy does the same.
  */
 final class RunnerDirs {
   private static final Logger log = LoggerFactory.getLogger(RunnerDirs.class);
@@ -63,15 +64,23 @@ final class RunnerDirs {
     return Files.createDirectories(dir);
   }
 
-  /** {@code cp --reflink=auto -a template/. dir}; whether it made the copy. */
+  /**
+   * GNU {@code cp --reflink=auto -a}; on macOS, {@code cp -c -a}, which clones each file on APFS
+   * ({@code clonefile(2)}) and copies elsewhere.
+   */
+  static List<String> cpCommand(String os, Path from, Path to) {
+    String src = from.toString() + "/.";
+    return os.toLowerCase(java.util.Locale.ROOT).startsWith("mac")
+        ? List.of("cp", "-c", "-a", src, to.toString())
+        : List.of("cp", "--reflink=auto", "-a", src, to.toString());
+  }
+
+  /** The copy by {@link #cpCommand}; whether it made it. */
   private boolean copyWithCp(Path dir) throws IOException {
+    List<String> command = cpCommand(System.getProperty("os.name", ""), template, dir);
     Process p;
     try {
-      p =
-          new ProcessBuilder(
-                  List.of("cp", "--reflink=auto", "-a", template.toString() + "/.", dir.toString()))
-              .redirectErrorStream(true)
-              .start();
+      p = new ProcessBuilder(command).redirectErrorStream(true).start();
     } catch (IOException noCp) {
       cpWorks = false;
       log.info("no cp on this host ({}); copying runner directories in Java", noCp.toString());
@@ -86,7 +95,8 @@ final class RunnerDirs {
       // Not GNU cp (an unknown option), or it failed: the Java copy either works or says why.
       cpWorks = false;
       log.info(
-          "cp --reflink=auto -a did not copy {} ({}); copying runner directories in Java",
+          "{} did not copy {} ({}); copying runner directories in Java",
+          String.join(" ", command.subList(0, 3)),
           template,
           out.lines().findFirst().orElse("exit " + p.exitValue()));
       return false;

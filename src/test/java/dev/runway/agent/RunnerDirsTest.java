@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -80,5 +81,13 @@ class RunnerDirsTest {
     assertThat(again).isEqualTo(d);
     assertThat(again.resolve(".runner")).doesNotExist();
     assertThat(again.resolve("run.sh")).exists();
+  }
+
+  @Test
+  void the_copy_is_a_reflink_where_the_file_system_has_one_gnu_or_apfs() {
+    assertThat(RunnerDirs.cpCommand("Linux", Path.of("/t"), Path.of("/w/claim-1")))
+        .containsExactly("cp", "--reflink=auto", "-a", "/t/.", "/w/claim-1");
+    assertThat(RunnerDirs.cpCommand("Mac OS X", Path.of("/t"), Path.of("/w/claim-1")))
+        .containsExactly("cp", "-c", "-a", "/t/.", "/w/claim-1");
   }
 }
