@@ -238,10 +238,21 @@ class AgentIT {
         .doesNotContain(JIT)
         .doesNotContain("starved");
     assertThat(ui.get("/ui", session).body()).contains("Pool linux is Degraded (runner fails");
-    // Every failed start is a failed claim with the runner's exit code, released for the next.
-    assertThat(bed.count("select count(*) from claims where state = 'failed'"))
-        .isEqualTo(runner.count("failed"))
-        .isGreaterThanOrEqualTo(PoolStartHealth.MAX_START_FAILURES);
+    // Read from the database: a replica that saw none of the agent's events says the same.
+    try (RunwayHarness replica = f.replica(Files.createDirectories(dir.resolve("replica")))) {
+      UiClient other = new UiClient(replica.adminBase());
+      assertThat(other.get("/ui/pools", other.login(replica.operatorToken())).body())
+          .contains("runner fails to start", "the last with exit code 2");
+    }
+    // Every failed start is a failed claim with the runner's exit code, released for the next
+    // (once its exited event is in: the agent keeps probing, one start per backoff).
+    await()
+        .atMost(LONG)
+        .untilAsserted(
+            () ->
+                assertThat(bed.count("select count(*) from claims where state = 'failed'"))
+                    .isEqualTo(runner.count("failed"))
+                    .isGreaterThanOrEqualTo(PoolStartHealth.MAX_START_FAILURES));
     assertThat(
             bed.count(
                 "select count(*) from claims where state = 'failed' and (exit_code <> 2"
