@@ -260,9 +260,10 @@ class AgentIT {
         .isZero();
     assertThat(bed.count("select count(*) from claims where stderr_line like '%" + JIT + "%'"))
         .isZero();
-    // Nothing accepted is lost: both jobs still wait for a runner.
-    assertThat(f.status(2501)).isEqualTo("queued");
-    assertThat(f.status(2502)).isEqualTo("queued");
+    // Nothing accepted is lost: both jobs still wait for a runner (queued, or claimed by the
+    // agent's probe of the moment), and they run once the runner is fixed, below.
+    assertThat(f.status(2501)).isIn("queued", "claimed");
+    assertThat(f.status(2502)).isIn("queued", "claimed");
 
     // The runner directory is fixed: the next probe runs a job, and the pool is healthy again.
     Files.delete(runner.rec.resolve("fail-always"));
