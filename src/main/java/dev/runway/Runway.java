@@ -14,6 +14,7 @@ import dev.runway.claims.ClaimsApi;
 import dev.runway.claims.LeaseReaper;
 import dev.runway.claims.LongPollClaims;
 import dev.runway.claims.OrphanedRunners;
+import dev.runway.claims.PoolStartHealth;
 import dev.runway.claims.PoolTokens;
 import dev.runway.claims.PoolWakeups;
 import dev.runway.claims.RunnerBinding;
@@ -307,6 +308,9 @@ public final class Runway implements AutoCloseable {
       stack.push(provisioner);
       degradedPools = provisioner;
     }
+    // Runners that fail to start, as agents report them: file pools become Degraded too.
+    degradedPools =
+        DegradedPools.both(degradedPools, new PoolStartHealth(db.main(), clock)::degraded);
     OperatorTokens operatorTokens = new OperatorTokens();
     OperatorAuthenticator operators =
         new OperatorAuthenticator(db.main(), operatorTokens, clock, metrics.registry());

@@ -26,9 +26,10 @@ import sun.misc.Signal;
     mixinStandardHelpOptions = true,
     description = {
       "Claim one pool's jobs and run the Actions runner (run.sh) for each.",
-      "Each job gets a fresh directory; up to --slots run at once.",
+      "Each job gets a fresh copy of --runner-dir (or, with --launcher, a fresh machine);",
+      "up to --slots run at once.",
       "SIGTERM: stop claiming, let running jobs finish within --drain-timeout, then kill them.",
-      "A second SIGTERM stops at once. Exit code 1 when Runway refuses the token or the pool."
+      "A second SIGTERM stops at once. Exit code 1 when Runway refuses the token."
     })
 public final class AgentCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -47,9 +48,17 @@ public final class AgentCommand implements Callable<Integer> {
 
   @Option(
       names = "--runner-dir",
-      required = true,
-      description = "an unconfigured Actions runner (with run.sh), copied for every job")
+      description =
+          "an unconfigured Actions runner (with run.sh), copied afresh for every job;"
+              + " required unless --launcher is given")
   Path runnerDir;
+
+  @Option(
+      names = "--launcher",
+      description =
+          "an executable that makes a fresh machine for each job, runs the runner in it and"
+              + " destroys it (docs/agent.md; examples in deploy/agent/launchers)")
+  Path launcher;
 
   @Option(names = "--slots", defaultValue = "1", description = "runners at once (default 1)")
   int slots;
@@ -70,6 +79,13 @@ public final class AgentCommand implements Callable<Integer> {
       names = "--runner-arg",
       description = "an extra argument to run.sh, e.g. --runner-arg=--disableupdate; repeatable")
   List<String> runnerArgs = new ArrayList<>();
+
+  @Option(
+      names = "--start-backoff",
+      defaultValue = "5s",
+      hidden = true,
+      description = "the wait after a first start that ended before a job; doubles up to 5m")
+  String startBackoff;
 
   @Option(
       names = "--poll-wait",
@@ -94,8 +110,18 @@ public final class AgentCommand implements Callable<Integer> {
   }
 
   AgentSettings settings() throws IOException {
-    if (!Files.isRegularFile(runnerDir.resolve("run.sh"))) {
+    if (runnerDir == null && launcher == null) {
+      throw new IllegalArgumentException("give --runner-dir DIR, or --launcher PATH");
+    }
+    if (runnerDir != null && launcher != null) {
+      throw new IllegalArgumentException(
+          "give --runner-dir or --launcher, not both: the launcher brings its own runner");
+    }
+    if (runnerDir != null && !Files.isRegularFile(runnerDir.resolve("run.sh"))) {
       throw new IllegalArgumentException("--runner-dir " + runnerDir + " has no run.sh");
+    }
+    if (launcher != null && !Files.isExecutable(launcher)) {
+      throw new IllegalArgumentException("--launcher " + launcher + " is not an executable file");
     }
     try {
       Files.createDirectories(workRoot);
@@ -117,13 +143,15 @@ public final class AgentCommand implements Callable<Integer> {
         url,
         pool,
         token,
-        runnerDir.toAbsolutePath(),
+        runnerDir == null ? null : runnerDir.toAbsolutePath(),
         slots,
         workRoot.toAbsolutePath(),
         duration("--job-timeout", jobTimeout),
         duration("--drain-timeout", drainTimeout),
         runnerArgs,
-        duration("--poll-wait", pollWait));
+        duration("--poll-wait", pollWait),
+        launcher == null ? null : launcher.toAbsolutePath(),
+        duration("--start-backoff", startBackoff));
   }
 
   private static Duration duration(String option, String text) {

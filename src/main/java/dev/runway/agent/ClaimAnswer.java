@@ -31,9 +31,9 @@ sealed interface ClaimAnswer {
   /** 503: Runway asks to wait. */
   record RetryAfter(Duration delay, String why) implements ClaimAnswer {}
 
-  /** Another 5xx or a connection error: back off and try again. */
+  /** Another 5xx, a 404 (no such pool yet) or a connection error: back off and try again. */
   record Transient(String why) implements ClaimAnswer {}
 
-  /** 401, 404 or another refusal that retrying will not fix: the agent stops with exit code 1. */
+  /** 401 or another refusal that retrying will not fix: the agent stops with exit code 1. */
   record Fatal(String why) implements ClaimAnswer {}
 }

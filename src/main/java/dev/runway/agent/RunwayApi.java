@@ -75,8 +75,15 @@ final class RunwayApi {
           "Runway refused the token for pool " + pool + " (" + why + "): check --token-file");
     }
     if (status == 404) {
-      return new ClaimAnswer.Fatal(
-          "Runway does not know pool " + pool + " (" + why + "): check --pool and --url");
+      // Not fatal: "unknown" is not "never". The pool may not exist yet (a RunnerPool applied after
+      // the agent started, a pools.yaml not yet reloaded) or this replica's pool source has not
+      // synced; a typo in --pool or --url also looks like this, so the log says both.
+      return new ClaimAnswer.Transient(
+          "Runway does not know pool "
+              + pool
+              + " ("
+              + why
+              + "): the pool may not exist yet, or --pool or --url is wrong; retrying");
     }
     if (status >= 500) {
       return new ClaimAnswer.Transient(why);

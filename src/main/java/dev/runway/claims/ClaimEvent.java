@@ -34,11 +34,37 @@ public sealed interface ClaimEvent {
    * @param jobStarted whether it started a job, as its starter saw it
    * @param deprecatedVersion whether it said its version is deprecated (it will never get a job)
    * @param killed why its starter killed it, or null when it exited by itself
+   * @param lastStderrLine the last line it wrote to stderr, at most {@link #STDERR_LINE_MAX}
+   *     characters, or null; what the pool page shows when its runners fail to start
    */
-  record Exited(Integer exitCode, boolean jobStarted, boolean deprecatedVersion, Kill killed)
+  record Exited(
+      Integer exitCode,
+      boolean jobStarted,
+      boolean deprecatedVersion,
+      Kill killed,
+      String lastStderrLine)
       implements ClaimEvent {
     /** The exit code of an Actions runner that refuses to run because it is too old. */
     public static final int OUTDATED_EXIT_CODE = 7;
+
+    /** The longest stderr line kept: enough for an error message, too short for a log dump. */
+    public static final int STDERR_LINE_MAX = 300;
+
+    public Exited {
+      if (lastStderrLine != null) {
+        lastStderrLine = lastStderrLine.strip();
+        if (lastStderrLine.isEmpty()) {
+          lastStderrLine = null;
+        } else if (lastStderrLine.length() > STDERR_LINE_MAX) {
+          lastStderrLine = lastStderrLine.substring(0, STDERR_LINE_MAX);
+        }
+      }
+    }
+
+    /** Without a stderr line: what a provisioner, which has no runner output, reports. */
+    public Exited(Integer exitCode, boolean jobStarted, boolean deprecatedVersion, Kill killed) {
+      this(exitCode, jobStarted, deprecatedVersion, killed, null);
+    }
 
     @Override
     public RunnerState target() {

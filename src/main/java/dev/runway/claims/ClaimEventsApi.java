@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * {"event": "launching"}
  * {"event": "started"}
  * {"event": "exited", "exit_code": 1, "job_started": false,
- *  "deprecated_version": false, "killed": null | "job_timeout" | "stopped"}
+ *  "deprecated_version": false, "killed": null | "job_timeout" | "stopped",
+ *  "last_stderr_line": "..." | null}
  * </pre>
  *
  * <ul>
@@ -146,8 +147,17 @@ public final class ClaimEventsApi implements HttpRoutes {
                 throw new IllegalArgumentException("killed must be job_timeout, stopped or null");
           };
     }
+    JsonNode stderr = body.path("last_stderr_line");
+    if (!stderr.isMissingNode() && !stderr.isNull() && !stderr.isTextual()) {
+      throw new IllegalArgumentException("last_stderr_line must be a string or null");
+    }
+    // Longer lines are cut, not refused: the agent bounds it too, and the exit must still count.
     return new ClaimEvent.Exited(
-        code.isInt() ? code.asInt() : null, started.asBoolean(), deprecated.asBoolean(false), kill);
+        code.isInt() ? code.asInt() : null,
+        started.asBoolean(),
+        deprecated.asBoolean(false),
+        kill,
+        stderr.isTextual() ? stderr.asText() : null);
   }
 
   @Override

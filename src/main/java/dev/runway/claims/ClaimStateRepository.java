@@ -18,9 +18,9 @@ import java.util.Optional;
 
 /**
  * SQL for the runner-state columns of {@code claims} ({@code state}, {@code state_reason}, {@code
- * state_changed_at}, {@code exit_code}, {@code job_started}), and the reads that the GitHub runner
- * clean-up needs. Every state change is conditional on the expected previous states; the row count
- * says whether it happened.
+ * state_changed_at}, {@code exit_code}, {@code job_started}, {@code stderr_line}), and the reads
+ * that the GitHub runner clean-up needs. Every state change is conditional on the expected previous
+ * states; the row count says whether it happened.
  */
 final class ClaimStateRepository {
 
@@ -92,6 +92,65 @@ final class ClaimStateRepository {
           7, c.createArrayOf("text", Arrays.stream(from).map(RunnerState::label).toArray()));
       return ps.executeUpdate() == 1;
     }
+  }
+
+  /** Keeps the last stderr line its starter reported for the claim's runner. */
+  void stderrLine(Connection c, long id, String line) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("update claims set stderr_line = ? where id = ?")) {
+      ps.setString(1, line);
+      ps.setLong(2, id);
+      if (ps.executeUpdate() != 1) {
+        throw new SQLException("claim " + id + " vanished inside its own transaction");
+      }
+    }
+  }
+
+  /**
+   * A pool's runner starts that ended before a job, in a row: since its last runner that came up
+   * ({@code running} or {@code done}) within the window, with the newest failure's exit code and
+   * stderr line.
+   */
+  record StartFailures(String pool, int inARow, Integer exitCode, String stderrLine) {}
+
+  /** Reasons that say the runner itself cannot start, not that someone stopped it. */
+  static final List<String> START_FAILURE_REASONS =
+      List.of(
+          ClaimEvent.FailureReason.EXITED_BEFORE_JOB.label(),
+          ClaimEvent.FailureReason.LAUNCH_ERROR.label(),
+          ClaimEvent.FailureReason.RUNNER_OUTDATED.label());
+
+  /** Per pool with at least {@code atLeast} start failures in a row since {@code since}. */
+  List<StartFailures> startFailures(Connection c, Instant since, int atLeast) throws SQLException {
+    List<StartFailures> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "with recent as ("
+                + " select pool, state, state_reason, exit_code, stderr_line, state_changed_at"
+                + " from claims where state in ('running', 'done', 'failed')"
+                + " and state_changed_at >= ?),"
+                + " up as (select pool, max(state_changed_at) as at from recent"
+                + " where state in ('running', 'done') group by pool)"
+                + " select r.pool, count(*),"
+                + " (array_agg(r.exit_code order by r.state_changed_at desc))[1],"
+                + " (array_agg(r.stderr_line order by r.state_changed_at desc))[1]"
+                + " from recent r left join up on up.pool = r.pool"
+                + " where r.state = 'failed' and r.state_reason = any (?)"
+                + " and (up.at is null or r.state_changed_at > up.at)"
+                + " group by r.pool having count(*) >= ? order by r.pool")) {
+      setTime(ps, 1, since);
+      ps.setArray(2, c.createArrayOf("text", START_FAILURE_REASONS.toArray()));
+      ps.setInt(3, atLeast);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          int code = rs.getInt(3);
+          out.add(
+              new StartFailures(
+                  rs.getString(1), rs.getInt(2), rs.wasNull() ? null : code, rs.getString(4)));
+        }
+      }
+    }
+    return out;
   }
 
   /** The {@code state} label of a warm runner that is up and has taken no job. */

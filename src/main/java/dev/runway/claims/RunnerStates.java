@@ -91,10 +91,16 @@ public final class RunnerStates {
   public Transition record(long claimId, ClaimEvent event) throws SQLException {
     if (event instanceof ClaimEvent.Exited exited) {
       return exited(
-          claimId, new End(exited.exitCode(), exited.jobStarted(), exited.failureReason(), false));
+          claimId,
+          new End(
+              exited.exitCode(),
+              exited.jobStarted(),
+              exited.failureReason(),
+              false,
+              exited.lastStderrLine()));
     }
     if (event instanceof ClaimEvent.LaunchFailed failed) {
-      return exited(claimId, new End(null, false, failed.reason(), false));
+      return exited(claimId, new End(null, false, failed.reason(), false, null));
     }
     RunnerState to = event.target();
     try (Connection c = ds.getConnection()) {
@@ -115,7 +121,11 @@ public final class RunnerStates {
    * onlyIfIdle}, nothing happens unless the claim's runner has no job (see {@link #retire}).
    */
   private record End(
-      Integer exitCode, boolean jobStarted, ClaimEvent.FailureReason reason, boolean onlyIfIdle) {}
+      Integer exitCode,
+      boolean jobStarted,
+      ClaimEvent.FailureReason reason,
+      boolean onlyIfIdle,
+      String stderrLine) {}
 
   /**
    * Ends the claim of a runner that a scale-down stops ({@code failed}, {@code stopped}, the claim
@@ -124,7 +134,7 @@ public final class RunnerStates {
    * Transition.Kind#REFUSED}: the caller keeps the runner.
    */
   public Transition retire(long claimId) throws SQLException {
-    return exited(claimId, new End(null, false, ClaimEvent.FailureReason.STOPPED, true));
+    return exited(claimId, new End(null, false, ClaimEvent.FailureReason.STOPPED, true, null));
   }
 
   private Transition exited(long claimId, End exited) throws SQLException {
@@ -193,6 +203,9 @@ public final class RunnerStates {
             to.predecessors());
     if (!moved) {
       return Optional.of(new ExitResult(judge(claim, to), claim, null, false));
+    }
+    if (exited.stderrLine() != null) {
+      repo.stderrLine(c, claimId, exited.stderrLine());
     }
     boolean released = false;
     if (!ranJob && claim.status().equals("active")) {

@@ -13,6 +13,28 @@ public final class Durations {
   private Durations() {}
 
   /**
+   * Writes {@code d} as people write it, in the largest unit that is exact, so {@link #parse} reads
+   * it back: {@code 5m}, {@code 6h}, {@code 90m}, {@code 250ms}, {@code 0s}; never {@code PT5M}.
+   */
+  public static String format(Duration d) {
+    if (d.isNegative()) {
+      return "-" + format(d.negated());
+    }
+    long ms = d.toMillis();
+    if (ms == 0) {
+      return "0s";
+    }
+    long[] sizes = {86_400_000L, 3_600_000L, 60_000L, 1_000L};
+    String[] units = {"d", "h", "m", "s"};
+    for (int i = 0; i < sizes.length; i++) {
+      if (ms % sizes[i] == 0) {
+        return ms / sizes[i] + units[i];
+      }
+    }
+    return ms + "ms";
+  }
+
+  /**
    * Parses {@code text} as a simple duration or an ISO-8601 one ({@code PT5M}).
    *
    * @throws IllegalArgumentException when the text is neither

@@ -1,6 +1,7 @@
 package dev.runway.provisioner;
 
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Which provisioned pools are {@code Degraded} now, as the replica that leads provisioning knows it
@@ -13,4 +14,13 @@ public interface DegradedPools {
 
   /** Degraded pools by name, each with a short operator-facing why; never null. */
   Map<String, String> degraded();
+
+  /** Both views: a pool Degraded in either is Degraded, with {@code first}'s why when in both. */
+  static DegradedPools both(DegradedPools first, DegradedPools second) {
+    return () -> {
+      Map<String, String> out = new TreeMap<>(second.degraded());
+      out.putAll(first.degraded());
+      return out;
+    };
+  }
 }

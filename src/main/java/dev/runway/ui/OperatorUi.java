@@ -239,7 +239,7 @@ public final class OperatorUi implements HttpRoutes {
                               + ageSince(f.last(), now)
                               + " ago")
                   .toList(),
-              verdict(p, l, now),
+              verdict(p, l, now, degraded.get(p.name())),
               degraded.get(p.name())));
     }
     ctx.html(
@@ -247,11 +247,24 @@ public final class OperatorUi implements HttpRoutes {
             "pools.jte", new Views.PoolsPage(frame, src.pools().describe(), state, rows)));
   }
 
+  static final String RUNNER_FAILS_TO_START = "runner fails to start";
+
   /**
    * Starved: jobs have waited over a minute while the pool has room, so no runner is claiming.
    * Saturated: jobs wait and the pool is at its cap.
    */
   static String verdict(Pool p, UiQueries.PoolLoad l, Instant now) {
+    return verdict(p, l, now, null);
+  }
+
+  /**
+   * As above, but a pool that is Degraded with jobs waiting is "runner fails to start", not
+   * "starved": runners are claiming, and each one dies before it takes a job.
+   */
+  static String verdict(Pool p, UiQueries.PoolLoad l, Instant now, String degraded) {
+    if (degraded != null && l.queued() > 0) {
+      return RUNNER_FAILS_TO_START;
+    }
     long busy = l.claimed() + l.inProgress();
     if (l.queued() > 0 && p.maxRunners() != null && busy >= p.maxRunners()) {
       return "saturated";

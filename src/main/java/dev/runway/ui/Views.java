@@ -75,9 +75,11 @@ public final class Views {
    *
    * @param verdict {@code starved} (jobs wait while the pool has room: no runner is claiming),
    *     {@code saturated} (jobs wait and the pool is at {@code maxRunners}), {@code busy} or {@code
-   *     idle}
+   *     idle}, or {@code runner fails to start} (jobs wait and the pool is {@code Degraded}: its
+   *     runners exit before a job)
    * @param runners the runners by state as the provisioner reports them, when it does
-   * @param degraded why the provisioner marked the pool {@code Degraded}; null when it is not
+   * @param degraded why the pool is {@code Degraded} (the provisioner's launch failures, or runner
+   *     starts that ended before a job as agents report them); null when it is not
    */
   public record PoolRow(
       String name,

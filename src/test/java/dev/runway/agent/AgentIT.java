@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.runway.claims.ClaimsFixture;
+import dev.runway.claims.PoolStartHealth;
 import dev.runway.testing.RunwayHarness;
 import dev.runway.testing.Signed;
+import dev.runway.ui.UiClient;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -139,6 +141,37 @@ class AgentIT {
   }
 
   @Test
+  void a_job_that_rewrites_run_sh_and_bin_cannot_change_what_the_next_job_runs() throws Exception {
+    // A copy of the template as it was, to compare bytes with (Files.mismatch: -1 is identical).
+    Path before = Files.createDirectories(dir.resolve("template-before/bin"));
+    Path run = Files.copy(runner.runnerDir.resolve("run.sh"), before.resolveSibling("run.sh"));
+    Path listener =
+        Files.copy(runner.runnerDir.resolve("bin/Runner.Listener.dll"), before.resolve("l.dll"));
+    runner.set("tamper");
+    agent(1);
+    bed.queue(1501, 3);
+
+    await()
+        .atMost(LONG)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              bed.playGitHub();
+              return bed.count("select count(*) from jobs where status = 'completed'") == 3;
+            });
+
+    assertThat(runner.byClaim()).hasSize(3);
+    for (long claim : runner.byClaim().keySet()) {
+      assertThat(Files.mismatch(runner.rec.resolve("run.sh-claim-" + claim), run)).isEqualTo(-1);
+      assertThat(Files.mismatch(runner.rec.resolve("listener-claim-" + claim), listener))
+          .isEqualTo(-1);
+    }
+    assertThat(Files.mismatch(runner.runnerDir.resolve("run.sh"), run)).isEqualTo(-1);
+    assertThat(Files.mismatch(runner.runnerDir.resolve("bin/Runner.Listener.dll"), listener))
+        .isEqualTo(-1);
+  }
+
+  @Test
   void a_failing_start_frees_its_claim_and_the_next_attempt_runs_the_job() throws Exception {
     runner.set("fail-once");
     agent(1);
@@ -166,6 +199,85 @@ class AgentIT {
             f.svc.metric(
                 "runway_runner_launch_failures_total{pool=\"linux\",reason=\"exited_before_job\"}"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void repeated_failed_starts_back_off_and_mark_the_file_pool_degraded_until_a_runner_works()
+      throws Exception {
+    runner.set("fail-always");
+    Agent a =
+        new Agent(
+            new AgentSettings(
+                f.svc.base(),
+                "linux",
+                token,
+                runner.runnerDir,
+                3,
+                dir.resolve("work-" + agents.size()),
+                Duration.ofHours(1),
+                Duration.ofMinutes(1),
+                List.of("--disableupdate"),
+                Duration.ofSeconds(5),
+                null,
+                Duration.ofMillis(100)));
+    agents.add(a);
+    a.start();
+    bed.queue(2501, 2);
+    UiClient ui = new UiClient(f.svc.adminBase());
+    String session = ui.login(f.svc.operatorToken());
+
+    await()
+        .atMost(LONG)
+        .until(() -> ui.get("/ui/pools", session).body().contains("runner fails to start"));
+
+    String page = ui.get("/ui/pools", session).body();
+    assertThat(page)
+        .contains(">Degraded</span>", "verdict-runner-fails-to-start")
+        .contains("starts in a row ended before a job, the last with exit code 2")
+        .contains("Error: cannot load the runner with config &lt;redacted&gt;")
+        .doesNotContain(JIT)
+        .doesNotContain("starved");
+    assertThat(ui.get("/ui", session).body()).contains("Pool linux is Degraded (runner fails");
+    // Read from the database: a replica that saw none of the agent's events says the same.
+    try (RunwayHarness replica = f.replica(Files.createDirectories(dir.resolve("replica")))) {
+      UiClient other = new UiClient(replica.adminBase());
+      assertThat(other.get("/ui/pools", other.login(replica.operatorToken())).body())
+          .contains("runner fails to start", "the last with exit code 2");
+    }
+    // Every failed start is a failed claim with the runner's exit code, released for the next
+    // (once its exited event is in: the agent keeps probing, one start per backoff).
+    await()
+        .atMost(LONG)
+        .untilAsserted(
+            () ->
+                assertThat(bed.count("select count(*) from claims where state = 'failed'"))
+                    .isEqualTo(runner.count("failed"))
+                    .isGreaterThanOrEqualTo(PoolStartHealth.MAX_START_FAILURES));
+    assertThat(
+            bed.count(
+                "select count(*) from claims where state = 'failed' and (exit_code <> 2"
+                    + " or state_reason <> 'exited_before_job' or status <> 'released')"))
+        .isZero();
+    assertThat(bed.count("select count(*) from claims where stderr_line like '%" + JIT + "%'"))
+        .isZero();
+    // Nothing accepted is lost: both jobs still wait for a runner (queued, or claimed by the
+    // agent's probe of the moment), and they run once the runner is fixed, below.
+    assertThat(f.status(2501)).isIn("queued", "claimed");
+    assertThat(f.status(2502)).isIn("queued", "claimed");
+
+    // The runner directory is fixed: the next probe runs a job, and the pool is healthy again.
+    Files.delete(runner.rec.resolve("fail-always"));
+    await()
+        .atMost(LONG)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              bed.playGitHub();
+              return "completed".equals(f.status(2501)) && "completed".equals(f.status(2502));
+            });
+    assertThat(ui.get("/ui/pools", session).body())
+        .doesNotContain("runner fails to start")
+        .doesNotContain(">Degraded</span>");
   }
 
   @Test
@@ -296,20 +408,30 @@ class AgentIT {
   }
 
   @Test
-  void a_wrong_token_or_pool_stops_the_agent_with_exit_code_1() throws Exception {
+  void a_wrong_token_stops_the_agent_with_exit_code_1() throws Exception {
     Agent wrongToken =
         agent(1, Duration.ofHours(1), Duration.ofMinutes(1), f.svc.base(), "rwy_wrong", "linux");
-    // A live token of a pool the pool source no longer lists.
+
+    assertThat(wrongToken.await()).isEqualTo(1);
+    assertThat(logs.all()).doesNotContain("rwy_wrong");
+    assertThat(logs.all()).contains("Runway refused the token for pool linux");
+  }
+
+  @Test
+  void a_pool_runway_does_not_know_is_retried_with_why_until_the_agent_drains() throws Exception {
+    // A live token of a pool the pool source does not list (yet): a 404, which used to stop the
+    // agent for good. Now it is retried with backoff, like any other "not now".
     String goneToken = f.token("nosuch");
     Agent wrongPool =
         agent(1, Duration.ofHours(1), Duration.ofMinutes(1), f.svc.base(), goneToken, "nosuch");
 
-    assertThat(wrongToken.await()).isEqualTo(1);
-    assertThat(wrongPool.await()).isEqualTo(1);
-    assertThat(logs.all()).doesNotContain("rwy_wrong").doesNotContain(goneToken);
-    assertThat(logs.all())
-        .contains("Runway refused the token for pool linux")
-        .contains("Runway does not know pool nosuch");
+    await()
+        .atMost(LONG)
+        .until(() -> logs.all().split("Runway does not know pool nosuch", -1).length > 2);
+    wrongPool.drain();
+
+    assertThat(wrongPool.await()).isZero();
+    assertThat(logs.all()).doesNotContain(goneToken).contains("may not exist yet");
   }
 
   @Test

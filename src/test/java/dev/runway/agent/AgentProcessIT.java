@@ -49,6 +49,11 @@ class AgentProcessIT {
   }
 
   private Process startAgent(int slots, String drainTimeout) throws Exception {
+    return startAgent(slots, drainTimeout, "--runner-dir", bed.runner.runnerDir.toString());
+  }
+
+  private Process startAgent(int slots, String drainTimeout, String how, String path)
+      throws Exception {
     Path jar = Path.of("target/runway.jar").toAbsolutePath();
     assertThat(jar).exists();
     List<String> cmd = new ArrayList<>();
@@ -64,8 +69,8 @@ class AgentProcessIT {
             "linux",
             "--token-file",
             bed.tokenFile.toString(),
-            "--runner-dir",
-            bed.runner.runnerDir.toString(),
+            how,
+            path,
             "--slots",
             String.valueOf(slots),
             "--work-root",
@@ -128,5 +133,36 @@ class AgentProcessIT {
     assertThat(bed.f.string("select state || ':' || exit_code from claims where id = ?", claim))
         .startsWith("done:");
     assertThat(output()).contains("killing the runner: the agent is stopping");
+  }
+
+  @Test
+  void with_a_launcher_sigterm_drains_and_the_second_destroys_the_machine() throws Exception {
+    Path launcher = FakeLauncher.write(dir, bed.runner);
+    startAgent(1, "10m", "--launcher", launcher.toString());
+    bed.queue(8201, 1);
+    await().atMost(LONG).until(() -> bed.runner.count("start") == 1);
+    Path machines = bed.runner.rec.resolve("machines");
+    try (var m = Files.list(machines)) {
+      assertThat(m).hasSize(1);
+    }
+
+    agent.destroy(); // SIGTERM: drain, the job goes on in its machine
+    await().atMost(LONG).until(() -> output().contains("draining: no new claims"));
+    assertThat(agent.isAlive()).isTrue();
+    assertThat(bed.runner.count("destroyed")).isZero();
+    agent.destroy(); // the second: the launcher gets TERM and destroys its machine
+
+    assertThat(agent.waitFor(LONG.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    assertThat(bed.runner.count("destroyed")).isEqualTo(1);
+    try (var m = Files.list(machines)) {
+      assertThat(m).isEmpty();
+    }
+    assertThat(bed.runner.count("argv")).isZero();
+    // The JIT file was 0600 and is gone with the job.
+    String[] mode =
+        bed.runner.lines().stream().filter(l -> l[1].equals("mode")).findFirst().orElseThrow();
+    assertThat(mode[2]).isEqualTo("600");
+    assertThat(Path.of(mode[3])).doesNotExist();
+    assertThat(output()).contains("launcher for runner").doesNotContain(bed.token);
   }
 }

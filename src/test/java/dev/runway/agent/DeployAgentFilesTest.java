@@ -31,6 +31,17 @@ class DeployAgentFilesTest {
     List<String> args = new ArrayList<>(Arrays.asList(line.toString().trim().split("\\s+")));
     assertParses(args);
     assertThat(unit).contains("KillSignal=SIGTERM").contains("TimeoutStopSec=");
+    // An agent that exits with an error is started again; no exit status is exempt.
+    assertThat(unit.lines().map(String::trim)).contains("Restart=on-failure");
+    assertThat(unit).doesNotContain("RestartPreventExitStatus");
+  }
+
+  @Test
+  void launchd_restarts_an_agent_that_exits_with_an_error() throws Exception {
+    String plist = Files.readString(DIR.resolve("dev.runway.agent.plist")).replaceAll("\\s+", "");
+    assertThat(plist)
+        .contains("<key>KeepAlive</key><dict><key>SuccessfulExit</key><false/>")
+        .contains("<key>ThrottleInterval</key><integer>");
   }
 
   @Test

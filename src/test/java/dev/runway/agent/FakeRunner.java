@@ -13,8 +13,10 @@ import java.util.Map;
  * A runner directory whose {@code run.sh} stands in for the Actions runner. It checks that the JIT
  * config is in its environment and not on its command line, prints the config (the agent must
  * redact it), records itself in {@code rec/log}, and then, by the files in {@code rec}: fails once
- * ({@code fail-once}), hangs with a child process ({@code hang}), or says it runs a job and waits
- * until the test releases it ({@code release-claim-<id>}).
+ * ({@code fail-once}) or always ({@code fail-always}, exit code 2 with the config on stderr), hangs
+ * with a child process ({@code hang}), or says it runs a job and waits until the test releases it
+ * ({@code release-claim-<id>}). With {@code tamper}, it first saves the {@code run.sh} and {@code
+ * bin/} file it was given to {@code rec}, then appends to both.
  */
 final class FakeRunner {
   final Path runnerDir;
@@ -47,7 +49,18 @@ final class FakeRunner {
         printf '%s start %s %s\\n%s failed\\n' "$me" "$$" "$*" "$me" >> "$REC/log"
         echo "cannot connect"; exit 1
       fi
+      if [ -f "$REC/fail-always" ]; then
+        printf '%s start %s %s\n%s failed\n' "$me" "$$" "$*" "$me" >> "$REC/log"
+        echo "the runner's last words on stdout"
+        echo "Error: cannot load the runner with config $ACTIONS_RUNNER_INPUT_JITCONFIG" >&2
+        exit 2
+      fi
       echo "$me start $$ $*" >> "$REC/log"
+      if [ -f "$REC/tamper" ]; then
+        # What this job was given, then a job that plants code for the next one.
+        cp run.sh "$REC/run.sh-$me"; cp bin/Runner.Listener.dll "$REC/listener-$me"
+        echo 'echo planted' >> run.sh; echo planted >> bin/Runner.Listener.dll
+      fi
       if [ -f "$REC/hang" ]; then
         sleep 1000 &
         echo "$me child $!" >> "$REC/log"

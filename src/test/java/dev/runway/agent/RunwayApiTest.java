@@ -92,7 +92,13 @@ class RunwayApiTest {
         .isInstanceOf(ClaimAnswer.Transient.class);
     assertThat(answer(401, "{\"error\":\"a live bearer token\"}", null))
         .isInstanceOf(ClaimAnswer.Fatal.class);
-    assertThat(answer(404, "{\"error\":\"no pool\"}", null)).isInstanceOf(ClaimAnswer.Fatal.class);
+    // A pool Runway does not know yet is retried, with both likely causes in the log line.
+    ClaimAnswer unknown = answer(404, "{\"error\":\"no pool linux\"}", null);
+    assertThat(unknown).isInstanceOf(ClaimAnswer.Transient.class);
+    assertThat(((ClaimAnswer.Transient) unknown).why())
+        .contains("404 no pool linux")
+        .contains("may not exist yet")
+        .contains("--pool or --url is wrong");
     assertThat(answer(200, "{\"claim_id\":9}", null)).isInstanceOf(ClaimAnswer.Transient.class);
   }
 

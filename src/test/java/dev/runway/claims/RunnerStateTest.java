@@ -72,12 +72,38 @@ class RunnerStateTest {
           "{\"event\":\"exited\"}",
           "{\"event\":\"exited\",\"job_started\":\"no\"}",
           "{\"event\":\"exited\",\"job_started\":false,\"exit_code\":\"1\"}",
-          "{\"event\":\"exited\",\"job_started\":false,\"killed\":\"bored\"}"
+          "{\"event\":\"exited\",\"job_started\":false,\"killed\":\"bored\"}",
+          "{\"event\":\"exited\",\"job_started\":false,\"last_stderr_line\":[\"x\"]}"
         }) {
       assertThatThrownBy(() -> ClaimEventsApi.parse(json.readTree(bad)))
           .as(bad)
           .isInstanceOf(IllegalArgumentException.class);
     }
+  }
+
+  @Test
+  void the_last_stderr_line_is_kept_bounded_and_is_optional() throws Exception {
+    String longLine = "e".repeat(1000);
+    ClaimEvent.Exited e =
+        (ClaimEvent.Exited)
+            ClaimEventsApi.parse(
+                json.readTree(
+                    "{\"event\":\"exited\",\"exit_code\":2,\"job_started\":false,"
+                        + "\"last_stderr_line\":\"  "
+                        + longLine
+                        + "\"}"));
+    assertThat(e.lastStderrLine()).hasSize(ClaimEvent.Exited.STDERR_LINE_MAX).startsWith("eee");
+
+    ClaimEvent.Exited none =
+        (ClaimEvent.Exited)
+            ClaimEventsApi.parse(json.readTree("{\"event\":\"exited\",\"job_started\":false}"));
+    assertThat(none.lastStderrLine()).isNull();
+    ClaimEvent.Exited blank =
+        (ClaimEvent.Exited)
+            ClaimEventsApi.parse(
+                json.readTree(
+                    "{\"event\":\"exited\",\"job_started\":false,\"last_stderr_line\":\" \"}"));
+    assertThat(blank.lastStderrLine()).isNull();
   }
 
   private ClaimEvent.FailureReason exited(String body) throws Exception {
