@@ -3,6 +3,7 @@ package dev.runway.claims;
 import dev.runway.db.Database;
 import dev.runway.github.Deadline;
 import dev.runway.github.DeadlineExceededException;
+import dev.runway.github.GitHubBusyException;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubException;
 import dev.runway.github.JitConfig;
@@ -67,6 +68,12 @@ public final class Claims {
             t.setDaemon(true);
             return t;
           });
+
+  /** What a claim that found GitHub busy is told to wait: slots free within one request. */
+  private static final long BUSY_RETRY_AFTER_SECONDS = 2;
+
+  /** What a rate-limited claim is told to wait when GitHub named no reset. */
+  private static final long UNHINTED_RETRY_AFTER_SECONDS = 60;
 
   private static final Duration FIRST_RELEASE_RETRY = Duration.ofMillis(500);
   private static final Duration MAX_RELEASE_RETRY = Duration.ofSeconds(5);
@@ -135,7 +142,32 @@ public final class Claims {
     JitConfig jit;
     try {
       jit = mint(pool, job, claim.runnerName(), until);
-    } catch (DeadlineExceededException | RateLimitedBeyondDeadline e) {
+    } catch (GitHubBusyException e) {
+      release(claim, job, "github_busy");
+      log.warn(
+          "claim {} of job {}/{} in pool {} released: {}",
+          claim.id(),
+          job.jobId(),
+          job.runAttempt(),
+          pool.name(),
+          e.getMessage());
+      return new ClaimOutcome.GitHubHeld(
+          ClaimOutcome.Hold.BUSY,
+          "GitHub busy: Runway's GitHub requests are all in flight (the job is claimable again)",
+          BUSY_RETRY_AFTER_SECONDS);
+    } catch (RateLimitedBeyondDeadline e) {
+      release(claim, job, "github_rate_limited");
+      long retryAfter = retryAfterPause(job.installationId());
+      // Not logged per claim while the pause lasts: the pause itself is logged once, where it
+      // starts, and shown in runway_github_paused.
+      log.debug("claim {} released: {}", claim.id(), e.getMessage());
+      return new ClaimOutcome.GitHubHeld(
+          ClaimOutcome.Hold.RATE_LIMITED,
+          "GitHub's rate limit pauses runner registration for this installation; retry after "
+              + retryAfter
+              + " s (the job is claimable again)",
+          retryAfter);
+    } catch (DeadlineExceededException e) {
       release(claim, job, "deadline_exceeded");
       log.warn(
           "claim {} of job {}/{} in pool {} released: {}",
@@ -285,6 +317,23 @@ public final class Claims {
     RateLimitedBeyondDeadline(GitHubException e) {
       super(e.getMessage(), e);
     }
+  }
+
+  /**
+   * Seconds until the pause that held this claim ends: the installation's, or the App's when the
+   * installation token could not be fetched.
+   */
+  private long retryAfterPause(Long installationId) {
+    GitHubClient client = github.get();
+    Optional<Instant> until =
+        installationId == null ? Optional.empty() : client.pausedUntil(installationId);
+    Optional<Instant> app = client.appPausedUntil();
+    if (until.isEmpty() || (app.isPresent() && app.get().isAfter(until.get()))) {
+      until = app;
+    }
+    return until
+        .map(u -> Math.max(1, (Duration.between(clock.instant(), u).toMillis() + 999) / 1000))
+        .orElse(UNHINTED_RETRY_AFTER_SECONDS);
   }
 
   private JitConfig mint(Pool pool, ClaimedJob job, String runnerName, Deadline until) {
