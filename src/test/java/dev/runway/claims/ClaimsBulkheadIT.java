@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClaimsBulkheadIT {
   static final String POOLS = "pools:\n  - name: linux\n    labels: [linux]\n";
   static final int CLAIMS = 300;
+
   /** RUNWAY_CLAIM_THREADS + RUNWAY_CLAIM_QUEUE at their defaults. */
   static final int ACCEPTED = 32 + 64;
 
@@ -59,6 +60,7 @@ class ClaimsBulkheadIT {
         .atMost(Duration.ofSeconds(60))
         .until(() -> f.svc.count("select count(*) from jobs where status = 'queued'") >= ACCEPTED);
     // From now on GitHub answers every call after 15 s: the token and the JIT config alike.
+    String installationToken = f.github.stubInstallationToken(ACME);
     f.github
         .server()
         .stubFor(
@@ -66,7 +68,9 @@ class ClaimsBulkheadIT {
                 .willReturn(
                     GitHubStub.jsonResponse(
                             201,
-                            "{\"token\":\"ghs_slow\",\"expires_at\":\""
+                            "{\"token\":\""
+                                + installationToken
+                                + "\",\"expires_at\":\""
                                 + f.clock.instant().plusSeconds(3600)
                                 + "\"}")
                         .withFixedDelay(15_000)));
