@@ -23,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * GitHub's rate limit is a state, not an error: after a 429 or a 403 that says when it resets, JIT
- * minting for that installation pauses until then. Claims answer 503 with that {@code
- * Retry-After}, Runway sends GitHub nothing during the pause and one probe after it, and minting
- * resumes once the probe gets through.
+ * minting for that installation pauses until then. Claims answer 503 with that {@code Retry-After},
+ * Runway sends GitHub nothing during the pause and one probe after it, and minting resumes once the
+ * probe gets through.
  */
 class ClaimRateLimitIT {
   static final String POOLS = "pools:\n  - name: linux\n    labels: [linux]\n";
@@ -92,8 +92,7 @@ class ClaimRateLimitIT {
     assertThat(retryAfters).containsExactly(26L, 22L, 18L, 14L, 10L);
     assertThat(jitRequests()).isEqualTo(1);
     assertThat(paused()).isEqualTo(1);
-    assertThat(
-            f.svc.metric("runway_claims_total{pool=\"linux\",result=\"github_rate_limited\"}"))
+    assertThat(f.svc.metric("runway_claims_total{pool=\"linux\",result=\"github_rate_limited\"}"))
         .isEqualTo(6);
     assertThat(f.svc.count("select count(*) from jobs where status = 'queued'")).isEqualTo(8);
 
