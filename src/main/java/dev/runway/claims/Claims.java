@@ -69,6 +69,8 @@ public final class Claims {
             return t;
           });
 
+  private static final String RATE_LIMITED = "github_rate_limited";
+
   /** What a claim that found GitHub busy is told to wait: slots free within one request. */
   private static final long BUSY_RETRY_AFTER_SECONDS = 2;
 
@@ -156,7 +158,7 @@ public final class Claims {
           "GitHub busy: Runway's GitHub requests are all in flight (the job is claimable again)",
           BUSY_RETRY_AFTER_SECONDS);
     } catch (RateLimitedBeyondDeadline e) {
-      release(claim, job, "github_rate_limited");
+      release(claim, job, RATE_LIMITED);
       long retryAfter = retryAfterPause(job.installationId());
       // Not logged per claim while the pause lasts: the pause itself is logged once, where it
       // starts, and shown in runway_github_paused.
@@ -419,7 +421,12 @@ public final class Claims {
           // No runner was registered: the claim's runner state ends here, and the job is
           // claimable again.
           RunnerStates.registrationFailed(c, claim.id(), clock.instant());
-          PoolWakeups.notifyClaimable(c, job.pool());
+          if (!reason.equals(RATE_LIMITED)) {
+            // Not while GitHub's rate limit holds the installation: a woken claimer would only
+            // meet the same pause and wake the next, through every waiter. The periodic re-check
+            // finds the job once the pause is over.
+            PoolWakeups.notifyClaimable(c, job.pool());
+          }
         }
         c.commit();
       } catch (SQLException | RuntimeException e) {
