@@ -145,14 +145,7 @@ public final class Claims {
     try {
       jit = mint(pool, job, claim.runnerName(), until);
     } catch (GitHubBusyException e) {
-      release(claim, job, "github_busy");
-      log.warn(
-          "claim {} of job {}/{} in pool {} released: {}",
-          claim.id(),
-          job.jobId(),
-          job.runAttempt(),
-          pool.name(),
-          e.getMessage());
+      released(claim, job, pool, "github_busy", e.getMessage());
       return new ClaimOutcome.GitHubHeld(
           ClaimOutcome.Hold.BUSY,
           "GitHub busy: Runway's GitHub requests are all in flight (the job is claimable again)",
@@ -170,28 +163,19 @@ public final class Claims {
               + " s (the job is claimable again)",
           retryAfter);
     } catch (DeadlineExceededException e) {
-      release(claim, job, "deadline_exceeded");
-      log.warn(
-          "claim {} of job {}/{} in pool {} released: {}",
-          claim.id(),
-          job.jobId(),
-          job.runAttempt(),
-          pool.name(),
-          e.getMessage());
+      released(claim, job, pool, "deadline_exceeded", e.getMessage());
       return new ClaimOutcome.DeadlineExceeded(
           "GitHub did not register the runner within "
               + deadline.toMillis()
               + " ms (the job is claimable again)",
           5);
     } catch (GitHubException | IllegalArgumentException e) {
-      release(claim, job, "github_error");
-      log.warn(
-          "claim {} of job {}/{} in pool {} released: GitHub did not register the runner: {}",
-          claim.id(),
-          job.jobId(),
-          job.runAttempt(),
-          pool.name(),
-          e.getMessage());
+      released(
+          claim,
+          job,
+          pool,
+          "github_error",
+          "GitHub did not register the runner: " + e.getMessage());
       return new ClaimOutcome.GitHubFailed(
           "GitHub did not register the runner (the job is claimable again): " + e.getMessage());
     }
@@ -217,6 +201,19 @@ public final class Claims {
         claim.runnerName(),
         jit.encodedJitConfig(),
         claim.createdAt().plus(lease));
+  }
+
+  /** Releases the claim GitHub did not register a runner for, and says why once. */
+  private void released(
+      ClaimRepository.Claim claim, ClaimedJob job, Pool pool, String reason, String why) {
+    release(claim, job, reason);
+    log.warn(
+        "claim {} of job {}/{} in pool {} released: {}",
+        claim.id(),
+        job.jobId(),
+        job.runAttempt(),
+        pool.name(),
+        why);
   }
 
   /** Either a claimed job and its claim, or why there is none. */
