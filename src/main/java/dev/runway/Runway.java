@@ -35,6 +35,7 @@ import dev.runway.github.AppJwtSigner;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.PemKeys;
 import dev.runway.github.Sleeper;
+import dev.runway.http.Bulkhead;
 import dev.runway.http.HttpRoutes;
 import dev.runway.http.HttpServer;
 import dev.runway.http.JsonResponses;
@@ -104,6 +105,14 @@ public final class Runway implements AutoCloseable {
 
   /** Threads that run the claim attempts of woken long-polling claimers. */
   private static final int CLAIM_WAIT_THREADS = 8;
+
+  /** Threads and queue of the claim events' bulkhead: database work only, a few at a time. */
+  private static final int CLAIM_EVENT_THREADS = 8;
+
+  private static final int CLAIM_EVENT_QUEUE = 256;
+
+  /** Work that waited longer than this for a bulkhead's thread is answered 503, not run. */
+  private static final Duration BULKHEAD_MAX_QUEUE_WAIT = Duration.ofSeconds(10);
 
   private static final Duration ORPHAN_INTERVAL = Duration.ofMinutes(10);
 
@@ -311,6 +320,27 @@ public final class Runway implements AutoCloseable {
     // Runners that fail to start, as agents report them: file pools become Degraded too.
     degradedPools =
         DegradedPools.both(degradedPools, new PoolStartHealth(db.main(), clock)::degraded);
+
+    // Claims and claim events block on GitHub and the main pool: on threads of their own, never on
+    // the public listener's, which the webhook needs. Closed after the HTTP stop (pushed first).
+    Bulkhead claimsBulkhead =
+        new Bulkhead(
+            "claims",
+            config.bulkheads().claimThreads(),
+            config.bulkheads().claimQueue(),
+            BULKHEAD_MAX_QUEUE_WAIT,
+            out,
+            metrics.registry());
+    stack.push(claimsBulkhead);
+    Bulkhead eventsBulkhead =
+        new Bulkhead(
+            "claim_events",
+            CLAIM_EVENT_THREADS,
+            CLAIM_EVENT_QUEUE,
+            BULKHEAD_MAX_QUEUE_WAIT,
+            out,
+            metrics.registry());
+    stack.push(eventsBulkhead);
     OperatorTokens operatorTokens = new OperatorTokens();
     OperatorAuthenticator operators =
         new OperatorAuthenticator(db.main(), operatorTokens, clock, metrics.registry());
@@ -329,8 +359,8 @@ public final class Runway implements AutoCloseable {
                 json,
                 clock,
                 config.webhookBodyTimeout()),
-            new ClaimsApi(db.main(), new PoolTokens(), claims, longPoll, out),
-            new ClaimEventsApi(db.main(), new PoolTokens(), runnerStates, out),
+            new ClaimsApi(db.main(), new PoolTokens(), claims, longPoll, out, claimsBulkhead),
+            new ClaimEventsApi(db.main(), new PoolTokens(), runnerStates, out, eventsBulkhead),
             new HealthRoutes(() -> !stopping && intake.ready(), health, spool, out),
             metrics,
             new DeliveriesApi(db.main(), inbox, out),
@@ -525,6 +555,7 @@ public final class Runway implements AutoCloseable {
               .clock(clock)
               .sleeper(sleeper)
               .meterRegistry(metrics.registry())
+              .maxConcurrency(config.bulkheads().githubMaxConcurrency())
               .build());
     } catch (PemKeys.InvalidPrivateKeyException e) {
       throw new ConfigException(

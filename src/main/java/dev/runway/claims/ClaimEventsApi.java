@@ -1,6 +1,7 @@
 package dev.runway.claims;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.runway.http.Bulkhead;
 import dev.runway.http.HttpRoutes;
 import dev.runway.http.JsonResponses;
 import dev.runway.http.Listeners;
@@ -11,6 +12,7 @@ import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *   <li>200 {@code {claim_id, state, result: applied|already}}: done, or it had already happened
  *   <li>409 {@code {error, state}}: impossible from the claim's state; nothing changed
  *   <li>400: not one of the events above; 401: no live token of the claim's pool; 404: no such
- *       claim; 503 with {@code Retry-After}: the database does not answer
+ *       claim; 503 with {@code Retry-After}: the database does not answer, or the events' bulkhead
+ *       is full
  * </ul>
  */
 public final class ClaimEventsApi implements HttpRoutes {
@@ -41,15 +44,31 @@ public final class ClaimEventsApi implements HttpRoutes {
   private final PoolTokens tokens;
   private final RunnerStates states;
   private final JsonResponses out;
+  private final Bulkhead bulkhead;
 
-  public ClaimEventsApi(DataSource ds, PoolTokens tokens, RunnerStates states, JsonResponses out) {
+  /**
+   * @param bulkhead threads of the events' own, apart from the public listener's
+   */
+  public ClaimEventsApi(
+      DataSource ds, PoolTokens tokens, RunnerStates states, JsonResponses out, Bulkhead bulkhead) {
+    this.bulkhead = bulkhead;
     this.ds = ds;
     this.tokens = tokens;
     this.states = states;
     this.out = out;
   }
 
-  public void post(Context ctx) throws IOException {
+  public void post(Context ctx) {
+    bulkhead.handle(
+        ctx,
+        () -> {
+          postOnBulkhead(ctx);
+          return CompletableFuture.completedFuture(null);
+        });
+  }
+
+  /** Runs on the bulkhead's threads: the database checkouts and the body read happen here. */
+  private void postOnBulkhead(Context ctx) throws IOException {
     long claimId;
     try {
       claimId = Long.parseLong(ctx.pathParam("id"));

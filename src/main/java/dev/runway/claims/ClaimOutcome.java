@@ -29,6 +29,15 @@ public sealed interface ClaimOutcome {
     R gitHubFailed(GitHubFailed failed);
 
     R deadlineExceeded(DeadlineExceeded exceeded);
+
+    /**
+     * GitHub is held back: Runway's own cap on GitHub requests, or GitHub's rate limit. A kind of
+     * {@link Unavailable} (nothing changed, come back after {@code Retry-After}), which is what a
+     * visitor that does not tell them apart gets.
+     */
+    default R gitHubHeld(GitHubHeld held) {
+      return unavailable(new Unavailable(held.message(), held.retryAfterSeconds()));
+    }
   }
 
   /** The job a runner is started for: what the agent may show or log. */
@@ -161,6 +170,40 @@ public sealed interface ClaimOutcome {
     @Override
     public Optional<String> metricResult() {
       return Optional.of("deadline_exceeded");
+    }
+  }
+
+  /** Why GitHub was not asked: each is its own {@code runway_claims_total} result. */
+  enum Hold {
+    /** None of the process's GitHub request slots freed within the claim's deadline. */
+    BUSY("github_busy"),
+    /** GitHub's rate limit pauses JIT minting for the job's installation (or the App). */
+    RATE_LIMITED("github_rate_limited");
+
+    private final String label;
+
+    Hold(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+  }
+
+  /**
+   * The runner was not registered because GitHub is held back ({@link Hold}); the claim was
+   * released, the job is claimable again, and the agent comes back after {@code retryAfterSeconds}.
+   */
+  record GitHubHeld(Hold hold, String message, long retryAfterSeconds) implements ClaimOutcome {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.gitHubHeld(this);
+    }
+
+    @Override
+    public Optional<String> metricResult() {
+      return Optional.of(hold.label());
     }
   }
 }

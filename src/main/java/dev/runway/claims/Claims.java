@@ -3,6 +3,7 @@ package dev.runway.claims;
 import dev.runway.db.Database;
 import dev.runway.github.Deadline;
 import dev.runway.github.DeadlineExceededException;
+import dev.runway.github.GitHubBusyException;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.GitHubException;
 import dev.runway.github.JitConfig;
@@ -67,6 +68,14 @@ public final class Claims {
             t.setDaemon(true);
             return t;
           });
+
+  private static final String RATE_LIMITED = "github_rate_limited";
+
+  /** What a claim that found GitHub busy is told to wait: slots free within one request. */
+  private static final long BUSY_RETRY_AFTER_SECONDS = 2;
+
+  /** What a rate-limited claim is told to wait when GitHub named no reset. */
+  private static final long UNHINTED_RETRY_AFTER_SECONDS = 60;
 
   private static final Duration FIRST_RELEASE_RETRY = Duration.ofMillis(500);
   private static final Duration MAX_RELEASE_RETRY = Duration.ofSeconds(5);
@@ -135,29 +144,38 @@ public final class Claims {
     JitConfig jit;
     try {
       jit = mint(pool, job, claim.runnerName(), until);
-    } catch (DeadlineExceededException | RateLimitedBeyondDeadline e) {
-      release(claim, job, "deadline_exceeded");
-      log.warn(
-          "claim {} of job {}/{} in pool {} released: {}",
-          claim.id(),
-          job.jobId(),
-          job.runAttempt(),
-          pool.name(),
-          e.getMessage());
+    } catch (GitHubBusyException e) {
+      released(claim, job, pool, "github_busy", e.getMessage());
+      return new ClaimOutcome.GitHubHeld(
+          ClaimOutcome.Hold.BUSY,
+          "GitHub busy: Runway's GitHub requests are all in flight (the job is claimable again)",
+          BUSY_RETRY_AFTER_SECONDS);
+    } catch (RateLimitedBeyondDeadline e) {
+      release(claim, job, RATE_LIMITED);
+      long retryAfter = retryAfterPause(job.installationId());
+      // Not logged per claim while the pause lasts: the pause itself is logged once, where it
+      // starts, and shown in runway_github_paused.
+      log.debug("claim {} released: {}", claim.id(), e.getMessage());
+      return new ClaimOutcome.GitHubHeld(
+          ClaimOutcome.Hold.RATE_LIMITED,
+          "GitHub's rate limit pauses runner registration for this installation; retry after "
+              + retryAfter
+              + " s (the job is claimable again)",
+          retryAfter);
+    } catch (DeadlineExceededException e) {
+      released(claim, job, pool, "deadline_exceeded", e.getMessage());
       return new ClaimOutcome.DeadlineExceeded(
           "GitHub did not register the runner within "
               + deadline.toMillis()
               + " ms (the job is claimable again)",
           5);
     } catch (GitHubException | IllegalArgumentException e) {
-      release(claim, job, "github_error");
-      log.warn(
-          "claim {} of job {}/{} in pool {} released: GitHub did not register the runner: {}",
-          claim.id(),
-          job.jobId(),
-          job.runAttempt(),
-          pool.name(),
-          e.getMessage());
+      released(
+          claim,
+          job,
+          pool,
+          "github_error",
+          "GitHub did not register the runner: " + e.getMessage());
       return new ClaimOutcome.GitHubFailed(
           "GitHub did not register the runner (the job is claimable again): " + e.getMessage());
     }
@@ -183,6 +201,19 @@ public final class Claims {
         claim.runnerName(),
         jit.encodedJitConfig(),
         claim.createdAt().plus(lease));
+  }
+
+  /** Releases the claim GitHub did not register a runner for, and says why once. */
+  private void released(
+      ClaimRepository.Claim claim, ClaimedJob job, Pool pool, String reason, String why) {
+    release(claim, job, reason);
+    log.warn(
+        "claim {} of job {}/{} in pool {} released: {}",
+        claim.id(),
+        job.jobId(),
+        job.runAttempt(),
+        pool.name(),
+        why);
   }
 
   /** Either a claimed job and its claim, or why there is none. */
@@ -287,6 +318,23 @@ public final class Claims {
     }
   }
 
+  /**
+   * Seconds until the pause that held this claim ends: the installation's, or the App's when the
+   * installation token could not be fetched.
+   */
+  private long retryAfterPause(Long installationId) {
+    GitHubClient client = github.get();
+    Optional<Instant> until =
+        installationId == null ? Optional.empty() : client.pausedUntil(installationId);
+    Optional<Instant> app = client.appPausedUntil();
+    if (until.isEmpty() || (app.isPresent() && app.get().isAfter(until.get()))) {
+      until = app;
+    }
+    return until
+        .map(u -> Math.max(1, (Duration.between(clock.instant(), u).toMillis() + 999) / 1000))
+        .orElse(UNHINTED_RETRY_AFTER_SECONDS);
+  }
+
   private JitConfig mint(Pool pool, ClaimedJob job, String runnerName, Deadline until) {
     if (job.installationId() == null) {
       throw new IllegalArgumentException("the job's account has no GitHub App installation");
@@ -370,7 +418,12 @@ public final class Claims {
           // No runner was registered: the claim's runner state ends here, and the job is
           // claimable again.
           RunnerStates.registrationFailed(c, claim.id(), clock.instant());
-          PoolWakeups.notifyClaimable(c, job.pool());
+          if (!reason.equals(RATE_LIMITED)) {
+            // Not while GitHub's rate limit holds the installation: a woken claimer would only
+            // meet the same pause and wake the next, through every waiter. The periodic re-check
+            // finds the job once the pause is over.
+            PoolWakeups.notifyClaimable(c, job.pool());
+          }
         }
         c.commit();
       } catch (SQLException | RuntimeException e) {

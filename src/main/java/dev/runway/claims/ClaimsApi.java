@@ -1,6 +1,7 @@
 package dev.runway.claims;
 
 import dev.runway.config.Durations;
+import dev.runway.http.Bulkhead;
 import dev.runway.http.HttpRoutes;
 import dev.runway.http.JsonResponses;
 import dev.runway.http.Listeners;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,8 +33,10 @@ import org.slf4j.LoggerFactory;
  *   <li>502: GitHub did not register the runner; the job is claimable again
  *   <li>400: {@code wait} is not a duration
  *   <li>503 with {@code Retry-After}: pool source or database unavailable, no GitHub App, too many
- *       claimers already waiting, or GitHub did not register the runner within the claim deadline
- *       (the claim was released)
+ *       claimers already waiting, the claims' bulkhead full, GitHub busy (every one of Runway's
+ *       GitHub request slots taken until the claim deadline), GitHub's rate limit pausing the
+ *       installation (its reset is the {@code Retry-After}), or GitHub did not register the runner
+ *       within the claim deadline (in the last three cases the claim was released)
  * </ul>
  */
 public final class ClaimsApi implements HttpRoutes {
@@ -43,9 +47,20 @@ public final class ClaimsApi implements HttpRoutes {
   private final Claims claims;
   private final LongPollClaims longPoll;
   private final JsonResponses out;
+  private final Bulkhead bulkhead;
 
+  /**
+   * @param bulkhead the claims' own threads: a claim blocks on GitHub and on the main pool, and
+   *     must never do so on a thread of the public listener, which the webhook needs
+   */
   public ClaimsApi(
-      DataSource ds, PoolTokens tokens, Claims claims, LongPollClaims longPoll, JsonResponses out) {
+      DataSource ds,
+      PoolTokens tokens,
+      Claims claims,
+      LongPollClaims longPoll,
+      JsonResponses out,
+      Bulkhead bulkhead) {
+    this.bulkhead = bulkhead;
     this.ds = ds;
     this.tokens = tokens;
     this.claims = claims;
@@ -56,14 +71,20 @@ public final class ClaimsApi implements HttpRoutes {
   /** An HTTP answer. */
   private record Answer(int status, Object body, Map<String, String> headers) {}
 
-  public void claim(Context ctx) throws IOException {
+  public void claim(Context ctx) {
+    bulkhead.handle(ctx, () -> claimOnBulkhead(ctx));
+  }
+
+  /** Runs on the bulkhead's threads; the future completes when the answer is set. */
+  private CompletableFuture<?> claimOnBulkhead(Context ctx) throws IOException {
+    CompletableFuture<Void> answered = CompletableFuture.completedFuture(null);
     String pool = ctx.pathParam("pool");
     Duration wait;
     try {
       wait = waitParam(ctx.queryParam("wait"));
     } catch (IllegalArgumentException e) {
       out.send(ctx, 400, Map.of("error", "wait: " + e.getMessage()));
-      return;
+      return answered;
     }
     boolean authentic;
     try (Connection c = ds.getConnection()) {
@@ -71,30 +92,28 @@ public final class ClaimsApi implements HttpRoutes {
     } catch (SQLException e) {
       log.warn("claim in pool {}: token check failed: {}", pool, e.getMessage());
       send(ctx, unavailable("database unavailable", 5));
-      return;
+      return answered;
     }
     if (!authentic) {
       ctx.header("WWW-Authenticate", "Bearer");
       out.send(ctx, 401, Map.of("error", "a live bearer token of pool " + pool + " is required"));
-      return;
+      return answered;
     }
     if (wait.isZero()) {
       send(ctx, claims.claim(pool).accept(new Answers()));
-      return;
+      return answered;
     }
     // The request waits as a future: no thread and no connection are held meanwhile.
-    ctx.future(
-        () ->
-            longPoll
-                .claim(pool, wait)
-                .thenAccept(
-                    outcome -> {
-                      try {
-                        send(ctx, outcome.accept(new Answers()));
-                      } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                      }
-                    }));
+    return longPoll
+        .claim(pool, wait)
+        .thenAccept(
+            outcome -> {
+              try {
+                send(ctx, outcome.accept(new Answers()));
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
   }
 
   /** {@code ?wait=30s}: absent means no wait; more than {@link LongPollClaims#MAX_WAIT} is cut. */
@@ -174,6 +193,11 @@ public final class ClaimsApi implements HttpRoutes {
     @Override
     public Answer deadlineExceeded(ClaimOutcome.DeadlineExceeded d) {
       return ClaimsApi.unavailable(d.message(), d.retryAfterSeconds());
+    }
+
+    @Override
+    public Answer gitHubHeld(ClaimOutcome.GitHubHeld h) {
+      return ClaimsApi.unavailable(h.message(), h.retryAfterSeconds());
     }
 
     @Override

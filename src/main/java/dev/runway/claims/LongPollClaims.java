@@ -16,11 +16,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Claims with a wait: {@code POST /api/v1/pools/{pool}/claims?wait=30s}.
  *
- * <p>The first attempt runs on the request's thread. When it finds nothing, the request becomes a
- * {@link PoolWakeups.Waiter}: a future, with no thread and no database connection, until a signal
- * for its pool, the periodic re-check or its deadline completes it. A woken waiter claims again on
- * a small executor; one that claims wakes the next waiter of its pool, because more jobs may have
- * become claimable at once. The deadline answers with the last "nothing" (204).
+ * <p>The first attempt runs on the claims bulkhead (never on a thread of the public listener). When
+ * it finds nothing, the request becomes a {@link PoolWakeups.Waiter}: a future, with no thread and
+ * no database connection, until a signal for its pool, the periodic re-check or its deadline
+ * completes it. A woken waiter claims again on a small executor; one that claims wakes the next
+ * waiter of its pool, because more jobs may have become claimable at once. The deadline answers
+ * with the last "nothing" (204).
  */
 public final class LongPollClaims implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LongPollClaims.class);

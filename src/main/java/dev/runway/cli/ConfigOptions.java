@@ -158,6 +158,22 @@ public final class ConfigOptions {
       description = "How often the stale-job check runs (RUNWAY_STALE_CHECK_INTERVAL, 5m)")
   String staleCheckInterval;
 
+  @Option(
+      names = "--claim-threads",
+      description =
+          "Claim requests running at once, apart from webhooks (RUNWAY_CLAIM_THREADS, 32)")
+  String claimThreads;
+
+  @Option(
+      names = "--claim-queue",
+      description = "Claim requests waiting for a thread before 503 (RUNWAY_CLAIM_QUEUE, 64)")
+  String claimQueue;
+
+  @Option(
+      names = "--github-max-concurrency",
+      description = "GitHub requests in flight at most (RUNWAY_GITHUB_MAX_CONCURRENCY, 20)")
+  String githubMaxConcurrency;
+
   /** The environment with every given flag laid over it. Secrets come only from the environment. */
   public Map<String, String> merge(Map<String, String> env) {
     Map<String, String> m = new HashMap<>(env);
@@ -193,6 +209,9 @@ public final class ConfigOptions {
     put(m, RunwayConfig.STALE_IN_PROGRESS, staleInProgress);
     put(m, RunwayConfig.STALE_QUEUED, staleQueued);
     put(m, RunwayConfig.STALE_CHECK_INTERVAL, staleCheckInterval);
+    put(m, RunwayConfig.CLAIM_THREADS, claimThreads);
+    put(m, RunwayConfig.CLAIM_QUEUE, claimQueue);
+    put(m, RunwayConfig.GITHUB_MAX_CONCURRENCY, githubMaxConcurrency);
     return m;
   }
 

@@ -35,6 +35,7 @@ import java.util.function.Function;
  * @param webhookBodyTimeout how long a webhook sender may take to send its whole body
  * @param retention how long stored data is kept
  * @param provisioner the Kubernetes provisioner's settings
+ * @param bulkheads the claims side's own threads and the cap on GitHub requests in flight
  */
 public record RunwayConfig(
     int port,
@@ -66,7 +67,8 @@ public record RunwayConfig(
     Duration claimDeadline,
     Duration webhookBodyTimeout,
     Retention retention,
-    Provisioner provisioner) {
+    Provisioner provisioner,
+    Bulkheads bulkheads) {
 
   public static final String PORT = "RUNWAY_PORT";
   public static final String DATABASE_URL = "RUNWAY_DATABASE_URL";
@@ -109,6 +111,9 @@ public record RunwayConfig(
   public static final String RETENTION_JOBS = "RUNWAY_RETENTION_JOBS";
   public static final String RETENTION_REDELIVERIES = "RUNWAY_RETENTION_REDELIVERIES";
   public static final String RETENTION_INTERVAL = "RUNWAY_RETENTION_INTERVAL";
+  public static final String CLAIM_THREADS = "RUNWAY_CLAIM_THREADS";
+  public static final String CLAIM_QUEUE = "RUNWAY_CLAIM_QUEUE";
+  public static final String GITHUB_MAX_CONCURRENCY = "RUNWAY_GITHUB_MAX_CONCURRENCY";
 
   public RunwayConfig {
     if (port < 0 || port > 65535) {
@@ -230,7 +235,11 @@ public record RunwayConfig(
             parse(get, RETENTION_INTERVAL, "10m", Durations::parse)),
         new Provisioner(
             parse(get, PROVISIONER_INTERVAL, "2s", Durations::parse),
-            parse(get, PROVISIONER_LAUNCHES_PER_CYCLE, "20", Integer::parseInt)));
+            parse(get, PROVISIONER_LAUNCHES_PER_CYCLE, "20", Integer::parseInt)),
+        new Bulkheads(
+            parse(get, CLAIM_THREADS, "32", Integer::parseInt),
+            parse(get, CLAIM_QUEUE, "64", Integer::parseInt),
+            parse(get, GITHUB_MAX_CONCURRENCY, "20", Integer::parseInt)));
   }
 
   private static <T> T parse(
@@ -302,6 +311,9 @@ public record RunwayConfig(
     m.put(RETENTION_INTERVAL, retention.interval());
     m.put(PROVISIONER_INTERVAL, provisioner.interval());
     m.put(PROVISIONER_LAUNCHES_PER_CYCLE, provisioner.launchesPerCycle());
+    m.put(CLAIM_THREADS, bulkheads.claimThreads());
+    m.put(CLAIM_QUEUE, bulkheads.claimQueue());
+    m.put(GITHUB_MAX_CONCURRENCY, bulkheads.githubMaxConcurrency());
     return m;
   }
 
@@ -318,6 +330,31 @@ public record RunwayConfig(
       positive(PROVISIONER_INTERVAL, interval);
       if (launchesPerCycle < 1 || launchesPerCycle > 1000) {
         throw new ConfigException(PROVISIONER_LAUNCHES_PER_CYCLE, "must be between 1 and 1000");
+      }
+    }
+  }
+
+  /**
+   * The claims side's bulkhead and the cap on GitHub requests: what keeps a slow GitHub from
+   * reaching the webhook's threads.
+   *
+   * @param claimThreads claim requests (long-polls' first attempts included) running at once, on
+   *     threads of their own; the public listener's threads only hand them over
+   * @param claimQueue claim requests waiting for one of those threads; past it, 503 at once
+   * @param githubMaxConcurrency GitHub requests in flight at most, across every caller in the
+   *     process; the others queue within their own deadline, then fail as "GitHub busy"
+   */
+  public record Bulkheads(int claimThreads, int claimQueue, int githubMaxConcurrency) {
+    public Bulkheads {
+      if (claimThreads < 1 || claimThreads > 1024) {
+        throw new ConfigException(CLAIM_THREADS, "must be between 1 and 1024");
+      }
+      if (claimQueue < 0 || claimQueue > 100_000) {
+        throw new ConfigException(CLAIM_QUEUE, "must be between 0 and 100000");
+      }
+      if (githubMaxConcurrency < 1 || githubMaxConcurrency > 100) {
+        throw new ConfigException(
+            GITHUB_MAX_CONCURRENCY, "must be between 1 and 100 (GitHub's own concurrency limit)");
       }
     }
   }

@@ -26,6 +26,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 
@@ -44,6 +46,9 @@ public final class GitHubClient {
   /** An installation token is replaced this long before GitHub says it expires. */
   public static final Duration TOKEN_REFRESH_MARGIN = Duration.ofMinutes(5);
 
+  /** GitHub requests in flight at most by default: a fifth of GitHub's 100 per App. */
+  public static final int DEFAULT_MAX_CONCURRENCY = 20;
+
   /** GitHub.com's API; GitHub Enterprise Server uses {@code https://HOST/api/v3}. */
   public static final URI DEFAULT_API_URL = URI.create("https://api.github.com");
 
@@ -52,7 +57,7 @@ public final class GitHubClient {
   private final ObjectMapper json;
   private final RetryingTransport transport;
   private final Map<Long, InstallationToken> tokens = new ConcurrentHashMap<>();
-  private final Map<Long, Object> tokenLocks = new ConcurrentHashMap<>();
+  private final Map<Long, ReentrantLock> tokenLocks = new ConcurrentHashMap<>();
 
   private GitHubClient(Builder b) {
     this.signer = b.signer;
@@ -73,7 +78,23 @@ public final class GitHubClient {
             b.observer,
             b.random,
             json,
-            b.nanoTime);
+            b.nanoTime,
+            new ConcurrencyLimit(b.maxConcurrency, b.meterRegistry),
+            new RateLimitPauses(b.clock, b.meterRegistry));
+  }
+
+  /**
+   * Until when GitHub's rate limit pauses the calls of {@code installationId} (JIT minting among
+   * them), if it does: the reset GitHub named, or a second from now while the probe after the reset
+   * is still out. Calls made with the App's JWT are paused apart: see {@link #appPausedUntil()}.
+   */
+  public Optional<Instant> pausedUntil(long installationId) {
+    return transport.pausedUntil(RateLimitPauses.installation(installationId));
+  }
+
+  /** Until when GitHub's rate limit pauses the calls made with the App's JWT, if it does. */
+  public Optional<Instant> appPausedUntil() {
+    return transport.pausedUntil(RateLimitPauses.APP);
   }
 
   /** Starts a client for the App whose JWTs {@code signer} mints. */
@@ -179,7 +200,26 @@ public final class GitHubClient {
     if (fresh(cached)) {
       return cached;
     }
-    synchronized (tokenLocks.computeIfAbsent(installationId, id -> new Object())) {
+    // One fetch per installation at a time, waited for within the caller's deadline: with a slow
+    // GitHub a monitor would hold every caller past its deadline, one fetch after another.
+    ReentrantLock lock = tokenLocks.computeIfAbsent(installationId, id -> new ReentrantLock());
+    try {
+      if (!lock.tryLock(deadline.remaining().toNanos(), TimeUnit.NANOSECONDS)) {
+        throw new GitHubBusyException(
+            "GitHub busy: the installation token of "
+                + installationId
+                + " is being fetched by another call, which did not finish within this deadline",
+            "POST",
+            "/app/installations/" + installationId + "/access_tokens");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new GitHubBusyException(
+          "interrupted waiting for an installation token",
+          "POST",
+          "/app/installations/" + installationId + "/access_tokens");
+    }
+    try {
       cached = tokens.get(installationId);
       if (fresh(cached)) {
         return cached;
@@ -187,6 +227,8 @@ public final class GitHubClient {
       InstallationToken minted = fetchInstallationToken(installationId, deadline);
       tokens.put(installationId, minted);
       return minted;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -404,7 +446,8 @@ public final class GitHubClient {
                 "app",
                 null,
                 true,
-                deadline));
+                deadline,
+                RateLimitPauses.APP));
     JsonNode answer = readTree(response);
     String token = answer.path("token").asText(null);
     String expiresAt = answer.path("expires_at").asText(null);
@@ -428,7 +471,14 @@ public final class GitHubClient {
     // delivery is a duplicate the receiver deduplicates by GUID.
     return transport.send(
         new RetryingTransport.Call(
-            method, path, () -> "Bearer " + signer.jwt(), "app", body, true, null));
+            method,
+            path,
+            () -> "Bearer " + signer.jwt(),
+            "app",
+            body,
+            true,
+            null,
+            RateLimitPauses.APP));
   }
 
   private HttpResponse<String> sendAsInstallation(
@@ -449,7 +499,14 @@ public final class GitHubClient {
     try {
       return transport.send(
           new RetryingTransport.Call(
-              method, path, () -> "Bearer " + token, "installation", body, idempotent, deadline));
+              method,
+              path,
+              () -> "Bearer " + token,
+              "installation",
+              body,
+              idempotent,
+              deadline,
+              RateLimitPauses.installation(installationId)));
     } catch (GitHubException e) {
       if (e.statusCode() == 401) {
         // A revoked or rotated token: the next call fetches a new one instead of failing forever.
@@ -531,6 +588,7 @@ public final class GitHubClient {
     private RequestObserver observer = RequestObserver.none();
     private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
     private LongSupplier nanoTime = System::nanoTime;
+    private int maxConcurrency = DEFAULT_MAX_CONCURRENCY;
 
     private Builder(AppJwtSigner signer) {
       this.signer = Objects.requireNonNull(signer, "signer");
@@ -588,6 +646,18 @@ public final class GitHubClient {
     /** The monotonic clock of call deadlines; tests tie it to the clock their sleeper moves. */
     public Builder nanoTime(LongSupplier nanoTime) {
       this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+      return this;
+    }
+
+    /**
+     * GitHub requests this client has in flight at most, across every caller; the others queue for
+     * a slot within their own deadline ({@code RUNWAY_GITHUB_MAX_CONCURRENCY}).
+     */
+    public Builder maxConcurrency(int maxConcurrency) {
+      if (maxConcurrency < 1) {
+        throw new IllegalArgumentException("maxConcurrency must be at least 1");
+      }
+      this.maxConcurrency = maxConcurrency;
       return this;
     }
 

@@ -55,6 +55,8 @@ final class RetryingTransport {
   private final ObjectMapper json;
   private final LongSupplier nanoTime;
   private final Map<String, AtomicLong> remainingByAuth = new ConcurrentHashMap<>();
+  private final ConcurrencyLimit limit;
+  private final RateLimitPauses pauses;
 
   RetryingTransport(
       String baseUrl,
@@ -66,7 +68,11 @@ final class RetryingTransport {
       RequestObserver observer,
       DoubleSupplier random,
       ObjectMapper json,
-      LongSupplier nanoTime) {
+      LongSupplier nanoTime,
+      ConcurrencyLimit limit,
+      RateLimitPauses pauses) {
+    this.limit = limit;
+    this.pauses = pauses;
     this.baseUrl = baseUrl;
     this.http = http;
     this.clock = clock;
@@ -82,7 +88,8 @@ final class RetryingTransport {
   /**
    * The parts of one call. {@code authKind} ("app" or "installation") tags the quota gauge. {@code
    * idempotent} false means the call must not be repeated blindly; {@code deadline} null means the
-   * policy's {@link RetryPolicy#callDeadline()} from now.
+   * policy's {@link RetryPolicy#callDeadline()} from now. {@code pauseKey} names whose rate limit
+   * the call spends: {@link RateLimitPauses#APP} or an installation's.
    */
   record Call(
       String method,
@@ -91,24 +98,49 @@ final class RetryingTransport {
       String authKind,
       String jsonBody,
       boolean idempotent,
-      Deadline deadline) {}
+      Deadline deadline,
+      String pauseKey) {}
 
   /** A deadline of the policy's length from now, on this transport's clock. */
   Deadline defaultDeadline() {
     return Deadline.after(policy.callDeadline(), nanoTime);
   }
 
-  /** Sends the call until it gets a 2xx answer, and returns that answer. */
+  /** Until when calls of {@code pauseKey} are held by a rate limit, if they are. */
+  Optional<Instant> pausedUntil(String pauseKey) {
+    return pauses.pausedUntil(pauseKey);
+  }
+
+  /**
+   * Sends the call until it gets a 2xx answer, and returns that answer. While the call's
+   * installation (or the App) is paused by a rate limit it is not sent and fails with {@link
+   * GitHubPausedException}; when no request slot frees within its deadline, with {@link
+   * GitHubBusyException}.
+   */
   HttpResponse<String> send(Call call) {
     Deadline deadline = call.deadline() != null ? call.deadline() : defaultDeadline();
+    boolean[] holdsProbe = {false};
+    try {
+      return send(call, deadline, holdsProbe);
+    } finally {
+      if (holdsProbe[0]) {
+        // No answer ended or renewed the pause: whoever comes next after the reset probes.
+        pauses.abandonProbe(call.pauseKey());
+      }
+    }
+  }
+
+  private HttpResponse<String> send(Call call, Deadline deadline, boolean[] holdsProbe) {
     int lastStatus = 0;
     for (int attempt = 1; ; attempt++) {
       if (deadline.expired()) {
         throw deadlineExceeded(call, lastStatus, attempt - 1, deadline);
       }
+      holdsProbe[0] =
+          pauses.admit(call.pauseKey(), holdsProbe[0], call.method(), call.pathAndQuery());
       HttpResponse<String> response;
       try {
-        response = attempt(call, attempt, deadline.remaining());
+        response = attempt(call, attempt, deadline);
       } catch (IOException e) {
         if (!call.idempotent()) {
           throw new GitHubException(
@@ -132,12 +164,19 @@ final class RetryingTransport {
       }
       int status = response.statusCode();
       lastStatus = status;
+      Optional<Duration> rateLimitWait = rateLimitWait(response);
+      if (holdsProbe[0] && rateLimitWait.isEmpty()) {
+        // The probe got through: GitHub takes this installation's calls again.
+        pauses.resume(call.pauseKey());
+        holdsProbe[0] = false;
+        log.info("GitHub rate limit of {} is over; calls resume", describeKey(call.pauseKey()));
+      }
       if (status >= 200 && status < 300) {
         return response;
       }
-      Optional<Duration> rateLimitWait = rateLimitWait(response);
       if (rateLimitWait.isPresent()) {
-        waitForRateLimit(call, response, rateLimitWait.get(), attempt, deadline);
+        holdsProbe[0] =
+            waitForRateLimit(call, response, rateLimitWait.get(), attempt, deadline, holdsProbe[0]);
       } else if (status >= 500 && !call.idempotent()) {
         throw new GitHubException(
             failure(call, response, false).getMessage() + " (not safe to repeat)",
@@ -173,7 +212,38 @@ final class RetryingTransport {
         call.pathAndQuery());
   }
 
-  private HttpResponse<String> attempt(Call call, int attempt, Duration remaining)
+  /** One HTTP exchange, in one of the process's request slots, waited for within the deadline. */
+  private HttpResponse<String> attempt(Call call, int attempt, Deadline deadline)
+      throws IOException {
+    try {
+      if (!limit.acquire(deadline.remaining().toNanos())) {
+        throw new GitHubBusyException(
+            "GitHub busy: "
+                + call.method()
+                + " "
+                + call.pathAndQuery()
+                + " got none of the process's "
+                + limit.limit()
+                + " request slots within its deadline (in flight "
+                + limit.inFlight()
+                + ", waiting "
+                + limit.waiting()
+                + ")",
+            call.method(),
+            call.pathAndQuery());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw interrupted(call);
+    }
+    try {
+      return exchange(call, attempt, deadline.remaining());
+    } finally {
+      limit.release();
+    }
+  }
+
+  private HttpResponse<String> exchange(Call call, int attempt, Duration remaining)
       throws IOException {
     HttpRequest request = request(call, remaining);
     long started = System.nanoTime();
@@ -250,14 +320,40 @@ final class RetryingTransport {
     return Optional.of(UNHINTED_RATE_LIMIT_WAIT);
   }
 
-  private void waitForRateLimit(
-      Call call, HttpResponse<String> response, Duration wait, int attempt, Deadline deadline) {
-    if (wait.compareTo(policy.maxRateLimitWait()) > 0
-        || attempt >= policy.maxAttempts()
-        || wait.compareTo(deadline.remaining()) >= 0) {
+  /**
+   * Pauses the call's installation (or the App) until the reset, then either waits it out as the
+   * probe or fails the call at once.
+   *
+   * @return whether the call holds the probe (it waited, and its next attempt is the probe)
+   */
+  private boolean waitForRateLimit(
+      Call call,
+      HttpResponse<String> response,
+      Duration wait,
+      int attempt,
+      Deadline deadline,
+      boolean holdsProbe) {
+    boolean canWait =
+        wait.compareTo(policy.maxRateLimitWait()) <= 0
+            && attempt < policy.maxAttempts()
+            && wait.compareTo(deadline.remaining()) < 0;
+    Instant until = clock.instant().plus(wait);
+    boolean probe = pauses.pause(call.pauseKey(), until, canWait, holdsProbe);
+    log.warn(
+        "GitHub rate limit: {} answered {}; {} paused until {}",
+        call.method() + " " + call.pathAndQuery(),
+        response.statusCode(),
+        describeKey(call.pauseKey()),
+        until);
+    if (!probe) {
       throw failure(call, response, true);
     }
     pause(call, "rate_limit", wait, attempt, deadline);
+    return true;
+  }
+
+  private static String describeKey(String key) {
+    return RateLimitPauses.APP.equals(key) ? "the App's calls" : "installation " + key;
   }
 
   private void pause(Call call, String reason, Duration wait, int attempt, Deadline deadline) {

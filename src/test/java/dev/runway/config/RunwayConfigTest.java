@@ -158,4 +158,25 @@ class RunwayConfigTest {
                         "30d")))
         .hasMessageStartingWith("RUNWAY_RETENTION_PAYLOADS:");
   }
+
+  @Test
+  void the_bulkheads_have_their_documented_defaults_and_bounds() {
+    RunwayConfig c = RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a"));
+    assertThat(c.bulkheads()).isEqualTo(new RunwayConfig.Bulkheads(32, 64, 20));
+    assertThat(c.redacted())
+        .containsEntry("RUNWAY_CLAIM_THREADS", 32)
+        .containsEntry("RUNWAY_CLAIM_QUEUE", 64)
+        .containsEntry("RUNWAY_GITHUB_MAX_CONCURRENCY", 20);
+    for (String[] bad :
+        new String[][] {
+          {"RUNWAY_CLAIM_THREADS", "0"},
+          {"RUNWAY_CLAIM_QUEUE", "-1"},
+          {"RUNWAY_GITHUB_MAX_CONCURRENCY", "0"},
+          {"RUNWAY_GITHUB_MAX_CONCURRENCY", "101"}
+        }) {
+      assertThatThrownBy(
+              () -> RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a", bad[0], bad[1])))
+          .hasMessageStartingWith(bad[0] + ":");
+    }
+  }
 }

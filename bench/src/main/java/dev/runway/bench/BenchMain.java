@@ -15,7 +15,9 @@ import picocli.CommandLine.Command;
       LimitServer.class,
       DispatchWatch.class,
       AgentLatency.class,
-      StoreCheck.class
+      StoreCheck.class,
+      SlowGitHub.class,
+      ClaimFlood.class
     },
     description = "Load generator and reference receiver for Runway's benchmarks.")
 public final class BenchMain implements Runnable {
