@@ -461,8 +461,10 @@ public final class Runway implements AutoCloseable {
   private PoolSource pools(Metrics metrics, Supplier<KubernetesClient> kubernetes) {
     PoolSource pools =
         kubernetes == null
-            ? PoolSources.fromConfig(config.pools(), metrics.registry())
-            : PoolSources.fromConfig(config.pools(), metrics.registry(), kubernetes);
+            ? PoolSources.fromConfig(
+                config.pools(), metrics.registry(), config.provisioner().podPolicy())
+            : PoolSources.fromConfig(
+                config.pools(), metrics.registry(), kubernetes, config.provisioner().podPolicy());
     stack.push(pools);
     pools.start();
     log.info("pools from {}", pools.describe());
