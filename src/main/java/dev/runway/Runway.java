@@ -30,6 +30,7 @@ import dev.runway.db.DatabaseWaiter;
 import dev.runway.dispatch.BatchDispatcher;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchTasks;
+import dev.runway.dispatch.VanishedPools;
 import dev.runway.github.AppJwtSigner;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.PemKeys;
@@ -252,12 +253,14 @@ public final class Runway implements AutoCloseable {
       waiter.whenReachable(onDatabase);
     }
 
-    Poller poller = new Poller(Duration.ofSeconds(5));
+    Poller poller = new Poller(Duration.ofSeconds(5), metrics.registry(), clock);
     stack.push(poller);
     DispatchQueue.registerMeters(metrics, poller, db.main());
     claimMetrics.pollJobs(poller, db.main());
+    poller.every(new VanishedPools(db.main(), pools)::check);
     RunnerMetrics runnerMetrics = new RunnerMetrics(metrics);
     poller.every(
+        "runway_runners",
         () -> {
           try (Connection c = db.main().getConnection()) {
             runnerMetrics.refresh(c);

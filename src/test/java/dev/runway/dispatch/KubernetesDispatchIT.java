@@ -239,7 +239,9 @@ class KubernetesDispatchIT {
         .withName("linux-x64")
         .edit(
             p -> {
-              p.setAdditionalProperty("spec", pool("linux-x64", List.of("linux", "x64")).getAdditionalProperties().get("spec"));
+              p.setAdditionalProperty(
+                  "spec",
+                  pool("linux-x64", List.of("linux", "x64")).getAdditionalProperties().get("spec"));
               return p;
             });
     await()
@@ -249,12 +251,59 @@ class KubernetesDispatchIT {
                 svc.count(
                         "select count(*) from jobs where job_id between 9000 and 9002 and pool = 'linux-x64'")
                     == 3);
-    assertThat(svc.count("select count(*) from inbox where outcome in ('no_pools', 'no_matching_pool')"))
+    assertThat(
+            svc.count(
+                "select count(*) from inbox where outcome in ('no_pools', 'no_matching_pool')"))
         .isZero();
     assertThat(svc.metric("runway_dispatch_outcomes_total{action=\"queued\",outcome=\"no_pools\"}"))
         .isZero();
     assertThat(svc.metric("runway_pool_invalid{pool=\"linux-x64\",source=\"kubernetes\"}"))
         .isZero();
+  }
+
+  @Test
+  void a_deleted_or_renamed_runner_pool_has_its_claimable_jobs_re_matched() throws Exception {
+    int port = ServiceProcess.freePort();
+    server(port);
+    KubernetesClient c = client(port);
+    createPool(c, "old", List.of("linux", "x64"));
+    svc = start(c);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> svc.metric("runway_pools{source=\"kubernetes\"}") == 1);
+    send(9200);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> svc.count("select count(*) from jobs where job_id = 9200 and pool = 'old'") == 1);
+
+    // A rename is a delete and a create.
+    c.genericKubernetesResources(KubernetesPoolSource.RUNNER_POOLS)
+        .inNamespace(NS)
+        .withName("old")
+        .delete();
+    createPool(c, "linux-x64", List.of("linux", "x64"));
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                svc.count(
+                        "select count(*) from jobs where job_id = 9200 and pool = 'linux-x64' and outcome is null"
+                            + " and outcome_detail = 'pool old is no longer listed; re-matched to pool linux-x64'")
+                    == 1);
+
+    c.genericKubernetesResources(KubernetesPoolSource.RUNNER_POOLS)
+        .inNamespace(NS)
+        .withName("linux-x64")
+        .delete();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                svc.count(
+                        "select count(*) from jobs where job_id = 9200 and outcome = 'no_pools' and pool is null")
+                    == 1);
   }
 
   @Test
@@ -274,7 +323,9 @@ class KubernetesDispatchIT {
             p -> {
               p.setAdditionalProperty(
                   "spec",
-                  invalidPool("linux-x64", List.of("linux", "x64")).getAdditionalProperties().get("spec"));
+                  invalidPool("linux-x64", List.of("linux", "x64"))
+                      .getAdditionalProperties()
+                      .get("spec"));
               return p;
             });
     await()

@@ -61,8 +61,7 @@ class ProvisionerPolicyIT {
   }
 
   @Test
-  void a_refused_template_is_a_condition_and_pods_keep_the_last_valid_template()
-      throws Exception {
+  void a_refused_template_is_a_condition_and_pods_keep_the_last_valid_template() throws Exception {
     bed = new ProvisionerBed(dir, Map.of());
     bed.account("acme", ACME, 50);
     bed.pool(POOL, List.of("linux"), Map.of("maxRunners", 3));
@@ -83,8 +82,7 @@ class ProvisionerPolicyIT {
                   .contains("container \"runner\" is privileged")
                   .contains("last valid version keeps serving");
             });
-    assertThat(
-            bed.svc.metric("runway_pool_invalid{pool=\"" + POOL + "\",source=\"kubernetes\"}"))
+    assertThat(bed.svc.metric("runway_pool_invalid{pool=\"" + POOL + "\",source=\"kubernetes\"}"))
         .isEqualTo(1);
 
     bed.event("queued", 801, "acme", ACME, null, "linux");
@@ -111,8 +109,7 @@ class ProvisionerPolicyIT {
               assertThat(valid.get("status")).isEqualTo("True");
               assertThat(valid.get("reason")).isEqualTo("Accepted");
             });
-    assertThat(
-            bed.svc.metric("runway_pool_invalid{pool=\"" + POOL + "\",source=\"kubernetes\"}"))
+    assertThat(bed.svc.metric("runway_pool_invalid{pool=\"" + POOL + "\",source=\"kubernetes\"}"))
         .isZero();
   }
 
