@@ -33,8 +33,20 @@ class ProvisionerPolicyIT {
     }
   }
 
-  @SuppressWarnings("unchecked")
+  /** The provisioner writes the pool's status meanwhile: an edit that meets its write retries. */
   void editRunnerContainer(Map<String, Object> securityContext) {
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              tryEditRunnerContainer(securityContext);
+              return true;
+            });
+  }
+
+  @SuppressWarnings("unchecked")
+  void tryEditRunnerContainer(Map<String, Object> securityContext) {
     bed.client()
         .genericKubernetesResources(KubernetesPoolSource.RUNNER_POOLS)
         .inNamespace(NS)
