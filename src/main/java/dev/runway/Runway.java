@@ -31,6 +31,7 @@ import dev.runway.db.DatabaseWaiter;
 import dev.runway.dispatch.BatchDispatcher;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchTasks;
+import dev.runway.dispatch.VanishedPools;
 import dev.runway.github.AppJwtSigner;
 import dev.runway.github.GitHubClient;
 import dev.runway.github.PemKeys;
@@ -262,12 +263,14 @@ public final class Runway implements AutoCloseable {
       waiter.whenReachable(onDatabase);
     }
 
-    Poller poller = new Poller(Duration.ofSeconds(5));
+    Poller poller = new Poller(Duration.ofSeconds(5), metrics.registry(), clock);
     stack.push(poller);
     DispatchQueue.registerMeters(metrics, poller, db.main());
     claimMetrics.pollJobs(poller, db.main());
+    poller.every(new VanishedPools(db.main(), pools)::check);
     RunnerMetrics runnerMetrics = new RunnerMetrics(metrics);
     poller.every(
+        "runway_runners",
         () -> {
           try (Connection c = db.main().getConnection()) {
             runnerMetrics.refresh(c);
@@ -495,8 +498,10 @@ public final class Runway implements AutoCloseable {
   private PoolSource pools(Metrics metrics, Supplier<KubernetesClient> kubernetes) {
     PoolSource pools =
         kubernetes == null
-            ? PoolSources.fromConfig(config.pools(), metrics.registry())
-            : PoolSources.fromConfig(config.pools(), metrics.registry(), kubernetes);
+            ? PoolSources.fromConfig(
+                config.pools(), metrics.registry(), config.provisioner().podPolicy())
+            : PoolSources.fromConfig(
+                config.pools(), metrics.registry(), kubernetes, config.provisioner().podPolicy());
     stack.push(pools);
     pools.start();
     log.info("pools from {}", pools.describe());

@@ -62,6 +62,8 @@ class ArchitectureTest {
           "dev.runway.dispatch.DispatchQueue",
           "dev.runway.webhook.DeliveryWriter",
           "dev.runway.dispatch.RedispatchCommand",
+          // Claimable jobs whose pool vanished: redispatch tasks, the CLI's statement narrowed.
+          "dev.runway.dispatch.VanishedPools",
           // The UI's redispatch buttons: the CLI's statement (one job, or one outcome).
           "dev.runway.ui.OperatorUi");
 

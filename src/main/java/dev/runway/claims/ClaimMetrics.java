@@ -75,6 +75,7 @@ public final class ClaimMetrics {
   /** Keeps the {@code runway_jobs} gauge current from {@code poller}'s thread. */
   public void pollJobs(Poller poller, DataSource ds) {
     poller.every(
+        "runway_jobs",
         () -> {
           try (Connection c = ds.getConnection()) {
             refreshJobs(c);

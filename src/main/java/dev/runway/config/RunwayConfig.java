@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -100,6 +101,7 @@ public record RunwayConfig(
   public static final String PROVISIONER_INTERVAL = "RUNWAY_PROVISIONER_INTERVAL";
   public static final String PROVISIONER_LAUNCHES_PER_CYCLE =
       "RUNWAY_PROVISIONER_LAUNCHES_PER_CYCLE";
+  public static final String POD_POLICY = "RUNWAY_POD_POLICY";
   public static final String STALE_IN_PROGRESS = "RUNWAY_STALE_IN_PROGRESS";
   public static final String STALE_QUEUED = "RUNWAY_STALE_QUEUED";
   public static final String STALE_CHECK_INTERVAL = "RUNWAY_STALE_CHECK_INTERVAL";
@@ -235,7 +237,8 @@ public record RunwayConfig(
             parse(get, RETENTION_INTERVAL, "10m", Durations::parse)),
         new Provisioner(
             parse(get, PROVISIONER_INTERVAL, "2s", Durations::parse),
-            parse(get, PROVISIONER_LAUNCHES_PER_CYCLE, "20", Integer::parseInt)),
+            parse(get, PROVISIONER_LAUNCHES_PER_CYCLE, "20", Integer::parseInt),
+            parse(get, POD_POLICY, "restricted", PodPolicy::parse)),
         new Bulkheads(
             parse(get, CLAIM_THREADS, "32", Integer::parseInt),
             parse(get, CLAIM_QUEUE, "64", Integer::parseInt),
@@ -314,6 +317,7 @@ public record RunwayConfig(
     m.put(CLAIM_THREADS, bulkheads.claimThreads());
     m.put(CLAIM_QUEUE, bulkheads.claimQueue());
     m.put(GITHUB_MAX_CONCURRENCY, bulkheads.githubMaxConcurrency());
+    m.put(POD_POLICY, provisioner.podPolicy().label());
     return m;
   }
 
@@ -324,13 +328,21 @@ public record RunwayConfig(
    *     jobs start a cycle sooner
    * @param launchesPerCycle the most Pods one cycle creates per pool, so that a burst of jobs
    *     becomes a steady stream of API requests
+   * @param podPolicy what a {@code RunnerPool} template may ask of its Pods; a template the policy
+   *     refuses is invalid, and its pool keeps its last valid version
    */
-  public record Provisioner(Duration interval, int launchesPerCycle) {
+  public record Provisioner(Duration interval, int launchesPerCycle, PodPolicy podPolicy) {
     public Provisioner {
       positive(PROVISIONER_INTERVAL, interval);
       if (launchesPerCycle < 1 || launchesPerCycle > 1000) {
         throw new ConfigException(PROVISIONER_LAUNCHES_PER_CYCLE, "must be between 1 and 1000");
       }
+      Objects.requireNonNull(podPolicy, POD_POLICY);
+    }
+
+    /** The default policy, {@code restricted}. */
+    public Provisioner(Duration interval, int launchesPerCycle) {
+      this(interval, launchesPerCycle, PodPolicy.RESTRICTED);
     }
   }
 

@@ -138,6 +138,69 @@ public final class DispatchQueue {
   }
 
   /**
+   * {@code runway jobs redispatch} with {@code --job} or {@code --pool}: the queued jobs that match
+   * every filter given, ignored with a redispatchable outcome or claimable (then re-matched, see
+   * {@link Redispatch}); with {@code outcome}, only jobs ignored with it.
+   *
+   * @return how many jobs were enqueued
+   */
+  public static int enqueueRedispatch(
+      Connection c, String outcome, Instant since, Long jobId, String pool) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into scheduled_tasks (task_name, task_instance, task_data, execution_time,"
+                + " picked, version, priority)"
+                + " select ?, job_id || '/' || run_attempt, null, now(), false, 1, 0 from jobs"
+                + " where status = 'queued' and received_at >= ?"
+                + " and (outcome = any(?) or (outcome is null and pool is not null))"
+                + " and (?::text is null or outcome = ?)"
+                + " and (?::bigint is null or job_id = ?) and (?::text is null or pool = ?)"
+                + " on conflict do nothing")) {
+      ps.setString(1, REDISPATCH_TASK);
+      ps.setTimestamp(2, Timestamp.from(since == null ? Instant.EPOCH : since));
+      ps.setArray(3, c.createArrayOf("text", REDISPATCHABLE.toArray()));
+      ps.setString(4, outcome);
+      ps.setString(5, outcome);
+      ps.setObject(6, jobId, java.sql.Types.BIGINT);
+      ps.setObject(7, jobId, java.sql.Types.BIGINT);
+      ps.setString(8, pool);
+      ps.setString(9, pool);
+      int n = ps.executeUpdate();
+      if (n > 0) {
+        Signals.notify(c, WAKE_TOPIC, REDISPATCH_TASK);
+      }
+      return n;
+    }
+  }
+
+  /**
+   * One redispatch task for each claimable job whose pool is not in {@code listed}: its pool
+   * vanished from a source that answered (a pools file rewritten, a RunnerPool deleted or renamed).
+   *
+   * @param listed every pool name the source lists, readable or not
+   * @return how many jobs were enqueued (a job already enqueued is not counted again)
+   */
+  static int enqueueVanished(Connection c, java.util.Collection<String> listed)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into scheduled_tasks (task_name, task_instance, task_data, execution_time,"
+                + " picked, version, priority)"
+                + " select ?, job_id || '/' || run_attempt, null, now(), false, 1, 0 from jobs"
+                + " where status = 'queued' and outcome is null and pool is not null"
+                + " and pool <> all(?)"
+                + " on conflict do nothing")) {
+      ps.setString(1, REDISPATCH_TASK);
+      ps.setArray(2, c.createArrayOf("text", listed.toArray()));
+      int n = ps.executeUpdate();
+      if (n > 0) {
+        Signals.notify(c, WAKE_TOPIC, REDISPATCH_TASK);
+      }
+      return n;
+    }
+  }
+
+  /**
    * Takes up to {@code max} due dispatch tasks that db-scheduler has not picked and that never
    * failed, locking their rows for the caller's transaction: another replica's batch and
    * db-scheduler's own fetch skip them, and a crash or a dropped connection releases them
@@ -226,7 +289,7 @@ public final class DispatchQueue {
   /** The {@code runway_queue_depth} gauge, refreshed from {@code poller}'s thread. */
   public static void registerMeters(Metrics metrics, Poller poller, DataSource ds) {
     AtomicLong depth = new AtomicLong();
-    poller.every(() -> depth.set(depth(ds)));
+    poller.every("runway_queue_depth", () -> depth.set(depth(ds)));
     metrics.gauge("runway.queue.depth", "Dispatch tasks not yet done", depth::get);
   }
 

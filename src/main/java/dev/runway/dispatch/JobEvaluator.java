@@ -2,12 +2,14 @@ package dev.runway.dispatch;
 
 import dev.runway.accounts.Account;
 import dev.runway.accounts.AccountDirectory;
+import dev.runway.pools.MatchResult;
 import dev.runway.pools.PoolMatcher;
 import dev.runway.pools.PoolSnapshot;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolView;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -67,13 +69,30 @@ final class JobEvaluator {
                 reason -> {
                   throw new DispatchRetry("pool source unavailable: " + reason);
                 });
+    MatchResult match = PoolMatcher.match(labels, snapshot.pools());
+    if (!snapshot.unknown().isEmpty()
+        && (match instanceof MatchResult.NoPools || match instanceof MatchResult.NoMatchingPool)) {
+      // A RunnerPool that was never valid may be the one this job is for: unknown, not "none".
+      throw new DispatchRetry(
+          "no readable pool matches, and "
+              + snapshot.unknown().size()
+              + " pool(s) cannot be read: "
+              + describe(snapshot.unknown()));
+    }
     DispatchOutcome outcome =
-        PoolMatcher.match(labels, snapshot.pools())
-            .fold(
-                pool -> new DispatchOutcome.Queued(pool.name()),
-                () -> new DispatchOutcome.NoPools(snapshot.source()),
-                () -> new DispatchOutcome.NoMatchingPool(labels),
-                DispatchOutcome.AmbiguousPool::new);
+        match.fold(
+            pool -> new DispatchOutcome.Queued(pool.name()),
+            () -> new DispatchOutcome.NoPools(snapshot.source()),
+            () -> new DispatchOutcome.NoMatchingPool(labels),
+            DispatchOutcome.AmbiguousPool::new);
     return new Evaluation(a.id(), outcome);
+  }
+
+  private static String describe(Map<String, String> unknown) {
+    StringBuilder b = new StringBuilder();
+    unknown.forEach(
+        (name, problem) ->
+            b.append(b.length() == 0 ? "" : "; ").append(name).append(": ").append(problem));
+    return b.toString();
   }
 }

@@ -59,10 +59,13 @@ final class Redispatch {
       try (Connection c = ds.getConnection()) {
         job = jobs.find(c, jobId, attempt);
       }
-      if (job.isEmpty() || !job.get().status().equals("queued") || job.get().outcome() == null) {
+      if (job.isEmpty() || !job.get().status().equals("queued")) {
         return Optional.empty();
       }
       Job j = job.get();
+      if (j.outcome() == null) {
+        return j.pool() == null ? Optional.empty() : rematch(j);
+      }
       JobEvaluator.Evaluation eval =
           evaluator.evaluate(j.installationId(), j.ownerLogin(), j.labels());
       DispatchOutcome o = eval.outcome();
@@ -90,5 +93,49 @@ final class Redispatch {
     } catch (SQLException e) {
       throw new DispatchRetry("database: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A claimable job evaluated again, because its pool vanished from a source that answered (or an
+   * operator asked): it stays where it is when its pool still matches, else it goes to the pool
+   * that matches now, or gets the ignore outcome the evaluation gives, with a note saying why.
+   */
+  private Optional<DispatchOutcome> rematch(Job j) throws SQLException {
+    JobEvaluator.Evaluation eval =
+        evaluator.evaluate(j.installationId(), j.ownerLogin(), j.labels());
+    DispatchOutcome o = eval.outcome();
+    if (!o.isIgnore() && j.pool().equals(o.pool())) {
+      return Optional.empty();
+    }
+    String note =
+        "pool "
+            + j.pool()
+            + " is no longer listed; "
+            + (o.isIgnore()
+                ? o.label() + (o.detail() == null ? "" : " (" + o.detail() + ")")
+                : "re-matched to pool " + o.pool());
+    boolean changed;
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      jobs.lock(c, j.jobId());
+      changed =
+          jobs.rematch(
+              c,
+              j.jobId(),
+              j.runAttempt(),
+              j.pool(),
+              eval.accountId(),
+              o.pool(),
+              o.isIgnore() ? o.label() : null,
+              note,
+              clock.instant());
+      c.commit();
+    }
+    if (!changed) {
+      return Optional.empty();
+    }
+    metrics.dispatchOutcome("rematch", o.label(), Duration.ZERO);
+    log.info("job {}/{}: {}", j.jobId(), j.runAttempt(), note);
+    return Optional.of(o);
   }
 }

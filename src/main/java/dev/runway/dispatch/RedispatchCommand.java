@@ -20,7 +20,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Dispatch again the queued jobs that were ignored with OUTCOME.",
       "They are evaluated against the running service's current accounts and pools;",
-      "the service's dispatch workers do the work."
+      "the service's dispatch workers do the work.",
+      "With --job or --pool, claimable jobs are evaluated again too: one stays in its pool while",
+      "that still matches, else it moves to the pool that matches now or is ignored, with a note."
     })
 public final class RedispatchCommand implements Callable<Integer> {
   @Mixin DatabaseOptions db;
@@ -28,10 +30,15 @@ public final class RedispatchCommand implements Callable<Integer> {
 
   @Option(
       names = "--outcome",
-      required = true,
       completionCandidates = Outcomes.class,
       description = "one of ${COMPLETION-CANDIDATES}")
   String outcome;
+
+  @Option(names = "--job", description = "only this workflow job id (every queued attempt)")
+  Long job;
+
+  @Option(names = "--pool", description = "only the claimable jobs queued for this pool")
+  String pool;
 
   @Option(names = "--since", description = "only jobs received since (ISO-8601 or age such as 2h)")
   String since;
@@ -45,13 +52,22 @@ public final class RedispatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!DispatchQueue.REDISPATCHABLE.contains(outcome)) {
+    if (outcome == null && job == null && pool == null) {
+      throw new UsageException("give --outcome, --job or --pool");
+    }
+    if (outcome != null && !DispatchQueue.REDISPATCHABLE.contains(outcome)) {
       throw new UsageException("--outcome must be one of " + DispatchQueue.REDISPATCHABLE);
+    }
+    if (pool != null && pool.isBlank()) {
+      throw new UsageException("--pool must name a pool");
     }
     int n;
     try (Database d = db.open(CliEnv.of(spec));
         Connection c = d.main().getConnection()) {
-      n = DispatchQueue.enqueueRedispatch(c, outcome, JobsCommand.since(since));
+      n =
+          job == null && pool == null
+              ? DispatchQueue.enqueueRedispatch(c, outcome, JobsCommand.since(since))
+              : DispatchQueue.enqueueRedispatch(c, outcome, JobsCommand.since(since), job, pool);
     }
     spec.commandLine().getOut().println(n + " job(s) queued for redispatch");
     spec.commandLine().getOut().flush();

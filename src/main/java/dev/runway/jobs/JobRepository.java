@@ -280,6 +280,43 @@ public final class JobRepository {
     }
   }
 
+  /**
+   * Moves a claimable job (queued, not ignored) out of {@code fromPool}, which its source no longer
+   * lists: into {@code pool}, or to an ignore {@code outcome}. {@code note} says what happened, for
+   * the job page and the API ({@code outcome_detail}). The caller holds the job's lock.
+   *
+   * @return false when the job is no longer claimable in {@code fromPool} (claimed meanwhile)
+   */
+  public boolean rematch(
+      Connection c,
+      long jobId,
+      int attempt,
+      String fromPool,
+      Long accountId,
+      String pool,
+      String outcome,
+      String note,
+      Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs set account_id = coalesce(?, account_id), pool = ?, outcome = ?,"
+                + " outcome_detail = ?, dispatched_at = ?, updated_at = ?"
+                + " where job_id = ? and run_attempt = ? and status = 'queued'"
+                + " and outcome is null and pool = ?")) {
+      Sql.setLong(ps, 1, accountId);
+      ps.setString(2, pool);
+      ps.setString(3, outcome);
+      ps.setString(4, note);
+      Sql.setTime(ps, 5, now);
+      Sql.setTime(ps, 6, now);
+      ps.setLong(7, jobId);
+      ps.setInt(8, attempt);
+      ps.setString(9, fromPool);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
   /** What the claim answer and the JIT request need of a claimed job. */
   public record ClaimedJob(
       long jobId,

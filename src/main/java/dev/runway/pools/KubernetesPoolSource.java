@@ -2,6 +2,7 @@ package dev.runway.pools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runway.config.PodPolicy;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
@@ -12,11 +13,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -42,10 +47,20 @@ import org.slf4j.LoggerFactory;
  *       observedAt} is the last time the informer was known to be in sync: each event, and each
  *       health check (every 5 s by default) that finds the watch open, moves it forward. {@code
  *       runway_pool_snapshot_age_seconds{source="kubernetes"}} therefore grows during an outage.
- *   <li>A resource whose spec is invalid (no labels, {@code maxRunners} below 1, ...) is left out
- *       of the snapshot, logged at WARN and counted in {@code
- *       runway_pool_source_errors_total{source="kubernetes",reason="invalid_spec"}} each time it is
- *       added or changed. The other pools keep working.
+ *   <li>A resource whose spec is invalid (no labels, {@code maxRunners} below 1, a template that
+ *       {@link PodTemplatePolicy} refuses, ...) is never dropped: unknown is not empty.
+ *       <ul>
+ *         <li>If an earlier version of it (same uid) was valid, that version keeps serving: its
+ *             pool keeps matching jobs and the provisioner keeps using its template.
+ *         <li>If it was never valid, it is in the snapshot's {@link PoolSnapshot#unknown()}: a job
+ *             that matches no readable pool is retried, not {@code no_pools} or {@code
+ *             no_matching_pool}, until the resource is fixed or deleted.
+ *       </ul>
+ *       Either way it is logged at WARN and counted in {@code
+ *       runway_pool_source_errors_total{source="kubernetes",reason="invalid_spec"}} once per change
+ *       of its spec, {@code runway_pool_invalid{pool}} is 1 while it lasts, and {@link #entries()}
+ *       carries the problem, which the provisioner writes to the resource's {@code Valid}
+ *       condition.
  * </ul>
  *
  * <p>Thread safety: the informer's threads write its store and {@code lastHealthy}; {@link
@@ -80,6 +95,12 @@ public final class KubernetesPoolSource implements PoolSource {
   private final PoolSourceMetrics metrics;
   private final ScheduledExecutorService healthChecker;
   private final CompletableFuture<Void> firstAvailable = new CompletableFuture<>();
+  private final PodTemplatePolicy policy;
+
+  /** What was made of each resource's latest version, by uid (name when it has none). */
+  private final Map<String, Judged> judged = new ConcurrentHashMap<>();
+
+  private volatile Set<String> invalidNames = Set.of();
 
   private volatile SharedIndexInformer<GenericKubernetesResource> informer;
   private volatile Instant lastHealthy;
@@ -102,7 +123,25 @@ public final class KubernetesPoolSource implements PoolSource {
       MeterRegistry registry,
       Duration healthCheckInterval,
       Clock clock) {
-    this(client, namespace, registry, healthCheckInterval, clock, () -> {});
+    this(
+        client,
+        namespace,
+        registry,
+        healthCheckInterval,
+        clock,
+        () -> {},
+        new PodTemplatePolicy(PodPolicy.RESTRICTED));
+  }
+
+  /** As above, judging templates by {@code policy}. */
+  public KubernetesPoolSource(
+      KubernetesClient client,
+      String namespace,
+      MeterRegistry registry,
+      Duration healthCheckInterval,
+      Clock clock,
+      PodTemplatePolicy policy) {
+    this(client, namespace, registry, healthCheckInterval, clock, () -> {}, policy);
   }
 
   KubernetesPoolSource(
@@ -111,7 +150,9 @@ public final class KubernetesPoolSource implements PoolSource {
       MeterRegistry registry,
       Duration healthCheckInterval,
       Clock clock,
-      AutoCloseable closeClient) {
+      AutoCloseable closeClient,
+      PodTemplatePolicy policy) {
+    this.policy = Objects.requireNonNull(policy, "policy");
     this.client = Objects.requireNonNull(client, "client");
     this.namespace = Objects.requireNonNull(namespace, "namespace");
     this.healthCheckInterval = Objects.requireNonNull(healthCheckInterval, "healthCheckInterval");
@@ -186,12 +227,53 @@ public final class KubernetesPoolSource implements PoolSource {
     }
     Instant observedAt = lastHealthy;
     List<Pool> pools = new ArrayList<>();
+    Map<String, String> unknown = new HashMap<>();
     for (GenericKubernetesResource resource : current.getStore().list()) {
-      toPool(resource).ifPresent(pools::add);
+      Judged j = judge(resource);
+      if (j.pool() != null) {
+        pools.add(j.pool());
+      } else {
+        unknown.put(resource.getMetadata().getName(), j.problem());
+      }
     }
     // observedAt is null only when the sync completed a moment ago, before its callback ran.
     return new PoolView.Available(
-        new PoolSnapshot(pools, observedAt != null ? observedAt : clock.instant(), describe()));
+        new PoolSnapshot(
+            pools, observedAt != null ? observedAt : clock.instant(), describe(), unknown));
+  }
+
+  /**
+   * One {@code RunnerPool} as the provisioner should see it.
+   *
+   * @param latest the resource as last synced, to write its status against
+   * @param served the version that serves: {@code latest} when it is valid, else the last valid
+   *     version, null when there never was one
+   * @param problem why {@code latest} is invalid, empty when it is valid
+   */
+  public record Entry(
+      GenericKubernetesResource latest,
+      GenericKubernetesResource served,
+      Optional<String> problem) {
+    public String name() {
+      return latest.getMetadata().getName();
+    }
+  }
+
+  /**
+   * Every {@code RunnerPool} as last synced (the informer's store, no API request), with the
+   * version that serves and its problem; empty before the first sync: unknown, not "no pools".
+   */
+  public Optional<List<Entry>> entries() {
+    SharedIndexInformer<GenericKubernetesResource> current = informer;
+    if (current == null || !current.hasSynced()) {
+      return Optional.empty();
+    }
+    List<Entry> out = new ArrayList<>();
+    for (GenericKubernetesResource resource : current.getStore().list()) {
+      Judged j = judge(resource);
+      out.add(new Entry(resource, j.served(), Optional.ofNullable(j.problem())));
+    }
+    return Optional.of(out);
   }
 
   /** The client this source watches with; a provisioner of the same namespace shares it. */
@@ -204,15 +286,12 @@ public final class KubernetesPoolSource implements PoolSource {
   }
 
   /**
-   * The {@code RunnerPool} resources as last synced (the informer's store, no API request), or
-   * empty before the first sync: unknown, not "no pools".
+   * The {@code RunnerPool} resources that serve (for each, its latest valid version), or empty
+   * before the first sync: unknown, not "no pools".
    */
   public Optional<List<GenericKubernetesResource>> resources() {
-    SharedIndexInformer<GenericKubernetesResource> current = informer;
-    if (current == null || !current.hasSynced()) {
-      return Optional.empty();
-    }
-    return Optional.of(current.getStore().list());
+    return entries()
+        .map(list -> list.stream().map(Entry::served).filter(Objects::nonNull).toList());
   }
 
   @Override
@@ -280,6 +359,104 @@ public final class KubernetesPoolSource implements PoolSource {
     return pool;
   }
 
+  /**
+   * What was made of one resource version: {@code served} and {@code pool} are the last valid
+   * version (null when there never was one), {@code problem} why {@code latest} is invalid.
+   */
+  private record Judged(
+      GenericKubernetesResource latest,
+      GenericKubernetesResource served,
+      Pool pool,
+      String problem) {}
+
+  /**
+   * Judges a resource's latest version, once per change of its spec: a status write or a label
+   * change keeps the verdict, so it is neither parsed nor counted again.
+   */
+  private Judged judge(GenericKubernetesResource resource) {
+    boolean[] changed = {false};
+    Judged j =
+        judged.compute(
+            key(resource),
+            (key, previous) -> {
+              if (previous != null
+                  && Objects.equals(spec(previous.latest()), spec(resource))
+                  && Objects.equals(
+                      previous.latest().getMetadata().getName(),
+                      resource.getMetadata().getName())) {
+                return previous.latest() == resource
+                    ? previous
+                    : new Judged(resource, previous.served(), previous.pool(), previous.problem());
+              }
+              changed[0] = true;
+              try {
+                return new Judged(resource, resource, validate(resource), null);
+              } catch (IllegalArgumentException e) {
+                metrics.error("invalid_spec");
+                boolean kept = previous != null && previous.pool() != null;
+                log.warn(
+                    "invalid RunnerPool {} in namespace {} ({}): {}",
+                    resource.getMetadata().getName(),
+                    namespace,
+                    kept ? "keeping its last valid version" : "never valid; matching jobs wait",
+                    e.getMessage());
+                return kept
+                    ? new Judged(resource, previous.served(), previous.pool(), e.getMessage())
+                    : new Judged(resource, null, null, e.getMessage());
+              }
+            });
+    if (changed[0]) {
+      refreshInvalid();
+    }
+    return j;
+  }
+
+  /** The spec fields and, when it has a template, what {@link PodTemplatePolicy} says of it. */
+  private Pool validate(GenericKubernetesResource resource) {
+    Pool pool = parse(resource);
+    Object template = ((Map<?, ?>) spec(resource)).get("template");
+    if (template != null) {
+      List<String> problems = policy.check(template);
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException(
+            "RunnerPool "
+                + pool.name()
+                + ": template refused by RUNWAY_POD_POLICY="
+                + policy.level().label()
+                + ": "
+                + String.join("; ", problems));
+      }
+    }
+    return pool;
+  }
+
+  private static Object spec(GenericKubernetesResource resource) {
+    return resource.getAdditionalProperties().get("spec");
+  }
+
+  private static String key(GenericKubernetesResource resource) {
+    String uid = resource.getMetadata() == null ? null : resource.getMetadata().getUid();
+    return uid != null ? uid : "name:" + resource.getMetadata().getName();
+  }
+
+  private void forget(GenericKubernetesResource resource) {
+    if (judged.remove(key(resource)) != null) {
+      refreshInvalid();
+    }
+  }
+
+  /** Keeps {@code runway_pool_invalid{pool}} to the pools whose latest version is invalid. */
+  private synchronized void refreshInvalid() {
+    Set<String> now = new TreeSet<>();
+    judged.values().stream()
+        .filter(j -> j.problem() != null)
+        .forEach(j -> now.add(j.latest().getMetadata().getName()));
+    if (!now.equals(invalidNames)) {
+      invalidNames = Set.copyOf(now);
+      metrics.invalidPools(now);
+    }
+  }
+
   private void markHealthy() {
     lastHealthy = clock.instant();
     SharedIndexInformer<GenericKubernetesResource> current = informer;
@@ -322,34 +499,25 @@ public final class KubernetesPoolSource implements PoolSource {
     }
   }
 
-  /** Counts and logs invalid resources once per change; runs on the informer's event thread. */
+  /** Judges each change as it arrives; runs on the informer's event thread. */
   private final class Events implements ResourceEventHandler<GenericKubernetesResource> {
 
     @Override
     public void onAdd(GenericKubernetesResource resource) {
-      changed(resource);
+      markHealthy();
+      judge(resource);
     }
 
     @Override
     public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource resource) {
-      changed(resource);
+      markHealthy();
+      judge(resource);
     }
 
     @Override
     public void onDelete(GenericKubernetesResource resource, boolean finalStateUnknown) {
       markHealthy();
-    }
-
-    private void changed(GenericKubernetesResource resource) {
-      markHealthy();
-      try {
-        parse(resource);
-      } catch (IllegalArgumentException e) {
-        metrics.error("invalid_spec");
-        log.warn("skipping invalid RunnerPool in namespace {}: {}", namespace, e.getMessage());
-      } catch (RuntimeException e) {
-        log.warn("could not read a RunnerPool in namespace {}", namespace, e);
-      }
+      forget(resource);
     }
   }
 }

@@ -4,9 +4,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -17,6 +20,8 @@ import java.util.function.Supplier;
  *   <li>{@code runway_pools}: pools in the snapshot served, NaN when unavailable
  *   <li>{@code runway_pool_source_available}: 1 when {@code current()} is available, else 0
  *   <li>{@code runway_pool_source_errors_total{reason}}: problems the source ran into
+ *   <li>{@code runway_pool_invalid{pool}}: 1 for each pool whose latest version is invalid (it
+ *       serves its last valid version, or none); absent for a valid pool
  * </ul>
  *
  * <p>Gauges are removed on {@link #close()}: Micrometer returns the existing gauge when one with
@@ -28,11 +33,18 @@ final class PoolSourceMetrics implements AutoCloseable {
   private final MeterRegistry registry;
   private final String sourceTag;
   private final List<Meter> gauges = new ArrayList<>();
+  private final MultiGauge invalid;
 
   PoolSourceMetrics(
       MeterRegistry registry, String sourceTag, Supplier<PoolView> view, Clock clock) {
     this.registry = registry;
     this.sourceTag = sourceTag;
+    this.invalid =
+        MultiGauge.builder("runway.pool.invalid")
+            .description(
+                "1 while the pool's latest version is invalid (it keeps its last valid version)")
+            .tag("source", sourceTag)
+            .register(registry);
     gauge(
         "runway.pool.snapshot.age.seconds",
         "Age of the pool snapshot currently served, NaN while the source is unavailable",
@@ -57,6 +69,12 @@ final class PoolSourceMetrics implements AutoCloseable {
             .register(registry));
   }
 
+  /** Sets {@code runway_pool_invalid} to 1 for exactly these pools. */
+  void invalidPools(Set<String> names) {
+    invalid.register(
+        names.stream().map(n -> MultiGauge.Row.of(Tags.of("pool", n), 1)).toList(), true);
+  }
+
   /** Counts one problem, e.g. {@code parse}, {@code invalid}, {@code invalid_spec}. */
   void error(String reason) {
     Counter.builder("runway.pool.source.errors")
@@ -70,6 +88,7 @@ final class PoolSourceMetrics implements AutoCloseable {
   @Override
   public synchronized void close() {
     gauges.forEach(registry::remove);
+    invalid.register(List.of(), true);
     gauges.clear();
   }
 }

@@ -1,5 +1,6 @@
 package dev.runway.pools;
 
+import dev.runway.config.PodPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -42,7 +43,14 @@ public final class PoolSources {
    * (in-cluster service account or kubeconfig), closed with the source.
    */
   public static PoolSource fromConfig(String spec, MeterRegistry registry) {
-    return fromConfig(spec, registry, () -> new KubernetesClientBuilder().build(), true);
+    return fromConfig(spec, registry, PodPolicy.RESTRICTED);
+  }
+
+  /**
+   * As above, judging {@code RunnerPool} templates by {@code policy} ({@code RUNWAY_POD_POLICY}).
+   */
+  public static PoolSource fromConfig(String spec, MeterRegistry registry, PodPolicy policy) {
+    return fromConfig(spec, registry, () -> new KubernetesClientBuilder().build(), true, policy);
   }
 
   /**
@@ -54,11 +62,23 @@ public final class PoolSources {
    */
   public static PoolSource fromConfig(
       String spec, MeterRegistry registry, Supplier<KubernetesClient> client) {
-    return fromConfig(spec, registry, client, false);
+    return fromConfig(spec, registry, client, false, PodPolicy.RESTRICTED);
+  }
+
+  /**
+   * As above, judging {@code RunnerPool} templates by {@code policy} ({@code RUNWAY_POD_POLICY}).
+   */
+  public static PoolSource fromConfig(
+      String spec, MeterRegistry registry, Supplier<KubernetesClient> client, PodPolicy policy) {
+    return fromConfig(spec, registry, client, false, policy);
   }
 
   private static PoolSource fromConfig(
-      String spec, MeterRegistry registry, Supplier<KubernetesClient> client, boolean ownsClient) {
+      String spec,
+      MeterRegistry registry,
+      Supplier<KubernetesClient> client,
+      boolean ownsClient,
+      PodPolicy policy) {
     String value = spec == null ? "" : spec.trim();
     if (value.startsWith(FILE)) {
       String path = value.substring(FILE.length());
@@ -80,7 +100,8 @@ public final class PoolSources {
           registry,
           KubernetesPoolSource.DEFAULT_HEALTH_CHECK_INTERVAL,
           Clock.systemUTC(),
-          close);
+          close,
+          new PodTemplatePolicy(policy));
     }
     throw invalid(spec, value.isEmpty() ? "it is not set" : "unknown kind of source");
   }

@@ -23,6 +23,10 @@ import org.slf4j.LoggerFactory;
  * runners, and if not why (no recent account, caps, jobs waiting). Only when something changed, so
  * a quiet pool costs no API request, and a condition's {@code lastTransitionTime} moves only when
  * its status does.
+ *
+ * <p>The condition {@code Valid} says why the resource's latest version is refused (its spec, or
+ * {@code RUNWAY_POD_POLICY}) and whether its last valid version still serves. It is written for
+ * every pool, provisioned or not, while there is a problem, and once more when it is fixed.
  */
 final class PoolStatusWriter {
   private static final Logger log = LoggerFactory.getLogger(PoolStatusWriter.class);
@@ -36,6 +40,8 @@ final class PoolStatusWriter {
     int launching;
     int running;
   }
+
+  static final String VALID = "Valid";
 
   private final KubernetesClient client;
   private final String namespace;
@@ -52,7 +58,7 @@ final class PoolStatusWriter {
       Counts counts,
       PoolHealth health,
       int maxFailures,
-      Optional<Condition> extra) {
+      List<Condition> extra) {
     Map<String, Object> old = status(pool);
     Map<String, Object> status = new LinkedHashMap<>();
     status.put("idle", counts.idle);
@@ -79,11 +85,62 @@ final class PoolStatusWriter {
             degraded
                 ? "launching one Pod per backoff period"
                 : "launching Pods for claimable jobs"));
-    extra.ifPresent(c -> conditions.add(condition(old, c.type(), c.on(), c.reason(), c.message())));
+    extra.forEach(c -> conditions.add(condition(old, c.type(), c.on(), c.reason(), c.message())));
     status.put("conditions", conditions);
     if (sameIgnoringTimes(old, status)) {
       return;
     }
+    update(pool, status);
+  }
+
+  /**
+   * The {@code Valid} condition of a pool: False with the problem while its latest version is
+   * refused, True once it is fixed; empty for a valid pool that never had one, so that a valid
+   * pool's status is not written for it.
+   */
+  static Optional<Condition> validity(
+      GenericKubernetesResource pool, Optional<String> problem, boolean lastValidServes) {
+    if (problem.isPresent()) {
+      String p = problem.get();
+      return Optional.of(
+          new Condition(
+              VALID,
+              false,
+              p.contains("RUNWAY_POD_POLICY") ? "PodPolicy" : "InvalidSpec",
+              p
+                  + (lastValidServes
+                      ? " (the last valid version keeps serving)"
+                      : " (never valid: jobs that match no other pool wait for it)")));
+    }
+    if (previousCondition(status(pool), VALID) == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new Condition(VALID, true, "Accepted", "the latest version is valid"));
+  }
+
+  /** Writes only the {@code Valid} condition of a pool Runway does not provision, on change. */
+  void writeValidity(GenericKubernetesResource pool, Condition valid) {
+    Map<String, Object> old = status(pool);
+    Map<String, Object> prev = previousCondition(old, VALID);
+    Map<String, Object> now = condition(old, VALID, valid.on(), valid.reason(), valid.message());
+    if (prev != null
+        && List.of("status", "reason", "message").stream()
+            .allMatch(k -> Objects.equals(prev.get(k), now.get(k)))) {
+      return;
+    }
+    Map<String, Object> status = new LinkedHashMap<>(old);
+    List<Object> conditions = new ArrayList<>();
+    if (old.get("conditions") instanceof List<?> list) {
+      list.stream()
+          .filter(c -> !(c instanceof Map<?, ?> m && VALID.equals(m.get("type"))))
+          .forEach(conditions::add);
+    }
+    conditions.add(now);
+    status.put("conditions", conditions);
+    update(pool, status);
+  }
+
+  private void update(GenericKubernetesResource pool, Map<String, Object> status) {
     GenericKubernetesResource updated = client.getKubernetesSerialization().clone(pool);
     updated.getAdditionalProperties().put("status", status);
     try {

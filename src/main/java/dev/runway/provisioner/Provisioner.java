@@ -13,6 +13,7 @@ import dev.runway.claims.WarmClaims;
 import dev.runway.claims.WarmOutcome;
 import dev.runway.config.RunwayConfig;
 import dev.runway.pools.KubernetesPoolSource;
+import dev.runway.pools.PodTemplatePolicy;
 import dev.runway.signals.Signals;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -42,6 +43,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,6 +94,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   private final AtomicBoolean pending = new AtomicBoolean();
   private final PoolStatusWriter statusWriter;
   private final DegradedGauges degradedGauges;
+  private final PodTemplatePolicy podPolicy;
 
   /** Pools with a {@code claimable} signal since their last claim attempt. */
   private final Set<String> signalled = ConcurrentHashMap.newKeySet();
@@ -148,6 +151,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     this.leader = new LeaderLock(ds);
     this.statusWriter = new PoolStatusWriter(client, namespace, clock);
     this.degradedGauges = new DegradedGauges(registry);
+    this.podPolicy = new PodTemplatePolicy(settings.podPolicy());
     this.thread =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -240,19 +244,24 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     if (!lead || informer == null || !informer.hasSynced()) {
       return;
     }
-    Optional<List<GenericKubernetesResource>> resources = poolSource.resources();
-    if (resources.isEmpty()) {
+    Optional<List<KubernetesPoolSource.Entry>> entries = poolSource.entries();
+    if (entries.isEmpty()) {
       return;
     }
     cycle++;
     Set<String> existing = new HashSet<>();
     Map<String, ProvisionedPool> provisioned = new HashMap<>();
+    // The latest version, to write status against; pools are provisioned from the one that serves.
     Map<String, GenericKubernetesResource> byName = new HashMap<>();
-    for (GenericKubernetesResource r : resources.get()) {
-      String name = r.getMetadata().getName();
+    Map<String, Optional<PoolStatusWriter.Condition>> validity = new HashMap<>();
+    for (KubernetesPoolSource.Entry e : entries.get()) {
+      String name = e.name();
       existing.add(name);
-      byName.put(name, r);
-      provisioned(r).ifPresent(p -> provisioned.put(name, p));
+      byName.put(name, e.latest());
+      validity.put(name, PoolStatusWriter.validity(e.latest(), e.problem(), e.served() != null));
+      if (e.served() != null) {
+        provisioned(e.served()).ifPresent(p -> provisioned.put(name, p));
+      }
     }
     List<Pod> ours =
         informer.getStore().list().stream()
@@ -316,7 +325,9 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
           counts.get(pool.name()),
           h,
           pool.maxLaunchFailures(),
-          warmCondition(pool, idleWarm(live, pool.name())));
+          Stream.of(warmCondition(pool, idleWarm(live, pool.name())), validity.get(pool.name()))
+              .flatMap(Optional::stream)
+              .toList());
       degraded.put(
           pool.name(),
           h.degraded(pool.maxLaunchFailures())
@@ -327,6 +338,12 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
               : Optional.empty());
     }
     degradedGauges.set(degraded);
+    validity.forEach(
+        (name, valid) -> {
+          if (!provisioned.containsKey(name)) {
+            valid.ifPresent(c -> statusWriter.writeValidity(byName.get(name), c));
+          }
+        });
     boolean all = signalledAll;
     signalledAll = false;
     if (apiUp) {
@@ -758,7 +775,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
           client
               .pods()
               .inNamespace(namespace)
-              .resource(RunnerPods.pod(pool, claimId, name, cycle))
+              .resource(RunnerPods.pod(pool, claimId, name, cycle, podPolicy))
               .create();
     } catch (KubernetesClientException e) {
       log.warn(

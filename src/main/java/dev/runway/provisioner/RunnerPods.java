@@ -1,6 +1,8 @@
 package dev.runway.provisioner;
 
 import dev.runway.claims.ClaimEvent;
+import dev.runway.config.PodPolicy;
+import dev.runway.pools.PodTemplatePolicy;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
@@ -16,7 +18,6 @@ import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -50,14 +51,22 @@ final class RunnerPods {
 
   private RunnerPods() {}
 
-  /** The Pod for a claim: the pool's template, with what Runway needs on top. */
+  /** The Pod for a claim under the default policy, {@code restricted}. */
   static Pod pod(ProvisionedPool pool, long claimId, String name, long cycle) {
+    return pod(pool, claimId, name, cycle, new PodTemplatePolicy(PodPolicy.RESTRICTED));
+  }
+
+  /**
+   * The Pod for a claim: the pool's template, with the defaults {@code policy} sets where the
+   * template leaves them unset (the same defaults the policy judged the template with), and what
+   * Runway needs on top.
+   */
+  static Pod pod(
+      ProvisionedPool pool, long claimId, String name, long cycle, PodTemplatePolicy policy) {
     // A deep copy: the template belongs to the informer's cached RunnerPool.
     PodSpec spec =
-        Serialization.jsonMapper()
-            .convertValue(
-                pool.template().getSpec() == null ? new PodSpec() : pool.template().getSpec(),
-                PodSpec.class);
+        policy.withDefaults(
+            pool.template().getSpec() == null ? new PodSpec() : pool.template().getSpec());
     spec.setRestartPolicy("Never");
     List<Container> containers = new ArrayList<>();
     for (Container c : spec.getContainers()) {

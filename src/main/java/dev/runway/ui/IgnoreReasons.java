@@ -21,36 +21,43 @@ final class IgnoreReasons {
    */
   static Optional<String> explain(Job job, Optional<List<Pool>> pools) {
     if (job.outcome() == null) {
-      return Optional.empty();
+      // A claimable job's only note: it was re-matched after its pool vanished.
+      return Optional.ofNullable(job.outcomeDetail());
     }
+    if (job.outcomeDetail() != null && job.outcomeDetail().startsWith("pool ")) {
+      return Optional.of(job.outcomeDetail() + ". " + explainOutcome(job, pools));
+    }
+    return Optional.of(explainOutcome(job, pools));
+  }
+
+  private static String explainOutcome(Job job, Optional<List<Pool>> pools) {
     String owner = job.ownerLogin() == null ? "the owner" : job.ownerLogin();
     String detail = job.outcomeDetail();
-    return Optional.of(
-        switch (job.outcome()) {
-          case "no_account" ->
-              "No account: "
-                  + owner
-                  + " has no account in Runway, so its jobs are not dispatched. Add it with"
-                  + " `runway accounts set "
-                  + owner
-                  + " --enabled --max-concurrent N`, then redispatch.";
-          case "runners_disabled" ->
-              "Runners are disabled for "
-                  + owner
-                  + (detail == null ? "" : " (" + detail + ")")
-                  + ". Enable the account or raise its cap on the Accounts page, then redispatch.";
-          case "no_matching_pool" -> noMatchingPool(job.labels(), pools);
-          case "ambiguous_pool" ->
-              "Several pools offer all of the job's labels: "
-                  + (detail == null ? "?" : detail.replace(",", ", "))
-                  + ". Give one of them a label the job asks for and the others lack, then"
-                  + " redispatch.";
-          case "no_pools" ->
-              "No pools are configured"
-                  + (detail == null ? "" : " (" + detail + ")")
-                  + ". Add a pool, then redispatch.";
-          default -> job.outcome() + (detail == null ? "" : ": " + detail);
-        });
+    return switch (job.outcome()) {
+      case "no_account" ->
+          "No account: "
+              + owner
+              + " has no account in Runway, so its jobs are not dispatched. Add it with"
+              + " `runway accounts set "
+              + owner
+              + " --enabled --max-concurrent N`, then redispatch.";
+      case "runners_disabled" ->
+          "Runners are disabled for "
+              + owner
+              + (detail == null ? "" : " (" + detail + ")")
+              + ". Enable the account or raise its cap on the Accounts page, then redispatch.";
+      case "no_matching_pool" -> noMatchingPool(job.labels(), pools);
+      case "ambiguous_pool" ->
+          "Several pools offer all of the job's labels: "
+              + (detail == null ? "?" : detail.replace(",", ", "))
+              + ". Give one of them a label the job asks for and the others lack, then"
+              + " redispatch.";
+      case "no_pools" ->
+          "No pools are configured"
+              + (detail == null ? "" : " (" + detail + ")")
+              + ". Add a pool, then redispatch.";
+      default -> job.outcome() + (detail == null ? "" : ": " + detail);
+    };
   }
 
   private static String noMatchingPool(List<String> labels, Optional<List<Pool>> pools) {

@@ -54,6 +54,25 @@ class RunwayConfigTest {
   }
 
   @Test
+  void the_pod_policy_defaults_to_restricted_and_names_its_variable_when_bad() {
+    RunwayConfig c = RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a"));
+    assertThat(c.provisioner().podPolicy()).isEqualTo(PodPolicy.RESTRICTED);
+    assertThat(c.redacted()).containsEntry("RUNWAY_POD_POLICY", "restricted");
+    assertThat(
+            RunwayConfig.from(
+                    Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_POD_POLICY", "Baseline"))
+                .provisioner()
+                .podPolicy())
+        .isEqualTo(PodPolicy.BASELINE);
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(
+                    Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_POD_POLICY", "privileged")))
+        .hasMessageStartingWith("RUNWAY_POD_POLICY:")
+        .hasMessageContaining("baseline, restricted or unrestricted");
+  }
+
+  @Test
   void an_app_id_without_a_key_file_names_the_missing_variable() {
     assertThatThrownBy(
             () ->

@@ -10,6 +10,7 @@ import dev.runway.pools.PoolView;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -72,6 +73,35 @@ class JobEvaluatorTest {
             () -> evaluator(Optional.of(ACME), unavailable).evaluate(42L, "acme", List.of()))
         .isInstanceOf(DispatchRetry.class)
         .hasMessageContaining("never synced");
+  }
+
+  @Test
+  void a_pool_that_was_never_valid_makes_no_match_and_zero_pools_a_retry() {
+    PoolView allInvalid =
+        new PoolView.Available(
+            new PoolSnapshot(
+                List.of(), Instant.EPOCH, "test", Map.of("gpu", "maxRunners must be at least 1")));
+    assertThatThrownBy(
+            () -> evaluator(Optional.of(ACME), allInvalid).evaluate(42L, "acme", List.of("gpu")))
+        .isInstanceOf(DispatchRetry.class)
+        .hasMessageContaining("gpu: maxRunners must be at least 1");
+
+    PoolView oneInvalid =
+        new PoolView.Available(
+            new PoolSnapshot(
+                List.of(new Pool("linux", List.of("linux"))),
+                Instant.EPOCH,
+                "test",
+                Map.of("gpu", "no labels")));
+    assertThatThrownBy(
+            () -> evaluator(Optional.of(ACME), oneInvalid).evaluate(42L, "acme", List.of("gpu")))
+        .isInstanceOf(DispatchRetry.class);
+    assertThat(
+            evaluator(Optional.of(ACME), oneInvalid)
+                .evaluate(42L, "acme", List.of("linux"))
+                .outcome())
+        .as("a job a readable pool matches is not held up by another pool's problem")
+        .isEqualTo(new DispatchOutcome.Queued("linux"));
   }
 
   private static JobEvaluator evaluator(Optional<Account> account, PoolView pools) {

@@ -201,6 +201,149 @@ class KubernetesDispatchIT {
         .isEqualTo(3);
   }
 
+  static GenericKubernetesResource invalidPool(String name, List<String> labels) {
+    GenericKubernetesResource r = pool(name, labels);
+    r.setAdditionalProperty("spec", Map.of("labels", labels, "maxRunners", 0));
+    return r;
+  }
+
+  @Test
+  void with_every_runner_pool_invalid_deliveries_retry_and_never_become_no_pools()
+      throws Exception {
+    int port = ServiceProcess.freePort();
+    server(port);
+    KubernetesClient c = client(port);
+    var pools = c.genericKubernetesResources(KubernetesPoolSource.RUNNER_POOLS).inNamespace(NS);
+    pools.resource(invalidPool("linux-x64", List.of("linux", "x64"))).create();
+    pools.resource(invalidPool("gpu", List.of("gpu"))).create();
+    svc = start(c);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> svc.metric("runway_pool_invalid{pool=\"gpu\",source=\"kubernetes\"}") == 1);
+    List<String> guids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      guids.add(send(9000 + i));
+    }
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                svc.count(
+                        "select count(*) from inbox where workflow_job_id between 9000 and 9002 and dispatch_attempts >= 2")
+                    == 3);
+    assertThat(svc.count("select count(*) from inbox where outcome is not null")).isZero();
+    assertThat(svc.count("select count(*) from jobs where job_id between 9000 and 9002")).isZero();
+
+    // Fixed: the jobs it was for go to it, and none was ever no_pools.
+    pools
+        .withName("linux-x64")
+        .edit(
+            p -> {
+              p.setAdditionalProperty(
+                  "spec",
+                  pool("linux-x64", List.of("linux", "x64")).getAdditionalProperties().get("spec"));
+              return p;
+            });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                svc.count(
+                        "select count(*) from jobs where job_id between 9000 and 9002 and pool = 'linux-x64'")
+                    == 3);
+    assertThat(
+            svc.count(
+                "select count(*) from inbox where outcome in ('no_pools', 'no_matching_pool')"))
+        .isZero();
+    assertThat(svc.metric("runway_dispatch_outcomes_total{action=\"queued\",outcome=\"no_pools\"}"))
+        .isZero();
+    assertThat(svc.metric("runway_pool_invalid{pool=\"linux-x64\",source=\"kubernetes\"}"))
+        .isZero();
+  }
+
+  @Test
+  void a_deleted_or_renamed_runner_pool_has_its_claimable_jobs_re_matched() throws Exception {
+    int port = ServiceProcess.freePort();
+    server(port);
+    KubernetesClient c = client(port);
+    createPool(c, "old", List.of("linux", "x64"));
+    svc = start(c);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> svc.metric("runway_pools{source=\"kubernetes\"}") == 1);
+    send(9200);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> svc.count("select count(*) from jobs where job_id = 9200 and pool = 'old'") == 1);
+
+    // A rename is a delete and a create.
+    c.genericKubernetesResources(KubernetesPoolSource.RUNNER_POOLS)
+        .inNamespace(NS)
+        .withName("old")
+        .delete();
+    createPool(c, "linux-x64", List.of("linux", "x64"));
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                svc.count(
+                        "select count(*) from jobs where job_id = 9200 and pool = 'linux-x64' and outcome is null"
+                            + " and outcome_detail = 'pool old is no longer listed; re-matched to pool linux-x64'")
+                    == 1);
+
+    c.genericKubernetesResources(KubernetesPoolSource.RUNNER_POOLS)
+        .inNamespace(NS)
+        .withName("linux-x64")
+        .delete();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                svc.count(
+                        "select count(*) from jobs where job_id = 9200 and outcome = 'no_pools' and pool is null")
+                    == 1);
+  }
+
+  @Test
+  void an_invalid_edit_of_a_pool_keeps_dispatching_to_its_last_valid_version() throws Exception {
+    int port = ServiceProcess.freePort();
+    server(port);
+    KubernetesClient c = client(port);
+    createPool(c, "linux-x64", List.of("linux", "x64"));
+    svc = start(c);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> svc.metric("runway_pools{source=\"kubernetes\"}") == 1);
+    c.genericKubernetesResources(KubernetesPoolSource.RUNNER_POOLS)
+        .inNamespace(NS)
+        .withName("linux-x64")
+        .edit(
+            p -> {
+              p.setAdditionalProperty(
+                  "spec",
+                  invalidPool("linux-x64", List.of("linux", "x64"))
+                      .getAdditionalProperties()
+                      .get("spec"));
+              return p;
+            });
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> svc.metric("runway_pool_invalid{pool=\"linux-x64\",source=\"kubernetes\"}") == 1);
+
+    send(9100);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                svc.count(
+                        "select count(*) from jobs where job_id = 9100 and pool = 'linux-x64' and outcome is null")
+                    == 1);
+    assertThat(svc.metric("runway_pools{source=\"kubernetes\"}")).isEqualTo(1);
+  }
+
   @Test
   void
       with_the_api_server_stopped_in_the_middle_of_a_stream_every_delivery_is_dispatched_from_the_snapshot()

@@ -50,6 +50,20 @@ class DeployManifestsTest {
   }
 
   @Test
+  void the_provisioned_example_passes_the_restricted_pod_policy() throws IOException {
+    GenericKubernetesResource example;
+    try (InputStream in =
+        Files.newInputStream(DEPLOY.resolve("examples/runnerpool-kubernetes.yaml"))) {
+      example = Serialization.unmarshal(in, GenericKubernetesResource.class);
+    }
+    Object template =
+        ((java.util.Map<?, ?>) example.getAdditionalProperties().get("spec")).get("template");
+
+    assertThat(new PodTemplatePolicy(dev.runway.config.PodPolicy.RESTRICTED).check(template))
+        .isEmpty();
+  }
+
+  @Test
   void the_example_pool_is_a_valid_runner_pool() throws IOException {
     GenericKubernetesResource example;
     try (InputStream in = Files.newInputStream(DEPLOY.resolve("examples/runnerpool-macos.yaml"))) {

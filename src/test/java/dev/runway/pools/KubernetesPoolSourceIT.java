@@ -233,6 +233,125 @@ class KubernetesPoolSourceIT {
     await().untilAsserted(() -> assertThat(errors("invalid_spec")).isEqualTo(3));
   }
 
+  @Test
+  void an_invalid_edit_keeps_the_last_valid_version_and_reports_it() throws IOException {
+    KubernetesMockServer server = startServer(freePort());
+    KubernetesClient client = clientFor(server.getPort());
+    runnerPools(client).resource(runnerPool("linux", spec(List.of("linux"), 2))).create();
+    source = started(client);
+    await()
+        .untilAsserted(
+            () -> assertThat(pools()).containsExactly(new Pool("linux", List.of("linux"), 2, 1)));
+    assertThat(registry.find("runway.pool.invalid").gauges()).isEmpty();
+
+    runnerPools(client)
+        .withName("linux")
+        .edit(
+            pool -> {
+              pool.setAdditionalProperty("spec", spec(List.of("linux", "gpu"), 0));
+              return pool;
+            });
+
+    await().untilAsserted(() -> assertThat(errors("invalid_spec")).isEqualTo(1));
+    assertThat(pools())
+        .as("the last valid version keeps serving")
+        .containsExactly(new Pool("linux", List.of("linux"), 2, 1));
+    assertThat(snapshot().unknown()).isEmpty();
+    assertThat(invalidGauge("linux")).isEqualTo(1);
+    KubernetesPoolSource.Entry entry = source.entries().orElseThrow().get(0);
+    assertThat(entry.problem()).hasValueSatisfying(p -> assertThat(p).contains("maxRunners"));
+    assertThat(entry.served().getAdditionalProperties().get("spec"))
+        .isEqualTo(spec(List.of("linux"), 2));
+
+    runnerPools(client)
+        .withName("linux")
+        .edit(
+            pool -> {
+              pool.setAdditionalProperty("spec", spec(List.of("linux", "gpu"), 3));
+              return pool;
+            });
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(pools())
+                    .containsExactly(new Pool("linux", List.of("linux", "gpu"), 3, 1)));
+    assertThat(registry.find("runway.pool.invalid").gauges()).isEmpty();
+    assertThat(source.entries().orElseThrow().get(0).problem()).isEmpty();
+  }
+
+  @Test
+  void every_pool_invalid_is_unknown_not_an_answer_of_no_pools() throws IOException {
+    KubernetesMockServer server = startServer(freePort());
+    KubernetesClient client = clientFor(server.getPort());
+    runnerPools(client).resource(runnerPool("no-labels", spec(List.of(), null))).create();
+    runnerPools(client).resource(runnerPool("zero-cap", spec(List.of("linux"), 0))).create();
+    source = started(client);
+
+    await().untilAsserted(() -> assertThat(snapshot().unknown()).hasSize(2));
+    assertThat(pools()).isEmpty();
+    assertThat(snapshot().unknown().get("zero-cap")).contains("maxRunners");
+    assertThat(invalidGauge("no-labels")).isEqualTo(1);
+    assertThat(invalidGauge("zero-cap")).isEqualTo(1);
+
+    runnerPools(client).withName("zero-cap").delete();
+    await().untilAsserted(() -> assertThat(snapshot().unknown()).containsOnlyKeys("no-labels"));
+    assertThat(registry.find("runway.pool.invalid").tag("pool", "zero-cap").gauge()).isNull();
+  }
+
+  @Test
+  void a_template_the_pod_policy_refuses_keeps_the_last_valid_template() throws IOException {
+    KubernetesMockServer server = startServer(freePort());
+    KubernetesClient client = clientFor(server.getPort());
+    Map<String, Object> good = spec(List.of("linux"), null);
+    good.put("template", template(Map.of()));
+    runnerPools(client).resource(runnerPool("linux", good)).create();
+    source = started(client);
+    await().untilAsserted(() -> assertThat(pools()).hasSize(1));
+
+    Map<String, Object> privileged = spec(List.of("linux"), null);
+    privileged.put("template", template(Map.of("hostNetwork", true)));
+    runnerPools(client)
+        .withName("linux")
+        .edit(
+            pool -> {
+              pool.setAdditionalProperty("spec", privileged);
+              return pool;
+            });
+
+    await().untilAsserted(() -> assertThat(invalidGauge("linux")).isEqualTo(1));
+    KubernetesPoolSource.Entry entry = source.entries().orElseThrow().get(0);
+    assertThat(entry.problem())
+        .hasValueSatisfying(
+            p ->
+                assertThat(p)
+                    .contains("RUNWAY_POD_POLICY=restricted")
+                    .contains("hostNetwork is not allowed"));
+    assertThat(entry.served().getAdditionalProperties().get("spec")).isEqualTo(good);
+    assertThat(source.resources().orElseThrow())
+        .singleElement()
+        .satisfies(r -> assertThat(r.getAdditionalProperties().get("spec")).isEqualTo(good));
+  }
+
+  /** A template that passes {@code restricted}, with {@code extra} Pod spec fields. */
+  private static Map<String, Object> template(Map<String, Object> extra) {
+    Map<String, Object> podSpec = new LinkedHashMap<>();
+    podSpec.put("securityContext", Map.of("runAsNonRoot", true, "runAsUser", 1001));
+    podSpec.put("containers", List.of(Map.of("name", "runner", "image", "runner:1")));
+    podSpec.putAll(extra);
+    return Map.of("spec", podSpec);
+  }
+
+  private PoolSnapshot snapshot() {
+    assertThat(source.current()).isInstanceOf(PoolView.Available.class);
+    return ((PoolView.Available) source.current()).snapshot();
+  }
+
+  private double invalidGauge(String pool) {
+    var gauge =
+        registry.find("runway.pool.invalid").tags("source", "kubernetes", "pool", pool).gauge();
+    return gauge == null ? 0 : gauge.value();
+  }
+
   private KubernetesPoolSource started(KubernetesClient client) {
     KubernetesPoolSource started = newSource(client);
     started.start();

@@ -192,6 +192,9 @@ final class ProvisionerBed implements AutoCloseable {
             Map.of("labels", Map.of("team", "ci")),
             "spec",
             Map.of(
+                // RUNWAY_POD_POLICY=restricted (the default) asks a template for a non-root user.
+                "securityContext",
+                Map.of("runAsNonRoot", true, "runAsUser", 1001),
                 "containers",
                 List.of(
                     Map.of(
