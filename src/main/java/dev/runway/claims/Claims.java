@@ -8,6 +8,7 @@ import dev.runway.github.GitHubException;
 import dev.runway.github.JitConfig;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobRepository.ClaimedJob;
+import dev.runway.jobs.WaitStage;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSource;
 import java.sql.Connection;
@@ -132,6 +133,11 @@ public final class Claims {
     }
     ClaimedJob job = r.job();
     ClaimRepository.Claim claim = r.claim();
+    // The claim committed: the job's capacity stage (claimable → claimed) is over, whatever GitHub
+    // answers next (a failed mint makes it claimable again, and its next claim ends it again).
+    metrics
+        .stages()
+        .observe(pool.name(), WaitStage.CAPACITY, job.dispatchedAt(), claim.createdAt());
     JitConfig jit;
     try {
       jit = mint(pool, job, claim.runnerName(), until);

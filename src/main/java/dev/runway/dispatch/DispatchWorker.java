@@ -14,6 +14,8 @@ import dev.runway.jobs.JobFacts;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobStatus;
+import dev.runway.jobs.WaitStage;
+import dev.runway.jobs.WaitStages;
 import dev.runway.telemetry.Metrics;
 import java.io.IOException;
 import java.sql.Connection;
@@ -57,6 +59,7 @@ final class DispatchWorker {
   private final Metrics metrics;
   private final Clock clock;
   private final JobListener listener;
+  private final WaitStages stages;
 
   DispatchWorker(
       DataSource ds,
@@ -77,6 +80,7 @@ final class DispatchWorker {
     this.metrics = metrics;
     this.clock = clock;
     this.listener = listener;
+    this.stages = new WaitStages(metrics.registry());
   }
 
   /** Dispatches the delivery {@code guid}. */
@@ -337,6 +341,8 @@ final class DispatchWorker {
         });
     Set<String> settled = inbox.settleAll(c, settlements);
     DispatchQueue.completeBatch(c, done);
+    Map<String, JobWork> movedByGuid = new HashMap<>();
+    moved.forEach(w -> movedByGuid.put(w.d().guid(), w));
     for (String guid : settled) {
       DispatchOutcome o = outcomes.get(guid);
       if (o == null) {
@@ -348,6 +354,10 @@ final class DispatchWorker {
           () ->
               metrics.dispatchOutcome(
                   action, o.label(), Duration.between(d.receivedAt(), clock.instant())));
+      JobWork w = movedByGuid.get(guid);
+      if (w != null && w.target() == JobStatus.QUEUED && !o.isIgnore()) {
+        batch.counted.add(() -> observeClaimable(w.event().facts(), o.pool(), d.receivedAt(), now));
+      }
       if (o.isIgnore()) {
         batch.logs.add(
             () -> {
@@ -361,6 +371,15 @@ final class DispatchWorker {
       }
     }
     return batch;
+  }
+
+  /**
+   * The first two stages of a job that became claimable: GitHub's delay (its creation to our
+   * receipt) and dispatch (receipt to claimable). Called once, after the commit that settled it.
+   */
+  private void observeClaimable(JobFacts f, String pool, Instant receivedAt, Instant claimableAt) {
+    stages.observe(pool, WaitStage.GITHUB_DELAY, f.createdAtGithub(), receivedAt);
+    stages.observe(pool, WaitStage.DISPATCH, receivedAt, claimableAt);
   }
 
   private static DispatchOutcome moved(JobStatus target) {
@@ -455,6 +474,7 @@ final class DispatchWorker {
               : null;
       DispatchOutcome outcome;
       boolean settled;
+      Instant claimableAt = null;
       try (Connection c = ds.getConnection()) {
         c.setAutoCommit(false);
         try {
@@ -477,6 +497,9 @@ final class DispatchWorker {
           } else {
             outcome = apply(c, event, target, eval, d.receivedAt(), now);
             listener.onTransition(c, event.facts(), target);
+            if (target == JobStatus.QUEUED && !outcome.isIgnore()) {
+              claimableAt = now;
+            }
           }
           settled = inbox.settle(c, d.guid(), outcome.label(), outcome.detail());
           c.commit();
@@ -488,6 +511,9 @@ final class DispatchWorker {
       if (settled) {
         metrics.dispatchOutcome(
             event.action(), outcome.label(), Duration.between(d.receivedAt(), clock.instant()));
+        if (claimableAt != null) {
+          observeClaimable(event.facts(), outcome.pool(), d.receivedAt(), claimableAt);
+        }
         // Ignores are what an operator looks for; the normal lifecycle is only worth a debug line
         // at thousands of deliveries a second.
         if (outcome.isIgnore()) {
