@@ -42,6 +42,11 @@ import dev.runway.inbox.InboxRepository;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
+import dev.runway.ledger.JobDetailApi;
+import dev.runway.ledger.JobLedger;
+import dev.runway.ledger.Seams;
+import dev.runway.ledger.WaitGauges;
+import dev.runway.ledger.WaitReasons;
 import dev.runway.operators.OperatorAuthenticator;
 import dev.runway.operators.OperatorTokens;
 import dev.runway.pools.KubernetesPoolSource;
@@ -277,6 +282,15 @@ public final class Runway implements AutoCloseable {
             clock,
             config.claimLease(),
             config.claimDeadline());
+    WaitReasons waitReasons =
+        new WaitReasons(
+            pools,
+            claims.configProblems(),
+            Seams.JitPauses.NONE, // SEAM (bulkhead): the JIT-minting pause's pausedUntil
+            Seams.RepositoryCaps.NONE, // SEAM (fair): repository caps
+            clock);
+    new WaitGauges(waitReasons, metrics.registry(), clock).poll(poller, db.main());
+    JobLedger jobLedger = new JobLedger(jobs, waitReasons);
     LongPollClaims longPoll = new LongPollClaims(claims, wakeups, CLAIM_WAIT_THREADS);
     ExecutorService runnerCleanup =
         Executors.newSingleThreadExecutor(
@@ -331,6 +345,7 @@ public final class Runway implements AutoCloseable {
             metrics,
             new DeliveriesApi(db.main(), inbox, out),
             new JobsApi(db.main(), jobs, out),
+            new JobDetailApi(db.main(), jobLedger, out),
             new OperatorUi(
                 new OperatorUi.Sources(
                     db.main(),

@@ -153,6 +153,13 @@ public final class Agent {
       } else if (answer instanceof ClaimAnswer.RetryAfter r) {
         log.info("slot {}: Runway is busy ({}); claiming again in {}", slot, r.why(), r.delay());
         pause(r.delay());
+      } else if (answer instanceof ClaimAnswer.ConfigError e) {
+        log.error(
+            "slot {}: configuration error at Runway ({}); claiming again in {}",
+            slot,
+            e.why(),
+            e.delay());
+        pause(e.delay());
       } else if (answer instanceof ClaimAnswer.Transient t) {
         Duration d = backoff.next();
         log.warn("slot {}: {}; claiming again in {} ms", slot, t.why(), d.toMillis());

@@ -50,6 +50,20 @@ public final class JobRepository {
     }
   }
 
+  /** The latest attempt of the job, if Runway has any. */
+  public Optional<Job> findLatest(Connection c, long jobId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select "
+                + COLUMNS
+                + " from jobs where job_id = ? order by run_attempt desc limit 1")) {
+      ps.setLong(1, jobId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(map(rs)) : Optional.empty();
+      }
+    }
+  }
+
   /**
    * One job row to insert or move forward: the facts of the event, the status it moves to, and what
    * dispatch decided (account, pool, an ignore outcome), null where the event says nothing.
