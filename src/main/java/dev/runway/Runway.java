@@ -357,7 +357,8 @@ public final class Runway implements AutoCloseable {
                     accounts,
                     github,
                     degradedPools,
-                    clock)));
+                    clock,
+                    jobLedger)));
     http =
         HttpServer.start(
             config.port(),

@@ -1,5 +1,6 @@
 package dev.runway.ledger;
 
+import dev.runway.claims.GitHubConfigProblems;
 import dev.runway.db.Sql;
 import dev.runway.jobs.Job;
 import dev.runway.jobs.JobRepository;
@@ -83,6 +84,16 @@ public final class JobLedger {
         runnerStarted,
         job.inProgressAt(),
         job.completedAt());
+  }
+
+  /** Why {@code job} waits; empty once it runs. */
+  public Optional<WaitReason> reason(Connection c, Job job) throws SQLException {
+    return reasons.of(c, job);
+  }
+
+  /** The pools whose claims stop on a configuration error, with the cause: the UI's banner. */
+  public Map<String, GitHubConfigProblems.Problem> configProblems() {
+    return reasons.configProblems().all();
   }
 
   /** The job, its stages and waits, and its wait reason (null once it runs). */

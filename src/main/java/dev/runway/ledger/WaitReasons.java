@@ -66,6 +66,10 @@ public final class WaitReasons {
     this.clock = clock;
   }
 
+  GitHubConfigProblems configProblems() {
+    return config;
+  }
+
   /** A job row as the reasons read it. */
   record Row(
       long jobId,

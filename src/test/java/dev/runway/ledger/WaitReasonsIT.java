@@ -9,11 +9,17 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.runway.claims.ClaimsFixture;
 import dev.runway.github.GitHubStub;
+import java.net.CookieManager;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,7 +56,50 @@ class WaitReasonsIT {
       assertThat(reason.get("code").asText()).isEqualTo("github_config");
       assertThat(reason.get("words").asText()).contains("RUNWAY_GITHUB_APP_ID");
       awaitMetric(f, "runway_jobs_waiting{pool=\"linux\",reason=\"github_config\"}", 1.0);
+
+      // The UI: a banner on every page, the pool's verdict, and the job's reason in words.
+      HttpClient ui = ui(f);
+      String pools = page(f, ui, "/ui/pools");
+      assertThat(pools).contains("Claims of pool linux cannot start runners");
+      assertThat(pools).contains("configuration error").doesNotContain(">starved<");
+      assertThat(page(f, ui, "/ui/jobs/401/1"))
+          .contains("github_config: configuration error: no GitHub App configured");
     }
+  }
+
+  /** A browser's session on the UI: the login form's CSRF cookie, then the session cookie. */
+  private static HttpClient ui(ClaimsFixture f) throws Exception {
+    HttpClient c = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+    String form =
+        c.send(
+                HttpRequest.newBuilder(f.svc.adminBase().resolve("/ui/login")).build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    Matcher csrf = Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"").matcher(form);
+    assertThat(csrf.find()).isTrue();
+    String body =
+        "_csrf="
+            + URLEncoder.encode(csrf.group(1), StandardCharsets.UTF_8)
+            + "&token="
+            + URLEncoder.encode(f.svc.operatorToken(), StandardCharsets.UTF_8);
+    HttpResponse<String> r =
+        c.send(
+            HttpRequest.newBuilder(f.svc.adminBase().resolve("/ui/login"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isIn(302, 303);
+    return c;
+  }
+
+  private static String page(ClaimsFixture f, HttpClient ui, String path) throws Exception {
+    HttpResponse<String> r =
+        ui.send(
+            HttpRequest.newBuilder(f.svc.adminBase().resolve(path)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(path).isEqualTo(200);
+    return r.body();
   }
 
   @Test
