@@ -45,6 +45,7 @@ import dev.runway.jobs.JobsApi;
 import dev.runway.ledger.JobDetailApi;
 import dev.runway.ledger.JobLedger;
 import dev.runway.ledger.Seams;
+import dev.runway.ledger.Sweep;
 import dev.runway.ledger.WaitGauges;
 import dev.runway.ledger.WaitReasons;
 import dev.runway.operators.OperatorAuthenticator;
@@ -64,6 +65,7 @@ import dev.runway.telemetry.Metrics;
 import dev.runway.telemetry.Poller;
 import dev.runway.ui.MeterHistory;
 import dev.runway.ui.OperatorUi;
+import dev.runway.webhook.DeliveryWriter;
 import dev.runway.webhook.HealthRoutes;
 import dev.runway.webhook.Intake;
 import dev.runway.webhook.Payloads;
@@ -218,6 +220,18 @@ public final class Runway implements AutoCloseable {
             clock,
             () -> serving && !stopping && intakeRef.get() != null && intakeRef.get().ready()));
     staleJobCheck(db.main(), jobs, github, binding, clock).ifPresent(background::add);
+    if (config.sweep().enabled()) {
+      github.ifPresent(
+          gh ->
+              background.add(
+                  new Sweep(
+                          db.main(),
+                          gh,
+                          new DeliveryWriter(inbox, schedulerHold()),
+                          metrics.registry(),
+                          clock)
+                      .task(config.sweep().interval())));
+    }
     github.ifPresent(
         gh -> background.add(new OrphanedRunners(db.main(), gh, clock).task(ORPHAN_INTERVAL)));
 

@@ -66,7 +66,8 @@ public record RunwayConfig(
     Duration claimDeadline,
     Duration webhookBodyTimeout,
     Retention retention,
-    Provisioner provisioner) {
+    Provisioner provisioner,
+    Sweep sweep) {
 
   public static final String PORT = "RUNWAY_PORT";
   public static final String DATABASE_URL = "RUNWAY_DATABASE_URL";
@@ -96,6 +97,8 @@ public record RunwayConfig(
   public static final String CLAIM_LEASE = "RUNWAY_CLAIM_LEASE";
   public static final String CLAIM_REAP_INTERVAL = "RUNWAY_CLAIM_REAP_INTERVAL";
   public static final String PROVISIONER_INTERVAL = "RUNWAY_PROVISIONER_INTERVAL";
+  public static final String SWEEP_ENABLED = "RUNWAY_SWEEP_ENABLED";
+  public static final String SWEEP_INTERVAL = "RUNWAY_SWEEP_INTERVAL";
   public static final String PROVISIONER_LAUNCHES_PER_CYCLE =
       "RUNWAY_PROVISIONER_LAUNCHES_PER_CYCLE";
   public static final String STALE_IN_PROGRESS = "RUNWAY_STALE_IN_PROGRESS";
@@ -230,7 +233,14 @@ public record RunwayConfig(
             parse(get, RETENTION_INTERVAL, "10m", Durations::parse)),
         new Provisioner(
             parse(get, PROVISIONER_INTERVAL, "2s", Durations::parse),
-            parse(get, PROVISIONER_LAUNCHES_PER_CYCLE, "20", Integer::parseInt)));
+            parse(get, PROVISIONER_LAUNCHES_PER_CYCLE, "20", Integer::parseInt)),
+        new Sweep(
+            parse(
+                get,
+                SWEEP_ENABLED,
+                String.valueOf(get.apply(GITHUB_APP_ID).isPresent()),
+                RunwayConfig::parseBoolean),
+            parse(get, SWEEP_INTERVAL, "2m", Durations::parse)));
   }
 
   private static <T> T parse(
@@ -302,6 +312,8 @@ public record RunwayConfig(
     m.put(RETENTION_INTERVAL, retention.interval());
     m.put(PROVISIONER_INTERVAL, provisioner.interval());
     m.put(PROVISIONER_LAUNCHES_PER_CYCLE, provisioner.launchesPerCycle());
+    m.put(SWEEP_ENABLED, sweep.enabled());
+    m.put(SWEEP_INTERVAL, sweep.interval());
     return m;
   }
 
@@ -313,6 +325,16 @@ public record RunwayConfig(
    * @param launchesPerCycle the most Pods one cycle creates per pool, so that a burst of jobs
    *     becomes a steady stream of API requests
    */
+  /**
+   * The sweep of GitHub's queue (issue 22): {@code enabled} defaults to whether App credentials are
+   * set, {@code interval} to 2 minutes.
+   */
+  public record Sweep(boolean enabled, Duration interval) {
+    public Sweep {
+      positive(SWEEP_INTERVAL, interval);
+    }
+  }
+
   public record Provisioner(Duration interval, int launchesPerCycle) {
     public Provisioner {
       positive(PROVISIONER_INTERVAL, interval);

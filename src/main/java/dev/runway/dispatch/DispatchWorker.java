@@ -318,12 +318,13 @@ final class DispatchWorker {
                 o.isIgnore() ? o.label() : null,
                 o.isIgnore() ? o.detail() : null,
                 true,
-                w.d().receivedAt()));
+                w.d().receivedAt(),
+                source(w.d())));
       } else {
         o = moved(w.target());
         upserts.add(
             new JobRepository.Upsert(
-                f, w.target(), null, null, null, null, false, w.d().receivedAt()));
+                f, w.target(), null, null, null, null, false, w.d().receivedAt(), source(w.d())));
       }
       outcomes.put(w.d().guid(), o);
       moved.add(w);
@@ -380,6 +381,17 @@ final class DispatchWorker {
   private void observeClaimable(JobFacts f, String pool, Instant receivedAt, Instant claimableAt) {
     stages.observe(pool, WaitStage.GITHUB_DELAY, f.createdAtGithub(), receivedAt);
     stages.observe(pool, WaitStage.DISPATCH, receivedAt, claimableAt);
+  }
+
+  /**
+   * GUID prefix of the deliveries the sweep of GitHub's queue writes for jobs no webhook brought.
+   */
+  public static final String SWEEP_GUID_PREFIX = "sweep-";
+
+  private static String source(Delivery d) {
+    return d.guid().startsWith(JobRepository.SWEEP_GUID_PREFIX)
+        ? JobRepository.SWEEP
+        : JobRepository.WEBHOOK;
   }
 
   private static DispatchOutcome moved(JobStatus target) {
@@ -495,7 +507,7 @@ final class DispatchWorker {
                   now);
             }
           } else {
-            outcome = apply(c, event, target, eval, d.receivedAt(), now);
+            outcome = apply(c, event, target, eval, d.receivedAt(), source(d), now);
             listener.onTransition(c, event.facts(), target);
             if (target == JobStatus.QUEUED && !outcome.isIgnore()) {
               claimableAt = now;
@@ -534,24 +546,33 @@ final class DispatchWorker {
       JobStatus target,
       JobEvaluator.Evaluation eval,
       Instant receivedAt,
+      String source,
       Instant now)
       throws SQLException {
     if (target == JobStatus.QUEUED) {
       DispatchOutcome o = eval.outcome();
-      jobs.upsert(
+      jobs.upsertAll(
           c,
-          event.facts(),
-          JobStatus.QUEUED,
-          eval.accountId(),
-          o.pool(),
-          o.isIgnore() ? o.label() : null,
-          o.isIgnore() ? o.detail() : null,
-          true,
-          receivedAt,
+          List.of(
+              new JobRepository.Upsert(
+                  event.facts(),
+                  JobStatus.QUEUED,
+                  eval.accountId(),
+                  o.pool(),
+                  o.isIgnore() ? o.label() : null,
+                  o.isIgnore() ? o.detail() : null,
+                  true,
+                  receivedAt,
+                  source)),
           now);
       return o;
     }
-    jobs.upsert(c, event.facts(), target, null, null, null, null, false, receivedAt, now);
+    jobs.upsertAll(
+        c,
+        List.of(
+            new JobRepository.Upsert(
+                event.facts(), target, null, null, null, null, false, receivedAt, source)),
+        now);
     return moved(target);
   }
 

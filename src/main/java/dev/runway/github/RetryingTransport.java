@@ -91,7 +91,19 @@ final class RetryingTransport {
       String authKind,
       String jsonBody,
       boolean idempotent,
-      Deadline deadline) {}
+      Deadline deadline,
+      String ifNoneMatch) {
+    Call(
+        String method,
+        String pathAndQuery,
+        Supplier<String> authorization,
+        String authKind,
+        String jsonBody,
+        boolean idempotent,
+        Deadline deadline) {
+      this(method, pathAndQuery, authorization, authKind, jsonBody, idempotent, deadline, null);
+    }
+  }
 
   /** A deadline of the policy's length from now, on this transport's clock. */
   Deadline defaultDeadline() {
@@ -132,7 +144,8 @@ final class RetryingTransport {
       }
       int status = response.statusCode();
       lastStatus = status;
-      if (status >= 200 && status < 300) {
+      // A conditional request's 304 is an answer: nothing changed, and GitHub did not count it.
+      if ((status >= 200 && status < 300) || (status == 304 && call.ifNoneMatch() != null)) {
         return response;
       }
       Optional<Duration> rateLimitWait = rateLimitWait(response);
@@ -202,6 +215,9 @@ final class RetryingTransport {
             .header("X-GitHub-Api-Version", "2022-11-28")
             .header("User-Agent", "runway")
             .header("Authorization", call.authorization().get());
+    if (call.ifNoneMatch() != null) {
+      builder.header("If-None-Match", call.ifNoneMatch());
+    }
     if (call.jsonBody() != null) {
       builder
           .header("Content-Type", "application/json")

@@ -97,6 +97,12 @@ public final class JobRepository {
   /** {@code jobs.source}: a job only the sweep of GitHub's queue found. */
   public static final String SWEEP = "sweep";
 
+  /**
+   * The GUID prefix of the deliveries the sweep writes for the jobs it found: dispatch records such
+   * a job's source as {@link #SWEEP}.
+   */
+  public static final String SWEEP_GUID_PREFIX = "sweep-";
+
   private static final String UPSERT =
       "insert into jobs (job_id, run_attempt, run_id, repository, owner_login, owner_is_org,"
           + " installation_id, account_id, name, workflow_name, labels, pool, status,"
