@@ -45,6 +45,12 @@ import dev.runway.inbox.InboxRepository;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
+import dev.runway.ledger.JobDetailApi;
+import dev.runway.ledger.JobLedger;
+import dev.runway.ledger.Seams;
+import dev.runway.ledger.Sweep;
+import dev.runway.ledger.WaitGauges;
+import dev.runway.ledger.WaitReasons;
 import dev.runway.operators.OperatorAuthenticator;
 import dev.runway.operators.OperatorTokens;
 import dev.runway.pools.KubernetesPoolSource;
@@ -62,6 +68,7 @@ import dev.runway.telemetry.Metrics;
 import dev.runway.telemetry.Poller;
 import dev.runway.ui.MeterHistory;
 import dev.runway.ui.OperatorUi;
+import dev.runway.webhook.DeliveryWriter;
 import dev.runway.webhook.HealthRoutes;
 import dev.runway.webhook.Intake;
 import dev.runway.webhook.Payloads;
@@ -224,6 +231,18 @@ public final class Runway implements AutoCloseable {
             clock,
             () -> serving && !stopping && intakeRef.get() != null && intakeRef.get().ready()));
     staleJobCheck(db.main(), jobs, github, binding, clock).ifPresent(background::add);
+    if (config.sweep().enabled()) {
+      github.ifPresent(
+          gh ->
+              background.add(
+                  new Sweep(
+                          db.main(),
+                          gh,
+                          new DeliveryWriter(inbox, schedulerHold()),
+                          metrics.registry(),
+                          clock)
+                      .task(config.sweep().interval())));
+    }
     github.ifPresent(
         gh -> background.add(new OrphanedRunners(db.main(), gh, clock).task(ORPHAN_INTERVAL)));
 
@@ -290,6 +309,15 @@ public final class Runway implements AutoCloseable {
             clock,
             config.claimLease(),
             config.claimDeadline());
+    WaitReasons waitReasons =
+        new WaitReasons(
+            pools,
+            claims.configProblems(),
+            github.<Seams.JitPauses>map(g -> g::pausedUntil).orElse(Seams.JitPauses.NONE),
+            Seams.RepositoryCaps.NONE, // SEAM (fair): repository caps
+            clock);
+    new WaitGauges(waitReasons, metrics.registry(), clock).poll(poller, db.main());
+    JobLedger jobLedger = new JobLedger(jobs, waitReasons);
     LongPollClaims longPoll = new LongPollClaims(claims, wakeups, CLAIM_WAIT_THREADS);
     ExecutorService runnerCleanup =
         Executors.newSingleThreadExecutor(
@@ -368,6 +396,7 @@ public final class Runway implements AutoCloseable {
             metrics,
             new DeliveriesApi(db.main(), inbox, out),
             new JobsApi(db.main(), jobs, out),
+            new JobDetailApi(db.main(), jobLedger, out),
             new OperatorUi(
                 new OperatorUi.Sources(
                     db.main(),
@@ -379,7 +408,8 @@ public final class Runway implements AutoCloseable {
                     accounts,
                     github,
                     degradedPools,
-                    clock)));
+                    clock,
+                    jobLedger)));
     http =
         HttpServer.start(
             config.port(),

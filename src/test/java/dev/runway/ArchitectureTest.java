@@ -52,7 +52,9 @@ class ArchitectureTest {
           // Reads the job's pool and outcome to signal waiting claimers; writes nothing.
           "dev.runway.claims.ClaimableSignals",
           // Deletes completed jobs after RUNWAY_RETENTION_JOBS, through JobRepository.
-          "dev.runway.retention.Pruner");
+          "dev.runway.retention.Pruner",
+          // Reads only (find, findLatest): GET /api/v1/jobs/{id} and the job page's ledger.
+          "dev.runway.ledger.JobLedger");
 
   /**
    * The only classes that may enqueue into {@code scheduled_tasks} through {@link DispatchQueue}.

@@ -201,6 +201,13 @@ public final class Agent {
             r.why(),
             Durations.format(r.delay()));
         pause(r.delay());
+      } else if (answer instanceof ClaimAnswer.ConfigError e) {
+        log.error(
+            "slot {}: configuration error at Runway ({}); claiming again in {}",
+            slot,
+            e.why(),
+            e.delay());
+        pause(e.delay());
       } else if (answer instanceof ClaimAnswer.Transient t) {
         starts.nothing();
         Duration d = backoff.next();

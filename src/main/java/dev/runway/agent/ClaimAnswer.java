@@ -31,6 +31,13 @@ sealed interface ClaimAnswer {
   /** 503: Runway asks to wait. */
   record RetryAfter(Duration delay, String why) implements ClaimAnswer {}
 
+  /**
+   * 503 with {@code Runway-Claim-Result: github_config}: Runway's GitHub App setup is broken (no
+   * App, a refused key, a missing permission). Not a busy server: it is said as an error, and the
+   * agent asks again within a minute so that a fix takes effect soon.
+   */
+  record ConfigError(Duration delay, String why) implements ClaimAnswer {}
+
   /** Another 5xx, a 404 (no such pool yet) or a connection error: back off and try again. */
   record Transient(String why) implements ClaimAnswer {}
 

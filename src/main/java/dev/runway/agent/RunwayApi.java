@@ -67,6 +67,12 @@ final class RunwayApi {
       return new ClaimAnswer.Nothing();
     }
     String why = status + " " + error(r.body());
+    if (status == 503
+        && r.headers().firstValue("Runway-Claim-Result").orElse("").equals("github_config")) {
+      Duration d = retryAfter(r);
+      return new ClaimAnswer.ConfigError(
+          d.compareTo(MAX_CONFIG_RETRY) > 0 ? MAX_CONFIG_RETRY : d, why);
+    }
     if (status == 503) {
       return new ClaimAnswer.RetryAfter(retryAfter(r), why);
     }
@@ -161,6 +167,9 @@ final class RunwayApi {
       return "";
     }
   }
+
+  /** The longest an agent waits after a configuration error, whatever Runway asks. */
+  static final Duration MAX_CONFIG_RETRY = Duration.ofMinutes(1);
 
   private static Duration retryAfter(HttpResponse<String> r) {
     try {

@@ -30,8 +30,16 @@ public final class ClaimMetrics {
   private final Map<String, AtomicLong> jobs = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> oldestMillis = new ConcurrentHashMap<>();
 
+  private final dev.runway.jobs.WaitStages stages;
+
   public ClaimMetrics(Metrics metrics) {
     this.metrics = metrics;
+    this.stages = new dev.runway.jobs.WaitStages(metrics.registry());
+  }
+
+  /** {@code runway_job_wait_seconds}: the capacity stage ends at a claim, assign at a binding. */
+  dev.runway.jobs.WaitStages stages() {
+    return stages;
   }
 
   void claim(String pool, String result) {

@@ -38,6 +38,8 @@ public sealed interface ClaimOutcome {
     default R gitHubHeld(GitHubHeld held) {
       return unavailable(new Unavailable(held.message(), held.retryAfterSeconds()));
     }
+
+    R configError(ConfigError error);
   }
 
   /** The job a runner is started for: what the agent may show or log. */
@@ -204,6 +206,23 @@ public sealed interface ClaimOutcome {
     @Override
     public Optional<String> metricResult() {
       return Optional.of(hold.label());
+    }
+  }
+
+  /**
+   * Runway cannot mint runners because of its own configuration or the App's: no App configured, a
+   * key GitHub refuses, a permission the App lacks. Retrying soon will not help, but an operator
+   * fixing it should not wait long either. {@code cause} is in words, and never holds a secret.
+   */
+  record ConfigError(String cause, long retryAfterSeconds) implements ClaimOutcome {
+    @Override
+    public <R> R accept(Visitor<R> visitor) {
+      return visitor.configError(this);
+    }
+
+    @Override
+    public Optional<String> metricResult() {
+      return Optional.of("github_config");
     }
   }
 }

@@ -456,15 +456,46 @@ final class ClaimRepository {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update claims set status = 'bound', job_id = ?, run_attempt = ?, bound_at = ?,"
-                + " ended_at = null, end_reason = null,"
+                + " ended_at = null, end_reason = null, "
+                + " running_at = coalesce(running_at, ?),"
                 // The runner took a job, so it runs, whatever its starter reported so far.
                 + " state = case when state in ('claimed', 'launching') then 'running' else state"
                 + " end where id = ?")) {
       ps.setLong(1, jobId);
       ps.setInt(2, attempt);
       setTime(ps, 3, now);
-      ps.setLong(4, claimId);
+      setTime(ps, 4, now);
+      ps.setLong(5, claimId);
       ps.executeUpdate();
+    }
+  }
+
+  /**
+   * When the claim's runner was first reported up ({@code running_at}), or empty if it never was.
+   */
+  Optional<Instant> runningAt(Connection c, long claimId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("select running_at from claims where id = ?")) {
+      ps.setLong(1, claimId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? Optional.ofNullable(dev.runway.db.Sql.instant(rs, "running_at"))
+            : Optional.empty();
+      }
+    }
+  }
+
+  /**
+   * Records the first report that the claim's runner is up; returns the claim (for its pool and
+   * creation time) when this was that first report.
+   */
+  Optional<Claim> markRunning(Connection c, long claimId, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set running_at = ? where id = ? and running_at is null returning "
+                + CLAIM_COLUMNS)) {
+      setTime(ps, 1, now);
+      ps.setLong(2, claimId);
+      return one(ps);
     }
   }
 

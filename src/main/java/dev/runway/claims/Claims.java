@@ -9,6 +9,7 @@ import dev.runway.github.GitHubException;
 import dev.runway.github.JitConfig;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobRepository.ClaimedJob;
+import dev.runway.jobs.WaitStage;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSource;
 import java.sql.Connection;
@@ -56,6 +57,7 @@ public final class Claims {
   private final Clock clock;
   private final Duration lease;
   private final Duration deadline;
+  private final GitHubConfigProblems configProblems;
 
   /**
    * Retries releases that failed because the database was gone: without them, the job would wait
@@ -103,6 +105,12 @@ public final class Claims {
     this.metrics = metrics;
     this.clock = clock;
     this.lease = lease;
+    this.configProblems = new GitHubConfigProblems(clock);
+  }
+
+  /** The configuration problems that stop this replica's claims, by pool (wait reasons, the UI). */
+  public GitHubConfigProblems configProblems() {
+    return configProblems;
   }
 
   /** Claims a job of {@code poolName}. The caller has authenticated the agent for that pool. */
@@ -125,9 +133,8 @@ public final class Claims {
 
   private ClaimOutcome claimIn(Pool pool, Deadline until) {
     if (github.isEmpty()) {
-      return new ClaimOutcome.Unavailable(
-          "GitHub App not configured: set RUNWAY_GITHUB_APP_ID and RUNWAY_GITHUB_PRIVATE_KEY_FILE",
-          300);
+      configProblems.failed(pool.name(), NO_APP);
+      return new ClaimOutcome.ConfigError(NO_APP, CONFIG_RETRY_SECONDS);
     }
     Reservation r;
     try {
@@ -141,6 +148,11 @@ public final class Claims {
     }
     ClaimedJob job = r.job();
     ClaimRepository.Claim claim = r.claim();
+    // The claim committed: the job's capacity stage (claimable → claimed) is over, whatever GitHub
+    // answers next (a failed mint makes it claimable again, and its next claim ends it again).
+    metrics
+        .stages()
+        .observe(pool.name(), WaitStage.CAPACITY, job.dispatchedAt(), claim.createdAt());
     JitConfig jit;
     try {
       jit = mint(pool, job, claim.runnerName(), until);
@@ -169,16 +181,18 @@ public final class Claims {
               + deadline.toMillis()
               + " ms (the job is claimable again)",
           5);
-    } catch (GitHubException | IllegalArgumentException e) {
-      released(
-          claim,
-          job,
-          pool,
-          "github_error",
-          "GitHub did not register the runner: " + e.getMessage());
-      return new ClaimOutcome.GitHubFailed(
-          "GitHub did not register the runner (the job is claimable again): " + e.getMessage());
+    } catch (GitHubException e) {
+      Optional<String> cause = configCause(e);
+      if (cause.isEmpty()) {
+        return gitHubFailed(pool, job, claim, e);
+      }
+      release(claim, job, "github_config");
+      configProblems.failed(pool.name(), cause.get());
+      return new ClaimOutcome.ConfigError(cause.get(), CONFIG_RETRY_SECONDS);
+    } catch (IllegalArgumentException e) {
+      return gitHubFailed(pool, job, claim, e);
     }
+    configProblems.resolved(pool.name());
     metrics.queueWait(pool.name(), Duration.between(job.receivedAt(), claim.createdAt()));
     log.info(
         "job {}/{} of {} claimed in pool {} for runner {}",
@@ -214,6 +228,52 @@ public final class Claims {
         job.runAttempt(),
         pool.name(),
         why);
+  }
+
+  private ClaimOutcome gitHubFailed(
+      Pool pool, ClaimedJob job, ClaimRepository.Claim claim, RuntimeException e) {
+    released(
+        claim, job, pool, "github_error", "GitHub did not register the runner: " + e.getMessage());
+    return new ClaimOutcome.GitHubFailed(
+        "GitHub did not register the runner (the job is claimable again): " + e.getMessage());
+  }
+
+  /** Why claims cannot mint runners at all, in words: {@code RUNWAY_GITHUB_APP_*} is unset. */
+  static final String NO_APP =
+      "no GitHub App configured: set RUNWAY_GITHUB_APP_ID and RUNWAY_GITHUB_PRIVATE_KEY_FILE";
+
+  /**
+   * How soon an agent comes back after a configuration error: soon enough that a fix shows within a
+   * minute, seldom enough that a broken setup costs little.
+   */
+  static final long CONFIG_RETRY_SECONDS = 60;
+
+  /**
+   * The configuration problem a refusal of GitHub's stands for, if it is one: a 401 (GitHub does
+   * not accept the App's JWT: a wrong key or App id), or a 403 that is not a rate limit (the App or
+   * its installation lacks a permission). Other failures are GitHub's own and stay {@code
+   * github_error}. The words come from GitHub's answer and the call, never from a credential.
+   */
+  static Optional<String> configCause(GitHubException e) {
+    if (e.rateLimited()) {
+      return Optional.empty();
+    }
+    String call = e.method() + " " + e.path();
+    if (e.statusCode() == 401) {
+      return Optional.of(
+          "GitHub refused the App's credentials (401 on "
+              + call
+              + "): check RUNWAY_GITHUB_APP_ID and that the private key is the App's current one");
+    }
+    if (e.statusCode() == 403) {
+      return Optional.of(
+          "GitHub refused "
+              + call
+              + " (403): the App or its installation lacks a permission (organization"
+              + " self-hosted runners: write for an organisation, administration: write for a"
+              + " user's repository), or the owner has not accepted it");
+    }
+    return Optional.empty();
   }
 
   /** Either a claimed job and its claim, or why there is none. */

@@ -201,6 +201,19 @@ public final class ClaimsApi implements HttpRoutes {
     }
 
     @Override
+    public Answer configError(ClaimOutcome.ConfigError e) {
+      // The result header lets the agent tell a configuration error from a busy Runway.
+      return new Answer(
+          503,
+          Map.of("error", "configuration error: " + e.cause()),
+          Map.of(
+              "Retry-After",
+              String.valueOf(e.retryAfterSeconds()),
+              "Runway-Claim-Result",
+              "github_config"));
+    }
+
+    @Override
     public Answer gitHubFailed(ClaimOutcome.GitHubFailed f) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("error", f.message());

@@ -4,6 +4,7 @@ import dev.runway.jobs.JobFacts;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobStatus;
+import dev.runway.jobs.WaitStage;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -141,10 +142,17 @@ public final class RunnerBinding implements JobListener {
       }
     }
     jobs.attachClaim(c, x.id(), x.pool(), jobId, attempt, now);
+    Optional<Instant> runningAt = repo.runningAt(c, x.id());
     repo.bind(c, x.id(), jobId, attempt, now);
     if (!x.warm()) {
       // A warm runner waited for work by design; its wait is not a start latency.
       metrics.startLatency(x.pool(), Duration.between(x.createdAt(), now));
+      if (runningAt.isEmpty()) {
+        // Nobody reported the runner up: the in_progress is the first sign of it, so the launch
+        // ends here and the assignment took no time Runway can see.
+        metrics.stages().observe(x.pool(), WaitStage.LAUNCH, x.createdAt(), now);
+      }
     }
+    metrics.stages().observe(x.pool(), WaitStage.ASSIGN, runningAt.orElse(now), now);
   }
 }

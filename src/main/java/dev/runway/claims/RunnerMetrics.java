@@ -29,6 +29,11 @@ public final class RunnerMetrics {
     this.metrics = metrics;
   }
 
+  /** {@code runway_job_wait_seconds}: the launch stage ends when a runner is reported up. */
+  dev.runway.jobs.WaitStages stages() {
+    return new dev.runway.jobs.WaitStages(metrics.registry());
+  }
+
   void launchFailure(String pool, ClaimEvent.FailureReason reason) {
     metrics
         .counter(

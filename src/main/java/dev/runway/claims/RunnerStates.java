@@ -1,6 +1,8 @@
 package dev.runway.claims;
 
 import dev.runway.jobs.JobRepository;
+import dev.runway.jobs.WaitStage;
+import dev.runway.jobs.WaitStages;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -50,6 +52,7 @@ public final class RunnerStates {
   private final Executor background;
   private final ClaimStateRepository repo = new ClaimStateRepository();
   private final ClaimRepository claims = new ClaimRepository();
+  private final WaitStages stages;
   private final Set<String> outdatedPoolsLogged = ConcurrentHashMap.newKeySet();
 
   public RunnerStates(
@@ -63,6 +66,7 @@ public final class RunnerStates {
     this.jobs = jobs;
     this.registrations = registrations;
     this.metrics = metrics;
+    this.stages = metrics.stages();
     this.clock = clock;
     this.background = background;
   }
@@ -104,11 +108,20 @@ public final class RunnerStates {
     }
     RunnerState to = event.target();
     try (Connection c = ds.getConnection()) {
-      if (repo.move(c, claimId, to, null, null, null, clock.instant(), to.predecessors())) {
+      Instant now = clock.instant();
+      if (repo.move(c, claimId, to, null, null, null, now, to.predecessors())) {
+        if (to == RunnerState.RUNNING) {
+          // The launch stage of the claim's job ends with the first report that its runner is up.
+          claims
+              .markRunning(c, claimId, now)
+              .filter(claim -> !claim.warm())
+              .ifPresent(
+                  claim -> stages.observe(claim.pool(), WaitStage.LAUNCH, claim.createdAt(), now));
+        }
         return Transition.applied(to);
       }
-      Optional<ClaimStateRepository.ClaimState> now = repo.find(c, claimId);
-      return now.isEmpty() ? Transition.unknown() : judge(now.get(), to);
+      Optional<ClaimStateRepository.ClaimState> state = repo.find(c, claimId);
+      return state.isEmpty() ? Transition.unknown() : judge(state.get(), to);
     }
   }
 

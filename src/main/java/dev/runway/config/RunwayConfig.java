@@ -69,7 +69,8 @@ public record RunwayConfig(
     Duration webhookBodyTimeout,
     Retention retention,
     Provisioner provisioner,
-    Bulkheads bulkheads) {
+    Bulkheads bulkheads,
+    Sweep sweep) {
 
   public static final String PORT = "RUNWAY_PORT";
   public static final String DATABASE_URL = "RUNWAY_DATABASE_URL";
@@ -99,6 +100,8 @@ public record RunwayConfig(
   public static final String CLAIM_LEASE = "RUNWAY_CLAIM_LEASE";
   public static final String CLAIM_REAP_INTERVAL = "RUNWAY_CLAIM_REAP_INTERVAL";
   public static final String PROVISIONER_INTERVAL = "RUNWAY_PROVISIONER_INTERVAL";
+  public static final String SWEEP_ENABLED = "RUNWAY_SWEEP_ENABLED";
+  public static final String SWEEP_INTERVAL = "RUNWAY_SWEEP_INTERVAL";
   public static final String PROVISIONER_LAUNCHES_PER_CYCLE =
       "RUNWAY_PROVISIONER_LAUNCHES_PER_CYCLE";
   public static final String POD_POLICY = "RUNWAY_POD_POLICY";
@@ -242,7 +245,14 @@ public record RunwayConfig(
         new Bulkheads(
             parse(get, CLAIM_THREADS, "32", Integer::parseInt),
             parse(get, CLAIM_QUEUE, "64", Integer::parseInt),
-            parse(get, GITHUB_MAX_CONCURRENCY, "20", Integer::parseInt)));
+            parse(get, GITHUB_MAX_CONCURRENCY, "20", Integer::parseInt)),
+        new Sweep(
+            parse(
+                get,
+                SWEEP_ENABLED,
+                String.valueOf(get.apply(GITHUB_APP_ID).isPresent()),
+                RunwayConfig::parseBoolean),
+            parse(get, SWEEP_INTERVAL, "2m", Durations::parse)));
   }
 
   private static <T> T parse(
@@ -318,7 +328,19 @@ public record RunwayConfig(
     m.put(CLAIM_QUEUE, bulkheads.claimQueue());
     m.put(GITHUB_MAX_CONCURRENCY, bulkheads.githubMaxConcurrency());
     m.put(POD_POLICY, provisioner.podPolicy().label());
+    m.put(SWEEP_ENABLED, sweep.enabled());
+    m.put(SWEEP_INTERVAL, sweep.interval());
     return m;
+  }
+
+  /**
+   * The sweep of GitHub's queue (issue 22): {@code enabled} defaults to whether App credentials are
+   * set, {@code interval} to 2 minutes.
+   */
+  public record Sweep(boolean enabled, Duration interval) {
+    public Sweep {
+      positive(SWEEP_INTERVAL, interval);
+    }
   }
 
   /**

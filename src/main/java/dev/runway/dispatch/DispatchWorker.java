@@ -14,6 +14,8 @@ import dev.runway.jobs.JobFacts;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobStatus;
+import dev.runway.jobs.WaitStage;
+import dev.runway.jobs.WaitStages;
 import dev.runway.telemetry.Metrics;
 import java.io.IOException;
 import java.sql.Connection;
@@ -57,6 +59,7 @@ final class DispatchWorker {
   private final Metrics metrics;
   private final Clock clock;
   private final JobListener listener;
+  private final WaitStages stages;
 
   DispatchWorker(
       DataSource ds,
@@ -77,6 +80,7 @@ final class DispatchWorker {
     this.metrics = metrics;
     this.clock = clock;
     this.listener = listener;
+    this.stages = new WaitStages(metrics.registry());
   }
 
   /** Dispatches the delivery {@code guid}. */
@@ -314,12 +318,13 @@ final class DispatchWorker {
                 o.isIgnore() ? o.label() : null,
                 o.isIgnore() ? o.detail() : null,
                 true,
-                w.d().receivedAt()));
+                w.d().receivedAt(),
+                source(w.d())));
       } else {
         o = moved(w.target());
         upserts.add(
             new JobRepository.Upsert(
-                f, w.target(), null, null, null, null, false, w.d().receivedAt()));
+                f, w.target(), null, null, null, null, false, w.d().receivedAt(), source(w.d())));
       }
       outcomes.put(w.d().guid(), o);
       moved.add(w);
@@ -337,6 +342,8 @@ final class DispatchWorker {
         });
     Set<String> settled = inbox.settleAll(c, settlements);
     DispatchQueue.completeBatch(c, done);
+    Map<String, JobWork> movedByGuid = new HashMap<>();
+    moved.forEach(w -> movedByGuid.put(w.d().guid(), w));
     for (String guid : settled) {
       DispatchOutcome o = outcomes.get(guid);
       if (o == null) {
@@ -348,6 +355,10 @@ final class DispatchWorker {
           () ->
               metrics.dispatchOutcome(
                   action, o.label(), Duration.between(d.receivedAt(), clock.instant())));
+      JobWork w = movedByGuid.get(guid);
+      if (w != null && w.target() == JobStatus.QUEUED && !o.isIgnore()) {
+        batch.counted.add(() -> observeClaimable(w.event().facts(), o.pool(), d.receivedAt(), now));
+      }
       if (o.isIgnore()) {
         batch.logs.add(
             () -> {
@@ -361,6 +372,26 @@ final class DispatchWorker {
       }
     }
     return batch;
+  }
+
+  /**
+   * The first two stages of a job that became claimable: GitHub's delay (its creation to our
+   * receipt) and dispatch (receipt to claimable). Called once, after the commit that settled it.
+   */
+  private void observeClaimable(JobFacts f, String pool, Instant receivedAt, Instant claimableAt) {
+    stages.observe(pool, WaitStage.GITHUB_DELAY, f.createdAtGithub(), receivedAt);
+    stages.observe(pool, WaitStage.DISPATCH, receivedAt, claimableAt);
+  }
+
+  /**
+   * GUID prefix of the deliveries the sweep of GitHub's queue writes for jobs no webhook brought.
+   */
+  public static final String SWEEP_GUID_PREFIX = "sweep-";
+
+  private static String source(Delivery d) {
+    return d.guid().startsWith(JobRepository.SWEEP_GUID_PREFIX)
+        ? JobRepository.SWEEP
+        : JobRepository.WEBHOOK;
   }
 
   private static DispatchOutcome moved(JobStatus target) {
@@ -455,6 +486,7 @@ final class DispatchWorker {
               : null;
       DispatchOutcome outcome;
       boolean settled;
+      Instant claimableAt = null;
       try (Connection c = ds.getConnection()) {
         c.setAutoCommit(false);
         try {
@@ -475,8 +507,11 @@ final class DispatchWorker {
                   now);
             }
           } else {
-            outcome = apply(c, event, target, eval, d.receivedAt(), now);
+            outcome = apply(c, event, target, eval, d.receivedAt(), source(d), now);
             listener.onTransition(c, event.facts(), target);
+            if (target == JobStatus.QUEUED && !outcome.isIgnore()) {
+              claimableAt = now;
+            }
           }
           settled = inbox.settle(c, d.guid(), outcome.label(), outcome.detail());
           c.commit();
@@ -488,6 +523,9 @@ final class DispatchWorker {
       if (settled) {
         metrics.dispatchOutcome(
             event.action(), outcome.label(), Duration.between(d.receivedAt(), clock.instant()));
+        if (claimableAt != null) {
+          observeClaimable(event.facts(), outcome.pool(), d.receivedAt(), claimableAt);
+        }
         // Ignores are what an operator looks for; the normal lifecycle is only worth a debug line
         // at thousands of deliveries a second.
         if (outcome.isIgnore()) {
@@ -508,24 +546,33 @@ final class DispatchWorker {
       JobStatus target,
       JobEvaluator.Evaluation eval,
       Instant receivedAt,
+      String source,
       Instant now)
       throws SQLException {
     if (target == JobStatus.QUEUED) {
       DispatchOutcome o = eval.outcome();
-      jobs.upsert(
+      jobs.upsertAll(
           c,
-          event.facts(),
-          JobStatus.QUEUED,
-          eval.accountId(),
-          o.pool(),
-          o.isIgnore() ? o.label() : null,
-          o.isIgnore() ? o.detail() : null,
-          true,
-          receivedAt,
+          List.of(
+              new JobRepository.Upsert(
+                  event.facts(),
+                  JobStatus.QUEUED,
+                  eval.accountId(),
+                  o.pool(),
+                  o.isIgnore() ? o.label() : null,
+                  o.isIgnore() ? o.detail() : null,
+                  true,
+                  receivedAt,
+                  source)),
           now);
       return o;
     }
-    jobs.upsert(c, event.facts(), target, null, null, null, null, false, receivedAt, now);
+    jobs.upsertAll(
+        c,
+        List.of(
+            new JobRepository.Upsert(
+                event.facts(), target, null, null, null, null, false, receivedAt, source)),
+        now);
     return moved(target);
   }
 

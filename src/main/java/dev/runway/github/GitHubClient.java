@@ -364,6 +364,57 @@ public final class GitHubClient {
     }
   }
 
+  /**
+   * The answer of a conditional GET: {@code body} is null when GitHub answered 304 (nothing changed
+   * since {@code etag}, and the request cost no rate limit). {@code rateRemaining} and {@code
+   * rateLimit} are GitHub's {@code X-RateLimit-*} headers, -1 when absent.
+   */
+  public record Conditional(
+      int status, String etag, JsonNode body, long rateRemaining, long rateLimit) {
+    public boolean notModified() {
+      return status == 304;
+    }
+  }
+
+  /**
+   * A GET as the installation, sent with {@code If-None-Match: etag} when {@code etag} is not null,
+   * through the same retries, rate-limit waits and token cache as every other call.
+   */
+  public Conditional getConditional(long installationId, String pathAndQuery, String etag) {
+    String token = installationToken(installationId, transport.defaultDeadline()).token();
+    HttpResponse<String> r;
+    try {
+      r =
+          transport.send(
+              new RetryingTransport.Call(
+                  "GET",
+                  pathAndQuery,
+                  () -> "Bearer " + token,
+                  "installation",
+                  null,
+                  true,
+                  transport.defaultDeadline(),
+                  RateLimitPauses.installation(installationId),
+                  etag));
+    } catch (GitHubException e) {
+      if (e.statusCode() == 401) {
+        tokens.remove(installationId);
+      }
+      throw e;
+    }
+    return new Conditional(
+        r.statusCode(),
+        r.headers().firstValue("ETag").orElse(etag),
+        r.statusCode() == 304 ? null : readTree(r),
+        r.headers().firstValueAsLong("X-RateLimit-Remaining").orElse(-1),
+        r.headers().firstValueAsLong("X-RateLimit-Limit").orElse(-1));
+  }
+
+  /** {@code value} as one path segment (an owner or repository name). */
+  public static String pathSegment(String value) {
+    return segment(value);
+  }
+
   /** A job's current state, as GitHub sees it. */
   public WorkflowJob getJob(long installationId, String owner, String repo, long jobId) {
     String path = "/repos/" + segment(owner) + "/" + segment(repo) + "/actions/jobs/" + jobId;

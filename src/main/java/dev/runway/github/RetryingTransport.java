@@ -99,7 +99,22 @@ final class RetryingTransport {
       String jsonBody,
       boolean idempotent,
       Deadline deadline,
-      String pauseKey) {}
+      String pauseKey,
+      String ifNoneMatch) {
+    Call(
+        String method,
+        String pathAndQuery,
+        Supplier<String> authorization,
+        String authKind,
+        String jsonBody,
+        boolean idempotent,
+        Deadline deadline,
+        String pauseKey) {
+      this(
+          method, pathAndQuery, authorization, authKind, jsonBody, idempotent, deadline, pauseKey,
+          null);
+    }
+  }
 
   /** A deadline of the policy's length from now, on this transport's clock. */
   Deadline defaultDeadline() {
@@ -171,7 +186,8 @@ final class RetryingTransport {
         holdsProbe[0] = false;
         log.info("GitHub rate limit of {} is over; calls resume", describeKey(call.pauseKey()));
       }
-      if (status >= 200 && status < 300) {
+      // A conditional request's 304 is an answer: nothing changed, and GitHub did not count it.
+      if ((status >= 200 && status < 300) || (status == 304 && call.ifNoneMatch() != null)) {
         return response;
       }
       if (rateLimitWait.isPresent()) {
@@ -272,6 +288,9 @@ final class RetryingTransport {
             .header("X-GitHub-Api-Version", "2022-11-28")
             .header("User-Agent", "runway")
             .header("Authorization", call.authorization().get());
+    if (call.ifNoneMatch() != null) {
+      builder.header("If-None-Match", call.ifNoneMatch());
+    }
     if (call.jsonBody() != null) {
       builder
           .header("Content-Type", "application/json")

@@ -31,7 +31,9 @@ public record Job(
     Instant leaseExpiresAt,
     Instant startedAt,
     Instant completedAt,
-    Instant updatedAt) {
+    Instant updatedAt,
+    Instant inProgressAt,
+    String source) {
 
   public JobStatus jobStatus() {
     return JobStatus.fromDb(status);

@@ -24,7 +24,8 @@ public final class JobRepository {
       "job_id, run_attempt, run_id, repository, owner_login, owner_is_org, installation_id,"
           + " account_id, name, workflow_name, labels, pool, status, outcome, outcome_detail,"
           + " conclusion, runner_id, runner_name, created_at_github, received_at, dispatched_at,"
-          + " claimed_at, claim_id, lease_expires_at, started_at, completed_at, updated_at";
+          + " claimed_at, claim_id, lease_expires_at, started_at, completed_at, updated_at,"
+          + " in_progress_at, source";
 
   /**
    * Serialises all work on one job id for the rest of the transaction, so two events of the same
@@ -49,6 +50,20 @@ public final class JobRepository {
     }
   }
 
+  /** The latest attempt of the job, if Runway has any. */
+  public Optional<Job> findLatest(Connection c, long jobId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select "
+                + COLUMNS
+                + " from jobs where job_id = ? order by run_attempt desc limit 1")) {
+      ps.setLong(1, jobId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(map(rs)) : Optional.empty();
+      }
+    }
+  }
+
   /**
    * One job row to insert or move forward: the facts of the event, the status it moves to, and what
    * dispatch decided (account, pool, an ignore outcome), null where the event says nothing.
@@ -61,15 +76,41 @@ public final class JobRepository {
       String outcome,
       String outcomeDetail,
       boolean dispatched,
-      Instant receivedAt) {}
+      Instant receivedAt,
+      String source) {
+    public Upsert(
+        JobFacts f,
+        JobStatus status,
+        Long accountId,
+        String pool,
+        String outcome,
+        String outcomeDetail,
+        boolean dispatched,
+        Instant receivedAt) {
+      this(f, status, accountId, pool, outcome, outcomeDetail, dispatched, receivedAt, WEBHOOK);
+    }
+  }
+
+  /** {@code jobs.source}: a webhook's job. */
+  public static final String WEBHOOK = "webhook";
+
+  /** {@code jobs.source}: a job only the sweep of GitHub's queue found. */
+  public static final String SWEEP = "sweep";
+
+  /**
+   * The GUID prefix of the deliveries the sweep writes for the jobs it found: dispatch records such
+   * a job's source as {@link #SWEEP}.
+   */
+  public static final String SWEEP_GUID_PREFIX = "sweep-";
 
   private static final String UPSERT =
       "insert into jobs (job_id, run_attempt, run_id, repository, owner_login, owner_is_org,"
           + " installation_id, account_id, name, workflow_name, labels, pool, status,"
           + " outcome, outcome_detail, conclusion, runner_id, runner_name,"
           + " created_at_github, started_at, completed_at, dispatched_at, received_at,"
-          + " updated_at)"
-          + " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, case when ? then ?::timestamptz end, ?, ?)"
+          + " updated_at, in_progress_at, source)"
+          + " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, case when ? then ?::timestamptz end, ?, ?,"
+          + " ?, ?)"
           + " on conflict (job_id, run_attempt) do update set"
           + " run_id = coalesce(excluded.run_id, jobs.run_id),"
           + " repository = coalesce(excluded.repository, jobs.repository),"
@@ -91,6 +132,8 @@ public final class JobRepository {
           + " started_at = coalesce(excluded.started_at, jobs.started_at),"
           + " completed_at = coalesce(excluded.completed_at, jobs.completed_at),"
           + " dispatched_at = coalesce(excluded.dispatched_at, jobs.dispatched_at),"
+          + " in_progress_at = coalesce(jobs.in_progress_at, excluded.in_progress_at),"
+          // The first to bring the job names its source; a later webhook does not rewrite it.
           + " updated_at = excluded.updated_at";
 
   /**
@@ -163,6 +206,9 @@ public final class JobRepository {
     // The receipt time of the delivery that creates the row; a later event keeps it.
     Sql.setTime(ps, ++i, u.receivedAt() == null ? now : u.receivedAt());
     Sql.setTime(ps, ++i, now);
+    // Runway's own time of the in_progress stage; kept once set, whatever comes later.
+    Sql.setTime(ps, ++i, u.status() == JobStatus.IN_PROGRESS ? now : null);
+    ps.setString(++i, u.source() == null ? WEBHOOK : u.source());
   }
 
   /**
@@ -330,7 +376,8 @@ public final class JobRepository {
       String workflowName,
       List<String> labels,
       String pool,
-      Instant receivedAt) {}
+      Instant receivedAt,
+      Instant dispatchedAt) {}
 
   /**
    * Moves a queued job, locked by the caller's transaction, to {@code claimed} under {@code
@@ -348,7 +395,7 @@ public final class JobRepository {
                 + " coalesce(installation_id,"
                 + "   (select a.installation_id from accounts a where a.id = j.account_id))"
                 + "   as installation_id,"
-                + " name, workflow_name, labels, pool, received_at")) {
+                + " name, workflow_name, labels, pool, received_at, dispatched_at")) {
       ps.setLong(1, claimId);
       Sql.setTime(ps, 2, now);
       Sql.setTime(ps, 3, leasedUntil);
@@ -374,7 +421,8 @@ public final class JobRepository {
             rs.getString("workflow_name"),
             labels == null ? List.of() : Arrays.asList((String[]) labels.getArray()),
             rs.getString("pool"),
-            Sql.instant(rs, "received_at"));
+            Sql.instant(rs, "received_at"),
+            Sql.instant(rs, "dispatched_at"));
       }
     }
   }
@@ -547,7 +595,9 @@ public final class JobRepository {
         Sql.instant(rs, "lease_expires_at"),
         Sql.instant(rs, "started_at"),
         Sql.instant(rs, "completed_at"),
-        Sql.instant(rs, "updated_at"));
+        Sql.instant(rs, "updated_at"),
+        Sql.instant(rs, "in_progress_at"),
+        rs.getString("source"));
   }
 
   /**

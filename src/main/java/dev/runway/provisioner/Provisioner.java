@@ -752,6 +752,11 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
                     public Boolean deadlineExceeded(ClaimOutcome.DeadlineExceeded exceeded) {
                       return hold(pool);
                     }
+
+                    @Override
+                    public Boolean configError(ClaimOutcome.ConfigError error) {
+                      return hold(pool);
+                    }
                   });
       if (!more) {
         return launched[0];

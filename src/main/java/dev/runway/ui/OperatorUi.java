@@ -13,6 +13,7 @@ import dev.runway.http.Listeners;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.jobs.Job;
 import dev.runway.jobs.JobRepository;
+import dev.runway.ledger.JobLedger;
 import dev.runway.operators.OperatorAuthenticator;
 import dev.runway.operators.OperatorTokens;
 import dev.runway.pools.Pool;
@@ -64,7 +65,8 @@ public final class OperatorUi implements HttpRoutes {
       AccountDirectory accountDirectory,
       Optional<GitHubClient> github,
       DegradedPools degradedPools,
-      Clock clock) {}
+      Clock clock,
+      JobLedger ledger) {}
 
   private final Sources src;
   private final Templates templates = new Templates();
@@ -114,6 +116,17 @@ public final class OperatorUi implements HttpRoutes {
       alerts.add("The pool source " + src.pools().describe() + " is unavailable: " + u.reason());
     }
     alerts.addAll(degradedAlerts(src.degradedPools().degraded()));
+    // A configuration error stops every claim of the pool: no runner starts until it is fixed.
+    new java.util.TreeMap<>(src.ledger().configProblems())
+        .forEach(
+            (pool, problem) ->
+                alerts.add(
+                    "Claims of pool "
+                        + pool
+                        + " cannot start runners since "
+                        + problem.since()
+                        + ": configuration error: "
+                        + problem.cause()));
     if (src.history().spoolStuck(Duration.ofMinutes(1))) {
       alerts.add(
           "The spool is not draining: "
@@ -239,7 +252,9 @@ public final class OperatorUi implements HttpRoutes {
                               + ageSince(f.last(), now)
                               + " ago")
                   .toList(),
-              verdict(p, l, now, degraded.get(p.name())),
+              src.ledger().configProblems().containsKey(p.name())
+                  ? "configuration error"
+                  : verdict(p, l, now, degraded.get(p.name())),
               degraded.get(p.name())));
     }
     ctx.html(
@@ -362,11 +377,12 @@ public final class OperatorUi implements HttpRoutes {
                           frame.alerts()),
                       j,
                       timeline(j, claims),
-                      IgnoreReasons.explain(j, pools).orElse(null),
+                      IgnoreReasons.explain(j, pools).or(() -> waitReason(c, j)).orElse(null),
                       ignored && DispatchQueue.REDISPATCHABLE.contains(j.outcome()),
                       claimable(j),
                       inbox.forWorkflowJob(c, j.jobId(), 100),
-                      claims)));
+                      claims,
+                      src.ledger().stages(c, j).waits())));
           return;
         }
       }
@@ -376,6 +392,15 @@ public final class OperatorUi implements HttpRoutes {
             templates.render(
                 "error.jte",
                 new Views.ErrorPage("No such job", "Runway has no such job attempt.")));
+  }
+
+  /** The job's wait reason in words, {@code code: words}; empty once it runs. */
+  private Optional<String> waitReason(Connection c, Job j) {
+    try {
+      return src.ledger().reason(c, j).map(r -> r.label() + ": " + r.words());
+    } catch (SQLException e) {
+      return Optional.of("unknown: " + e.getMessage());
+    }
   }
 
   private static Optional<long[]> jobId(Context ctx) {

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the templates render: plain values, already decided, so a template only lays them out. The
@@ -129,7 +130,8 @@ public final class Views {
       boolean canRedispatch,
       String claimable,
       List<InboxEntry> deliveries,
-      List<ClaimRow> claims) {}
+      List<ClaimRow> claims,
+      Map<String, Double> waits) {}
 
   public record DeliveriesPage(
       Frame frame,

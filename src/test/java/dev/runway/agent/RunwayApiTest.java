@@ -20,7 +20,11 @@ class RunwayApiTest {
   private final AtomicReference<String> seenQuery = new AtomicReference<>();
   private RunwayApi api;
 
-  record Answer(int status, String body, String retryAfter) {}
+  record Answer(int status, String body, String retryAfter, String claimResult) {
+    Answer(int status, String body, String retryAfter) {
+      this(status, body, retryAfter, null);
+    }
+  }
 
   @BeforeEach
   void start() throws Exception {
@@ -33,6 +37,9 @@ class RunwayApiTest {
           Answer a = next.get();
           if (a.retryAfter() != null) {
             ex.getResponseHeaders().add("Retry-After", a.retryAfter());
+          }
+          if (a.claimResult() != null) {
+            ex.getResponseHeaders().add("Runway-Claim-Result", a.claimResult());
           }
           byte[] body = a.body() == null ? new byte[0] : a.body().getBytes(StandardCharsets.UTF_8);
           ex.sendResponseHeaders(a.status(), a.status() == 204 ? -1 : body.length);
@@ -100,6 +107,25 @@ class RunwayApiTest {
         .contains("may not exist yet")
         .contains("--pool or --url is wrong");
     assertThat(answer(200, "{\"claim_id\":9}", null)).isInstanceOf(ClaimAnswer.Transient.class);
+  }
+
+  @Test
+  void a_configuration_error_is_its_own_answer_and_waits_at_most_a_minute() throws Exception {
+    next.set(
+        new Answer(
+            503,
+            "{\"error\":\"configuration error: no GitHub App configured\"}",
+            "300",
+            "github_config"));
+
+    ClaimAnswer a = api.claim();
+
+    assertThat(a).isInstanceOf(ClaimAnswer.ConfigError.class);
+    assertThat(((ClaimAnswer.ConfigError) a).delay()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(((ClaimAnswer.ConfigError) a).why()).contains("configuration error");
+    // Without the result header a 503 is still a busy Runway, with the wait it asks for.
+    assertThat(answer(503, "{\"error\":\"busy\"}", "300"))
+        .isEqualTo(new ClaimAnswer.RetryAfter(Duration.ofSeconds(300), "503 busy"));
   }
 
   @Test

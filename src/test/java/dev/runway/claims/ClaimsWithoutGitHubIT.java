@@ -23,7 +23,8 @@ class ClaimsWithoutGitHubIT {
 
       assertThat(r.statusCode()).isEqualTo(503);
       assertThat(r.headers().firstValue("Retry-After")).isPresent();
-      assertThat(f.body(r).get("error").asText()).startsWith("GitHub App not configured");
+      assertThat(f.body(r).get("error").asText())
+          .startsWith("configuration error: no GitHub App configured");
       assertThat(f.status(401)).isEqualTo("queued");
       assertThat(f.claim("linux", "rwy_wrong").statusCode()).isEqualTo(401);
     }

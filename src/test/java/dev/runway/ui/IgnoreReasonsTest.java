@@ -42,7 +42,9 @@ class IgnoreReasonsTest {
         null,
         null,
         null,
-        Instant.EPOCH);
+        Instant.EPOCH,
+        null,
+        "webhook");
   }
 
   @Test

@@ -161,7 +161,9 @@ class OverviewSignalsTest {
             null,
             null,
             null,
-            Instant.EPOCH);
+            Instant.EPOCH,
+            null,
+            "webhook");
     assertThat(OperatorUi.claimable(ready)).isEqualTo("yes, in pool linux-x64");
   }
 

@@ -1,0 +1,117 @@
+package dev.runway.ledger;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static dev.runway.claims.ClaimsFixture.ACME;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.runway.claims.ClaimsFixture;
+import dev.runway.config.RunwayConfig;
+import dev.runway.github.GitHubStub;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The sweep finds the jobs GitHub has queued that no webhook brought, against WireMock as GitHub
+ * (the App's JWT checked), and dispatches them through the webhook's own path.
+ */
+class SweepIT {
+  @TempDir Path dir;
+
+  private static final String POOLS = "pools:\n  - name: linux\n    labels: [linux]\n";
+
+  @Test
+  void a_job_only_on_github_is_found_and_dispatched_and_a_late_webhook_changes_nothing()
+      throws Exception {
+    try (ClaimsFixture f =
+        ClaimsFixture.start(dir, POOLS, Map.of(RunwayConfig.SWEEP_INTERVAL, "1s"))) {
+      stubQueue(f, 901);
+      f.account("acme", ACME, 5);
+
+      f.awaitStatus(901, "queued");
+      assertThat(f.string("select pool from jobs where job_id = 901")).isEqualTo("linux");
+      assertThat(f.string("select source from jobs where job_id = 901")).isEqualTo("sweep");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> f.svc.metric("runway_sweep_jobs_found_total{installation=\"4242\"}") == 1.0);
+      // Later sweeps see the same answers (304: free) and write nothing more.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> f.svc.metric("runway_sweep_requests_total{result=\"not_modified\"}") >= 3.0);
+      assertThat(f.svc.metric("runway_sweep_jobs_found_total{installation=\"4242\"}"))
+          .isEqualTo(1.0);
+      assertThat(
+              f.github.count(
+                  getRequestedFor(urlPathEqualTo(f.github.path("/installation/repositories")))
+                      .withHeader("If-None-Match", equalTo("\"repos-1\""))))
+          .isPositive();
+
+      // The webhook GitHub sent late: no duplicate, and the job keeps what it is.
+      f.queue(901, "acme", ACME, "self-hosted", "linux");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  "ignored"
+                      .equals(
+                          f.string(
+                              "select outcome from inbox where workflow_job_id = 901"
+                                  + " and guid not like 'sweep-%'")));
+      assertThat(f.string("select count(*) from jobs where job_id = 901")).isEqualTo("1");
+      assertThat(f.status(901)).isEqualTo("queued");
+      assertThat(f.string("select source from jobs where job_id = 901")).isEqualTo("sweep");
+      assertThat(f.github.authRejections()).isEmpty();
+    }
+  }
+
+  private static void stubQueue(ClaimsFixture f, long jobId) {
+    var wm = f.github.server();
+    wm.stubFor(
+        get(urlPathEqualTo(f.github.path("/installation/repositories")))
+            .willReturn(
+                GitHubStub.jsonResponse(
+                        200,
+                        "{\"total_count\":1,\"repositories\":[{\"id\":1296269,\"name\":\"app\","
+                            + "\"full_name\":\"acme/app\",\"owner\":{\"login\":\"acme\","
+                            + "\"type\":\"Organization\"},\"pushed_at\":\""
+                            + Instant.now()
+                            + "\"}]}")
+                    .withHeader("ETag", "\"repos-1\"")));
+    wm.stubFor(
+        get(urlPathEqualTo(f.github.path("/installation/repositories")))
+            .withHeader("If-None-Match", equalTo("\"repos-1\""))
+            .atPriority(1)
+            .willReturn(GitHubStub.jsonResponse(304, "")));
+    wm.stubFor(
+        get(urlPathEqualTo(f.github.path("/repos/acme/app/actions/runs")))
+            .withQueryParam("status", equalTo("queued"))
+            .willReturn(
+                GitHubStub.jsonResponse(
+                    200, "{\"total_count\":1,\"workflow_runs\":[{\"id\":77,\"run_attempt\":1}]}")));
+    wm.stubFor(
+        get(urlPathEqualTo(f.github.path("/repos/acme/app/actions/runs")))
+            .withQueryParam("status", equalTo("in_progress"))
+            .willReturn(GitHubStub.jsonResponse(200, "{\"total_count\":0,\"workflow_runs\":[]}")));
+    wm.stubFor(
+        get(urlPathEqualTo(f.github.path("/repos/acme/app/actions/runs/77/jobs")))
+            .withQueryParam("filter", equalTo("latest"))
+            .willReturn(
+                GitHubStub.jsonResponse(
+                    200,
+                    "{\"total_count\":1,\"jobs\":[{\"id\":"
+                        + jobId
+                        + ",\"run_id\":77,\"run_attempt\":1,\"status\":\"queued\","
+                        + "\"conclusion\":null,\"name\":\"build\",\"workflow_name\":\"CI\","
+                        + "\"labels\":[\"self-hosted\",\"linux\"],"
+                        + "\"created_at\":\"2026-05-19T15:20:04Z\",\"started_at\":null,"
+                        + "\"completed_at\":null,\"runner_id\":null,\"runner_name\":null,"
+                        + "\"head_branch\":\"main\"}]}")));
+  }
+}
