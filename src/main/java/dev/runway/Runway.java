@@ -277,6 +277,7 @@ public final class Runway implements AutoCloseable {
             clock,
             config.claimLease(),
             config.claimDeadline());
+    stack.push(claims);
     LongPollClaims longPoll = new LongPollClaims(claims, wakeups, CLAIM_WAIT_THREADS);
     ExecutorService runnerCleanup =
         Executors.newSingleThreadExecutor(

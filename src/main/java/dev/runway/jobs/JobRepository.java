@@ -37,6 +37,21 @@ public final class JobRepository {
     }
   }
 
+  /**
+   * {@link #lock} without waiting, for a job taken out of id order (see {@code claims.ClaimLocks}):
+   * waiting there could close a cycle with a batch that locks in id order.
+   *
+   * @return whether this transaction holds the job's lock now (also when it already did)
+   */
+  public boolean tryLock(Connection c, long jobId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_xact_lock(?)")) {
+      ps.setLong(1, jobId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
   public Optional<Job> find(Connection c, long jobId, int attempt) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -405,8 +420,13 @@ public final class JobRepository {
     }
   }
 
-  /** Drops the claim reference of a job whose place no longer belongs to that claim. */
-  public void detachClaim(Connection c, long jobId, int attempt, long claimId) throws SQLException {
+  /**
+   * Drops the claim reference of a job whose place no longer belongs to that claim.
+   *
+   * @return whether the job still named that claim
+   */
+  public boolean detachClaim(Connection c, long jobId, int attempt, long claimId)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update jobs set claim_id = null where job_id = ? and run_attempt = ?"
@@ -414,7 +434,7 @@ public final class JobRepository {
       ps.setLong(1, jobId);
       ps.setInt(2, attempt);
       ps.setLong(3, claimId);
-      ps.executeUpdate();
+      return ps.executeUpdate() == 1;
     }
   }
 
