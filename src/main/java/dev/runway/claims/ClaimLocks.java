@@ -9,8 +9,8 @@ import java.sql.SQLException;
  * The one lock order of the claims side, for one transaction: <b>the pool, then accounts by id,
  * then jobs by id</b>. Every transaction that takes more than one of these locks goes through here
  * (accounts) or {@link dev.runway.jobs.JobRepository#lockAll} and {@link
- * dev.runway.jobs.JobRepository#tryLock} (jobs), so no two transactions can wait on each other in a
- * cycle.
+ * dev.runway.jobs.JobRepository#lockInOrder} (jobs), so no two transactions can wait on each other
+ * in a cycle.
  *
  * <ul>
  *   <li><b>Pool</b> ({@link ClaimRepository#lockPool}): first, at most one per transaction.
@@ -19,9 +19,10 @@ import java.sql.SQLException;
  *       above every account this transaction already holds; below that, it is only tried ({@code
  *       pg_try_advisory_xact_lock}), and an account that another claim holds is skipped for this
  *       claim, exactly as a full one is (that claim is about to change its count anyway).
- *   <li><b>Jobs by id.</b> Dispatch locks a batch's jobs in ascending order. A job lock taken out
- *       of that order (the runner binding writing its claim's other job) is only tried; when it is
- *       busy the dispatch transaction fails with {@code 55P03} and is retried with backoff.
+ *   <li><b>Jobs by id.</b> Dispatch locks a batch's jobs in ascending order. A job lock taken later
+ *       (the runner binding writing its claim's other job) is waited for only above every job the
+ *       transaction holds, and otherwise only tried; when that is busy the dispatch transaction
+ *       fails with {@code 55P03} and is retried with backoff.
  *   <li>Row locks ({@code FOR UPDATE SKIP LOCKED} on job and claim rows) are taken under these and
  *       never waited for by the claim path.
  * </ul>

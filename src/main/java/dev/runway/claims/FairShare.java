@@ -49,7 +49,7 @@ final class FairShare {
           + "   and coalesce(j.repository, '') > r.repo"
           + "   order by coalesce(j.repository, '') limit 1)"
           + " from r where r.repo is not null)"
-          + " select r.repo, o.received_at, o.job_id,"
+          + " select * from (select r.repo, o.received_at, o.job_id,"
           + " (select count(*) from jobs k where k.account_id = ?"
           + "   and k.status in ('claimed', 'in_progress') and coalesce(k.repository, '') = r.repo)"
           + "   as running,"
@@ -60,8 +60,8 @@ final class FairShare {
           + "   and coalesce(j.repository, '') = r.repo"
           + "   order by j.received_at, j.job_id limit 1) o"
           + " left join repository_settings s on s.repository_key = lower(r.repo)"
-          + " where r.repo is not null"
-          + " order by running / coalesce(s.weight, 1), o.received_at, o.job_id";
+          + " where r.repo is not null) q"
+          + " order by running / weight, received_at, job_id";
 
   /** The account's repositories with claimable jobs in {@code pool}, in the order of the rule. */
   static List<Ranked> rank(Connection c, String pool, long accountId) throws SQLException {

@@ -88,10 +88,12 @@ public final class RunnerBinding implements JobListener {
   /**
    * Locks claim X and the job it holds, if that is another job than the event's: binding X may put
    * that job back to {@code queued} or hand it to another claim, and every write of a job row
-   * happens under its job lock. The event's job is locked already, so X's job is taken out of id
-   * order and only tried ({@link ClaimLocks}); when another transaction holds it, this dispatch
-   * fails with {@code 55P03} and is retried, instead of writing a row that transaction is changing
-   * or waiting in a possible cycle. The job lock comes before X's row lock, as everywhere.
+   * happens under its job lock. The event's job is locked already, so X's job is waited for only
+   * when its id is above every job this transaction holds ({@link ClaimLocks}), and otherwise only
+   * tried: when another transaction holds it, this dispatch fails with {@code 55P03} and is
+   * retried, instead of writing a row that transaction is changing or waiting in a cycle. Of two
+   * bindings that swap jobs, one waits and the other steps back, so they cannot livelock either.
+   * The job lock comes before X's row lock, as everywhere.
    */
   private Optional<ClaimRepository.Claim> lockWithItsJob(Connection c, long claimId, JobFacts job)
       throws SQLException {
@@ -113,7 +115,7 @@ public final class RunnerBinding implements JobListener {
     if (!x.hasJob() || x.jobId() == job.jobId()) {
       return;
     }
-    if (!jobs.tryLock(c, x.jobId())) {
+    if (!jobs.lockInOrder(c, x.jobId())) {
       throw new SQLException(
           "job "
               + x.jobId()

@@ -38,12 +38,29 @@ public final class JobRepository {
   }
 
   /**
-   * {@link #lock} without waiting, for a job taken out of id order (see {@code claims.ClaimLocks}):
-   * waiting there could close a cycle with a batch that locks in id order.
+   * {@link #lock} in the lock order of jobs (by id, see {@code claims.ClaimLocks}), for a job a
+   * transaction takes after others: it waits only when {@code jobId} is above every job lock this
+   * transaction holds, and otherwise only tries, since waiting there could close a cycle with a
+   * transaction that locks in id order (a dispatch batch).
    *
    * @return whether this transaction holds the job's lock now (also when it already did)
    */
-  public boolean tryLock(Connection c, long jobId) throws SQLException {
+  public boolean lockInOrder(Connection c, long jobId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            // Single-bigint advisory keys show in pg_locks as classid (high 32 bits), objid (low
+            // 32 bits) and objsubid 1.
+            "select coalesce(max((classid::bigint << 32) | objid::bigint), -1) from pg_locks"
+                + " where locktype = 'advisory' and objsubid = 1 and granted"
+                + " and pid = pg_backend_pid()")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (jobId > rs.getLong(1)) {
+          lock(c, jobId);
+          return true;
+        }
+      }
+    }
     try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_xact_lock(?)")) {
       ps.setLong(1, jobId);
       try (ResultSet rs = ps.executeQuery()) {
