@@ -49,6 +49,7 @@ import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
 import dev.runway.provisioner.DegradedPools;
 import dev.runway.provisioner.Provisioner;
+import dev.runway.repos.RepositoryMetrics;
 import dev.runway.redelivery.ReconcilerCheckpoints;
 import dev.runway.redelivery.RedeliveryReconciler;
 import dev.runway.redelivery.RedeliveryRepository;
@@ -261,6 +262,13 @@ public final class Runway implements AutoCloseable {
         () -> {
           try (Connection c = db.main().getConnection()) {
             runnerMetrics.refresh(c);
+          }
+        });
+    RepositoryMetrics repositoryMetrics = new RepositoryMetrics(metrics.registry());
+    poller.every(
+        () -> {
+          try (Connection c = db.main().getConnection()) {
+            repositoryMetrics.refresh(c);
           }
         });
     metrics.gauge("runway.claim.waiters", "Claim requests waiting in long-poll", wakeups::waiting);

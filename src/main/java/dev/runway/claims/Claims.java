@@ -203,7 +203,7 @@ public final class Claims implements AutoCloseable {
   }
 
   /** Either a claimed job and its claim, or why there is none. */
-  private record Reservation(
+  record Reservation(
       ClaimedJob job, ClaimRepository.Claim claim, ClaimOutcome.Reason nothing) {}
 
   /**
@@ -212,7 +212,7 @@ public final class Claims implements AutoCloseable {
    * repositories' counts. Locks follow the one order of {@link ClaimLocks} (pool, accounts by id,
    * jobs by id), so two claims never wait on each other in a cycle.
    */
-  private Reservation reserve(Pool pool) throws SQLException {
+  Reservation reserve(Pool pool) throws SQLException {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       try {

@@ -43,6 +43,8 @@ class ClaimFairnessIT {
           labels: [linux]
       """;
 
+  static final String RUNNING = "runway_repository_running{account=\"acme\",";
+
   @TempDir Path dir;
   ClaimsFixture f;
   String token;
@@ -163,6 +165,14 @@ class ClaimFairnessIT {
         assertThat(shares.heldByRepositoryCap(c, 2011, 1)).isFalse();
       }
 
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () -> {
+                assertThat(f.svc.metric(RUNNING + "repository=\"acme/big\"}")).isEqualTo(1);
+                assertThat(f.svc.metric(RUNNING + "repository=\"acme/small\"}")).isEqualTo(9);
+              });
+
       // Then every claimed job runs, and agents keep claiming until all 24 ran.
       List<Future<?>> workers = new ArrayList<>();
       for (long job : List.copyOf(claimed)) {
@@ -225,6 +235,16 @@ class ClaimFairnessIT {
     assertThat(answers).containsKey("repository_cap");
     assertThat(f.svc.metric("runway_claims_total{pool=\"linux\",result=\"repository_cap\"}"))
         .isPositive();
+    // The series stay bounded: a repository with settings is exported at 0, one with neither
+    // settings nor running jobs is dropped.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              String metrics = f.svc.get("/metrics").body();
+              assertThat(metrics).contains(RUNNING + "repository=\"acme/big\"} 0.0");
+              assertThat(metrics).doesNotContain("repository=\"acme/small\"");
+            });
   }
 
   private long bigRunning() throws Exception {

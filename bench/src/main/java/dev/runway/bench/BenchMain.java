@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
       LimitServer.class,
       DispatchWatch.class,
       AgentLatency.class,
-      StoreCheck.class
+      StoreCheck.class,
+      ClaimLatency.class
     },
     description = "Load generator and reference receiver for Runway's benchmarks.")
 public final class BenchMain implements Runnable {
