@@ -203,8 +203,7 @@ public final class Claims implements AutoCloseable {
   }
 
   /** Either a claimed job and its claim, or why there is none. */
-  record Reservation(
-      ClaimedJob job, ClaimRepository.Claim claim, ClaimOutcome.Reason nothing) {}
+  record Reservation(ClaimedJob job, ClaimRepository.Claim claim, ClaimOutcome.Reason nothing) {}
 
   /**
    * The claim transaction. The pool lock makes the pool's count exact while it is held; each

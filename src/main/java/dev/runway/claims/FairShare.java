@@ -66,13 +66,7 @@ final class FairShare {
   /** The account's repositories with claimable jobs in {@code pool}, in the order of the rule. */
   static List<Ranked> rank(Connection c, String pool, long accountId) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(RANK)) {
-      ps.setString(1, pool);
-      ps.setLong(2, accountId);
-      ps.setString(3, pool);
-      ps.setLong(4, accountId);
-      ps.setLong(5, accountId);
-      ps.setString(6, pool);
-      ps.setLong(7, accountId);
+      bindRank(ps, pool, accountId);
       List<Ranked> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -83,6 +77,17 @@ final class FairShare {
       }
       return out;
     }
+  }
+
+  /** Binds {@link #RANK}'s parameters (also for the bench's {@code EXPLAIN} of it). */
+  static void bindRank(PreparedStatement ps, String pool, long accountId) throws SQLException {
+    ps.setString(1, pool);
+    ps.setLong(2, accountId);
+    ps.setString(3, pool);
+    ps.setLong(4, accountId);
+    ps.setLong(5, accountId);
+    ps.setString(6, pool);
+    ps.setLong(7, accountId);
   }
 
   /**

@@ -9,10 +9,10 @@ import java.util.List;
 
 /**
  * {@code runway_repository_running{account,repository}}: claimed and in-progress jobs per
- * repository, read from the database by the poller. Only repositories that have settings or
- * running jobs are exported, and a repository that has neither any more is dropped at the next
- * refresh, so the series are bounded by the operator's settings plus the sum of the accounts'
- * {@code max_concurrent}, never by how many repositories ever queued a job.
+ * repository, read from the database by the poller. Only repositories that have settings or running
+ * jobs are exported, and a repository that has neither any more is dropped at the next refresh, so
+ * the series are bounded by the operator's settings plus the sum of the accounts' {@code
+ * max_concurrent}, never by how many repositories ever queued a job.
  */
 public final class RepositoryMetrics {
   private final MultiGauge running;

@@ -3,8 +3,6 @@ package dev.runway.ui;
 import dev.runway.accounts.Account;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
-import dev.runway.repos.RepositorySettings;
-import dev.runway.repos.RepositoryShares;
 import dev.runway.claims.RunnerMetrics;
 import dev.runway.config.Durations;
 import dev.runway.dispatch.DispatchQueue;
@@ -23,6 +21,8 @@ import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolView;
 import dev.runway.provisioner.DegradedPools;
 import dev.runway.redelivery.RedeliveryRepository;
+import dev.runway.repos.RepositorySettings;
+import dev.runway.repos.RepositoryShares;
 import dev.runway.spool.Spool;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -251,8 +251,7 @@ public final class OperatorUi implements HttpRoutes {
     }
     ctx.html(
         templates.render(
-            "pools.jte",
-            new Views.PoolsPage(frame, src.pools().describe(), state, rows, waiting)));
+            "pools.jte", new Views.PoolsPage(frame, src.pools().describe(), state, rows, waiting)));
   }
 
   /**

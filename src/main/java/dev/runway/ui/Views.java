@@ -93,11 +93,7 @@ public final class Views {
       String degraded) {}
 
   public record PoolsPage(
-      Frame frame,
-      String source,
-      String sourceState,
-      List<PoolRow> pools,
-      List<RepoRow> waiting) {}
+      Frame frame, String source, String sourceState, List<PoolRow> pools, List<RepoRow> waiting) {}
 
   /**
    * A repository on the accounts and pools pages (fair share, issue 23): its settings, running and

@@ -71,7 +71,7 @@ class ReposCommandIT {
     JsonNode rows = new ObjectMapper().readTree(json.out());
     assertThat(rows).hasSize(2);
     assertThat(rows.get(1).get("repository").asText()).isEqualTo("acme/small");
-    assertThat(rows.get(1).get("waitingIn").get(0).asText()).isEqualTo("linux");
+    assertThat(rows.get(1).get("waiting_in").get(0).asText()).isEqualTo("linux");
     assertThat(run(env, "repos", "list", "--account", "globex").out().lines()).hasSize(1);
 
     assertThat(run(env, "repos", "unset", "ACME/big").out()).contains("settings removed");

@@ -433,10 +433,7 @@ class OperatorUiIT {
           .contains("waiting for a runner");
 
       assertThat(
-              ui.post(
-                      "/ui/repos/unset",
-                      session,
-                      Map.of("repository", "acme/web", "_csrf", csrf))
+              ui.post("/ui/repos/unset", session, Map.of("repository", "acme/web", "_csrf", csrf))
                   .statusCode())
           .isEqualTo(303);
       assertThat(svc.count("select count(*) from repository_settings")).isZero();

@@ -44,13 +44,7 @@ public final class ClaimReserveProbe {
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("explain (analyze, buffers) " + FairShare.RANK)) {
-      ps.setString(1, pool);
-      ps.setLong(2, accountId);
-      ps.setString(3, pool);
-      ps.setLong(4, accountId);
-      ps.setLong(5, accountId);
-      ps.setString(6, pool);
-      ps.setLong(7, accountId);
+      FairShare.bindRank(ps, pool, accountId);
       List<String> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
