@@ -20,8 +20,9 @@ import java.util.Optional;
  * it, and a repository belongs to one account.
  *
  * <p>The read is a loose index scan over the account's repositories with claimable jobs in the pool
- * ({@code jobs_fair_idx}, V23), then one probe per repository for its oldest job and one for its
- * running count: work proportional to the account's repositories, not to its queued jobs.
+ * ({@code jobs_fair_idx}, V23), one probe per repository for its oldest job, and one pass over the
+ * account's claimed and in-progress jobs (at most its cap) for the running counts: work
+ * proportional to the account's repositories and cap, not to its queued jobs.
  */
 final class FairShare {
   /** A repository with claimable jobs in the pool, ranked. */
@@ -48,17 +49,19 @@ final class FairShare {
           + "   where j.status = 'queued' and j.outcome is null and j.pool = ? and j.account_id = ?"
           + "   and coalesce(j.repository, '') > r.repo"
           + "   order by coalesce(j.repository, '') limit 1)"
-          + " from r where r.repo is not null)"
+          + " from r where r.repo is not null),"
+          // One pass over the account's claimed and in-progress jobs, which its cap bounds.
+          + " act as (select coalesce(repository, '') as repo, count(*) as running from jobs"
+          + "   where account_id = ? and status in ('claimed', 'in_progress') group by 1)"
           + " select * from (select r.repo, o.received_at, o.job_id,"
-          + " (select count(*) from jobs k where k.account_id = ?"
-          + "   and k.status in ('claimed', 'in_progress') and coalesce(k.repository, '') = r.repo)"
-          + "   as running,"
+          + " coalesce(a.running, 0) as running,"
           + " coalesce(s.weight, 1) as weight, s.max_concurrent"
           + " from r"
           + " cross join lateral (select j.received_at, j.job_id from jobs j"
           + "   where j.status = 'queued' and j.outcome is null and j.pool = ? and j.account_id = ?"
           + "   and coalesce(j.repository, '') = r.repo"
           + "   order by j.received_at, j.job_id limit 1) o"
+          + " left join act a on a.repo = r.repo"
           + " left join repository_settings s on s.repository_key = lower(r.repo)"
           + " where r.repo is not null) q"
           + " order by running / weight, received_at, job_id";
