@@ -93,6 +93,8 @@ final class ClaimLatency implements Callable<Integer> {
     try (Connection c = db.main().getConnection();
         Statement st = c.createStatement()) {
       st.execute("set synchronous_commit = off");
+      // Seeding 100,000 rows on a busy machine can outlast the pool's 10 s statement timeout.
+      st.execute("set statement_timeout = 0");
       st.executeUpdate(
           "insert into accounts (id, login, installation_id, runners_enabled, max_concurrent)"
               + " select a, 'org' || a, 100000 + a, true, 100000 from generate_series(1, "
