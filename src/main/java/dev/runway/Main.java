@@ -19,6 +19,7 @@ import dev.runway.githubapp.GitHubAppCommand;
 import dev.runway.jobs.JobsCommand;
 import dev.runway.operators.OperatorsCommand;
 import dev.runway.pools.PoolsCommand;
+import dev.runway.repos.ReposCommand;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -86,6 +87,7 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new GitHubAppCommand())
             .addSubcommand(new DoctorCommand())
             .addSubcommand(new OperatorsCommand())
+            .addSubcommand(new ReposCommand())
             .addSubcommand(new AgentCommand())
             .addSubcommand(new CompletionCommand());
     // Commands owned by one feature but listed under another's name are attached here, so

@@ -61,6 +61,8 @@ import dev.runway.provisioner.Provisioner;
 import dev.runway.redelivery.ReconcilerCheckpoints;
 import dev.runway.redelivery.RedeliveryReconciler;
 import dev.runway.redelivery.RedeliveryRepository;
+import dev.runway.repos.RepositoryMetrics;
+import dev.runway.repos.RepositoryShares;
 import dev.runway.retention.Pruner;
 import dev.runway.signals.Signals;
 import dev.runway.spool.Spool;
@@ -295,6 +297,13 @@ public final class Runway implements AutoCloseable {
             runnerMetrics.refresh(c);
           }
         });
+    RepositoryMetrics repositoryMetrics = new RepositoryMetrics(metrics.registry());
+    poller.every(
+        () -> {
+          try (Connection c = db.main().getConnection()) {
+            repositoryMetrics.refresh(c);
+          }
+        });
     metrics.gauge("runway.claim.waiters", "Claim requests waiting in long-poll", wakeups::waiting);
     SpoolDrainer.registerMeters(metrics, spool);
 
@@ -309,12 +318,13 @@ public final class Runway implements AutoCloseable {
             clock,
             config.claimLease(),
             config.claimDeadline());
+    stack.push(claims);
     WaitReasons waitReasons =
         new WaitReasons(
             pools,
             claims.configProblems(),
             github.<Seams.JitPauses>map(g -> g::pausedUntil).orElse(Seams.JitPauses.NONE),
-            Seams.RepositoryCaps.NONE, // SEAM (fair): repository caps
+            new RepositoryShares()::atCap,
             clock);
     new WaitGauges(waitReasons, metrics.registry(), clock).poll(poller, db.main());
     JobLedger jobLedger = new JobLedger(jobs, waitReasons);

@@ -143,6 +143,8 @@ class ArchitectureTest {
   void writeStatementsLiveInTheOwningClass() throws IOException {
     assertThat(filesWriting("jobs")).containsExactly("jobs/JobRepository.java");
     assertThat(filesWriting("scheduled_tasks")).containsExactly("dispatch/DispatchQueue.java");
+    assertThat(filesWriting("repository_settings"))
+        .containsExactly("repos/RepositorySettings.java");
   }
 
   private static List<String> filesWriting(String table) throws IOException {

@@ -91,7 +91,12 @@ public sealed interface ClaimOutcome {
     /** Claimable jobs exist, but every one's account is at its {@code max_concurrent}. */
     OVER_ACCOUNT_CAP("over_account_cap"),
     /** The pool is at its {@code maxRunners}. */
-    OVER_POOL_CAP("over_pool_cap");
+    OVER_POOL_CAP("over_pool_cap"),
+    /**
+     * Claimable jobs exist, but each one's repository is at its own {@code max_concurrent} ({@code
+     * runway repos set --max-concurrent}).
+     */
+    REPOSITORY_CAP("repository_cap");
 
     private final String label;
 

@@ -76,6 +76,20 @@ final class ClaimRepository {
     lock(c, ACCOUNT_LOCKS, Long.hashCode(accountId));
   }
 
+  /**
+   * As {@link #lockAccount}, without waiting: for an account taken out of the lock order (see
+   * {@link ClaimLocks}).
+   *
+   * @return whether this transaction holds it now
+   */
+  boolean tryLockAccount(Connection c, long accountId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_xact_lock(?, ?)")) {
+      ps.setInt(1, ACCOUNT_LOCKS);
+      ps.setInt(2, Long.hashCode(accountId));
+      return ClaimLocks.firstBoolean(ps);
+    }
+  }
+
   private static void lock(Connection c, int space, int key) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("select pg_advisory_xact_lock(?, ?)")) {
       ps.setInt(1, space);
@@ -126,23 +140,22 @@ final class ClaimRepository {
   }
 
   /**
-   * The oldest claimable job of {@code pool} whose account is not in {@code excluded}, locked for
-   * this transaction; rows another transaction holds (a dispatch writing the job) are skipped.
+   * The account of the oldest claimable job of {@code pool}, among accounts not in {@code
+   * excluded}: which account a claim serves is decided as before fair share, by age; which of its
+   * jobs, by {@link FairShare}. No row is locked here.
    */
-  Optional<Candidate> nextCandidate(Connection c, String pool, Collection<Long> excluded)
+  Optional<Long> nextAccount(Connection c, String pool, Collection<Long> excluded)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select job_id, run_attempt, account_id from jobs"
+            "select account_id from jobs"
                 + " where status = 'queued' and outcome is null and pool = ?"
                 + " and account_id is not null and not (account_id = any (?))"
-                + " order by received_at, job_id limit 1 for update skip locked")) {
+                + " order by received_at, job_id limit 1")) {
       ps.setString(1, pool);
       ps.setArray(2, c.createArrayOf("bigint", excluded.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next()
-            ? Optional.of(new Candidate(rs.getLong(1), rs.getInt(2), rs.getLong(3)))
-            : Optional.empty();
+        return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
       }
     }
   }
@@ -239,31 +252,11 @@ final class ClaimRepository {
   }
 
   /**
-   * The oldest claimable job of {@code pool} that an idle warm runner registered for {@code
-   * accountId} (and, for a user account, {@code repository}) can take, locked.
+   * The idle warm claim now holds that claimed job, with a job claim's lease.
+   *
+   * @return whether it was still idle (the caller locked it, so false means a rollback)
    */
-  Optional<Candidate> candidateFor(Connection c, String pool, long accountId, String repository)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "select job_id, run_attempt, account_id from jobs"
-                + " where status = 'queued' and outcome is null and pool = ? and account_id = ?"
-                + " and (?::text is null or repository = ?)"
-                + " order by received_at, job_id limit 1 for update skip locked")) {
-      ps.setString(1, pool);
-      ps.setLong(2, accountId);
-      ps.setString(3, repository);
-      ps.setString(4, repository);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next()
-            ? Optional.of(new Candidate(rs.getLong(1), rs.getInt(2), rs.getLong(3)))
-            : Optional.empty();
-      }
-    }
-  }
-
-  /** The idle warm claim now holds that claimed job, with a job claim's lease. */
-  void assign(Connection c, long claimId, long jobId, int attempt, Instant leasedUntil)
+  boolean assign(Connection c, long claimId, long jobId, int attempt, Instant leasedUntil)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -273,7 +266,7 @@ final class ClaimRepository {
       ps.setInt(2, attempt);
       setTime(ps, 3, leasedUntil);
       ps.setLong(4, claimId);
-      ps.executeUpdate();
+      return ps.executeUpdate() == 1;
     }
   }
 
@@ -440,19 +433,30 @@ final class ClaimRepository {
     }
   }
 
-  /** Claim {@code to} now holds the job: the job row was handed over to it. */
-  void reassign(Connection c, long to, long jobId, int attempt) throws SQLException {
+  /**
+   * Claim {@code to} now holds the job: the job row was handed over to it.
+   *
+   * @return whether {@code to} was still active (it is locked by the caller, so false means the
+   *     caller must roll back rather than leave a job naming an ended claim)
+   */
+  boolean reassign(Connection c, long to, long jobId, int attempt) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement("update claims set job_id = ?, run_attempt = ? where id = ?")) {
+        c.prepareStatement(
+            "update claims set job_id = ?, run_attempt = ? where id = ? and status = 'active'")) {
       ps.setLong(1, jobId);
       ps.setInt(2, attempt);
       ps.setLong(3, to);
-      ps.executeUpdate();
+      return ps.executeUpdate() == 1;
     }
   }
 
-  /** The claim's runner took that job. */
-  void bind(Connection c, long claimId, long jobId, int attempt, Instant now) throws SQLException {
+  /**
+   * The claim's runner took that job.
+   *
+   * @return whether the claim exists (the caller holds its row lock)
+   */
+  boolean bind(Connection c, long claimId, long jobId, int attempt, Instant now)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update claims set status = 'bound', job_id = ?, run_attempt = ?, bound_at = ?,"
@@ -466,7 +470,7 @@ final class ClaimRepository {
       setTime(ps, 3, now);
       setTime(ps, 4, now);
       ps.setLong(5, claimId);
-      ps.executeUpdate();
+      return ps.executeUpdate() == 1;
     }
   }
 

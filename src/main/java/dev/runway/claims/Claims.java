@@ -31,8 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Claims a pool's oldest claimable job for a runner agent and registers a just-in-time runner for
- * it.
+ * Claims a job of a pool for a runner agent and registers a just-in-time runner for it: the account
+ * of the pool's oldest claimable job that has room, and inside it the job {@link FairShare} picks.
  *
  * <p>The claim is one short transaction that holds no connection while GitHub is called: the pool
  * lock, then for each candidate its account's lock, the cap counts and the mark. The JIT config is
@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * in the same request and the job is claimable again. A crash in between leaves a claim whose lease
  * runs out, and {@link LeaseReaper} releases it.
  */
-public final class Claims {
+public final class Claims implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Claims.class);
 
   /** Accounts over their cap that one claim steps past before it gives up. */
@@ -111,6 +111,23 @@ public final class Claims {
   /** The configuration problems that stop this replica's claims, by pool (wait reasons, the UI). */
   public GitHubConfigProblems configProblems() {
     return configProblems;
+  }
+
+  /**
+   * Stops the release retries. A release still waiting for the database is dropped: its claim's
+   * lease releases it ({@link LeaseReaper}), as after a crash.
+   */
+  @Override
+  public void close() {
+    int dropped = releaseRetries.shutdownNow().size();
+    if (dropped > 0) {
+      log.info("{} claim release(s) left to their leases at shutdown", dropped);
+    }
+  }
+
+  /** Whether {@link #close} has stopped the release retries' thread. */
+  boolean closed() {
+    return releaseRetries.isTerminated();
   }
 
   /** Claims a job of {@code poolName}. The caller has authenticated the agent for that pool. */
@@ -277,15 +294,15 @@ public final class Claims {
   }
 
   /** Either a claimed job and its claim, or why there is none. */
-  private record Reservation(
-      ClaimedJob job, ClaimRepository.Claim claim, ClaimOutcome.Reason nothing) {}
+  record Reservation(ClaimedJob job, ClaimRepository.Claim claim, ClaimOutcome.Reason nothing) {}
 
   /**
    * The claim transaction. The pool lock makes the pool's count exact while it is held; each
-   * candidate's account lock does the same for the account's count across pools. Locks are always
-   * taken pool first, then account, so two claims never wait on each other in a cycle.
+   * candidate's account lock does the same for the account's count across pools, and for its
+   * repositories' counts. Locks follow the one order of {@link ClaimLocks} (pool, accounts by id,
+   * jobs by id), so two claims never wait on each other in a cycle.
    */
-  private Reservation reserve(Pool pool) throws SQLException {
+  Reservation reserve(Pool pool) throws SQLException {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -303,40 +320,51 @@ public final class Claims {
 
   private Reservation reserveIn(Connection c, Pool pool) throws SQLException {
     repo.lockPool(c, pool.name());
-    handToWarm(c, pool);
+    ClaimLocks locks = new ClaimLocks(repo, c);
+    handToWarm(c, pool, locks);
     if (pool.maxRunners() != null && repo.activeInPool(c, pool.name()) >= pool.maxRunners()) {
       return new Reservation(null, null, ClaimOutcome.Reason.OVER_POOL_CAP);
     }
-    Set<Long> full = new HashSet<>();
-    while (full.size() < MAX_ACCOUNTS_SKIPPED) {
-      Optional<ClaimRepository.Candidate> candidate = repo.nextCandidate(c, pool.name(), full);
-      if (candidate.isEmpty()) {
+    // Accounts stepped past: at their cap, held by another claim, or with every repository that
+    // has claimable jobs at its own cap (or those jobs locked by a dispatch).
+    Set<Long> skipped = new HashSet<>();
+    boolean accountFull = false;
+    boolean repositoryCapped = false;
+    while (skipped.size() < MAX_ACCOUNTS_SKIPPED) {
+      Optional<Long> next = repo.nextAccount(c, pool.name(), skipped);
+      if (next.isEmpty()) {
         break;
       }
-      long account = candidate.get().accountId();
-      repo.lockAccount(c, account);
-      if (!repo.accountHasRoom(c, account)) {
-        full.add(account);
+      long account = next.get();
+      skipped.add(account);
+      if (!locks.account(account)) {
+        // Another claim for this account is deciding now; waiting could break the lock order.
         continue;
       }
+      if (!repo.accountHasRoom(c, account)) {
+        accountFull = true;
+        continue;
+      }
+      FairShare.Pick pick = FairShare.pick(c, pool.name(), account, null);
+      repositoryCapped |= pick.repositoryCapped();
+      if (pick.job().isEmpty()) {
+        continue;
+      }
+      ClaimRepository.Candidate candidate = pick.job().get();
       Instant now = clock.instant();
       Instant leasedUntil = now.plus(lease);
-      ClaimRepository.Claim claim =
-          repo.insertClaim(c, candidate.get(), pool.name(), now, leasedUntil);
+      ClaimRepository.Claim claim = repo.insertClaim(c, candidate, pool.name(), now, leasedUntil);
       ClaimedJob job =
           jobs.markClaimed(
-              c,
-              candidate.get().jobId(),
-              candidate.get().runAttempt(),
-              claim.id(),
-              now,
-              leasedUntil);
+              c, candidate.jobId(), candidate.runAttempt(), claim.id(), now, leasedUntil);
       return new Reservation(job, claim, null);
     }
     return new Reservation(
         null,
         null,
-        full.isEmpty() ? ClaimOutcome.Reason.EMPTY : ClaimOutcome.Reason.OVER_ACCOUNT_CAP);
+        accountFull
+            ? ClaimOutcome.Reason.OVER_ACCOUNT_CAP
+            : repositoryCapped ? ClaimOutcome.Reason.REPOSITORY_CAP : ClaimOutcome.Reason.EMPTY);
   }
 
   /**
@@ -346,20 +374,27 @@ public final class Claims {
    * second runner for it; the warm runner is already registered and waiting, and GitHub gives it
    * the job (or another one: its {@code in_progress} then fixes the binding, as for any claim).
    * Counting idle warm runners against claimable jobs instead would leave each job claimable by
-   * agents of the same pool, which would start runners for jobs a warm one covers. No cap changes:
-   * the warm claim's place passes to the job it now holds.
+   * agents of the same pool, which would start runners for jobs a warm one covers. No account cap
+   * changes: the warm claim's place passes to the job it now holds. The job is chosen by the same
+   * fair-share rule as a claim's, under the account's lock, so repository caps hold here too.
    */
-  private void handToWarm(Connection c, Pool pool) throws SQLException {
+  private void handToWarm(Connection c, Pool pool, ClaimLocks locks) throws SQLException {
     for (ClaimRepository.IdleWarm w : repo.idleWarm(c, pool.name())) {
+      if (!locks.account(w.accountId())) {
+        continue;
+      }
       Optional<ClaimRepository.Candidate> job =
-          repo.candidateFor(c, pool.name(), w.accountId(), w.repository());
+          FairShare.pick(c, pool.name(), w.accountId(), w.repository()).job();
       if (job.isEmpty()) {
         continue;
       }
       Instant now = clock.instant();
       Instant leasedUntil = now.plus(lease);
       jobs.markClaimed(c, job.get().jobId(), job.get().runAttempt(), w.claimId(), now, leasedUntil);
-      repo.assign(c, w.claimId(), job.get().jobId(), job.get().runAttempt(), leasedUntil);
+      if (!repo.assign(c, w.claimId(), job.get().jobId(), job.get().runAttempt(), leasedUntil)) {
+        // The warm claim is locked and was idle when read: roll the whole claim back.
+        throw new IllegalStateException("warm claim " + w.claimId() + " stopped being idle");
+      }
       log.info(
           "job {}/{} handed to warm claim {} in pool {}",
           job.get().jobId(),

@@ -59,7 +59,7 @@ public final class RunnerBinding implements JobListener {
     Instant now = clock.instant();
     Optional<RunnerNames.Parsed> name = RunnerNames.parse(job.runnerName());
     Optional<ClaimRepository.Claim> claim =
-        name.isPresent() ? repo.lockClaim(c, name.get().claimId()) : Optional.empty();
+        name.isPresent() ? lockWithItsJob(c, name.get().claimId(), job) : Optional.empty();
     if (claim.isPresent() && claim.get().runnerName().equals(job.runnerName())) {
       bind(c, claim.get(), job.jobId(), job.runAttempt(), now);
     } else if (job.runnerName() != null) {
@@ -83,6 +83,47 @@ public final class RunnerBinding implements JobListener {
       // again; every other claim of the job ends.
       repo.unassignHoldersOf(c, job.jobId(), job.runAttempt());
       repo.complete(c, job.jobId(), job.runAttempt(), now);
+    }
+  }
+
+  /**
+   * Locks claim X and the job it holds, if that is another job than the event's: binding X may put
+   * that job back to {@code queued} or hand it to another claim, and every write of a job row
+   * happens under its job lock. The event's job is locked already, so X's job is waited for only
+   * when its id is above every job this transaction holds ({@link ClaimLocks}), and otherwise only
+   * tried: when another transaction holds it, this dispatch fails with {@code 55P03} and is
+   * retried, instead of writing a row that transaction is changing or waiting in a cycle. Of two
+   * bindings that swap jobs, one waits and the other steps back, so they cannot livelock either.
+   * The job lock comes before X's row lock, as everywhere.
+   */
+  private Optional<ClaimRepository.Claim> lockWithItsJob(Connection c, long claimId, JobFacts job)
+      throws SQLException {
+    Optional<ClaimRepository.Claim> seen = repo.find(c, claimId);
+    if (seen.isEmpty()) {
+      return seen;
+    }
+    lockOtherJob(c, seen.get(), job);
+    Optional<ClaimRepository.Claim> x = repo.lockClaim(c, claimId);
+    if (x.isPresent() && x.get().jobId() != seen.get().jobId()) {
+      // It changed hands between the read and the lock; the lock is reentrant, so try again.
+      lockOtherJob(c, x.get(), job);
+    }
+    return x;
+  }
+
+  private void lockOtherJob(Connection c, ClaimRepository.Claim x, JobFacts job)
+      throws SQLException {
+    if (!x.hasJob() || x.jobId() == job.jobId()) {
+      return;
+    }
+    if (!jobs.lockInOrder(c, x.jobId())) {
+      throw new SQLException(
+          "job "
+              + x.jobId()
+              + " of claim "
+              + x.id()
+              + " is being changed by another transaction; the binding is retried",
+          "55P03");
     }
   }
 
@@ -113,8 +154,9 @@ public final class RunnerBinding implements JobListener {
       Optional<ClaimRepository.Claim> y = repo.activeHolder(c, jobId, attempt, x.id());
       boolean handedOver =
           y.isPresent() && jobs.handOver(c, x.id(), y.get().id(), x.jobId(), x.runAttempt(), now);
-      if (handedOver) {
-        repo.reassign(c, y.get().id(), x.jobId(), x.runAttempt());
+      if (handedOver && !repo.reassign(c, y.get().id(), x.jobId(), x.runAttempt())) {
+        // Y is locked and was active when read: a job must never name a claim that ended.
+        throw new IllegalStateException("claim " + y.get().id() + " ended while locked");
       }
       if (handedOver) {
         log.info(
@@ -143,7 +185,9 @@ public final class RunnerBinding implements JobListener {
     }
     jobs.attachClaim(c, x.id(), x.pool(), jobId, attempt, now);
     Optional<Instant> runningAt = repo.runningAt(c, x.id());
-    repo.bind(c, x.id(), jobId, attempt, now);
+    if (!repo.bind(c, x.id(), jobId, attempt, now)) {
+      throw new IllegalStateException("claim " + x.id() + " vanished while locked");
+    }
     if (!x.warm()) {
       // A warm runner waited for work by design; its wait is not a start latency.
       metrics.startLatency(x.pool(), Duration.between(x.createdAt(), now));

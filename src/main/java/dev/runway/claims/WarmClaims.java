@@ -137,7 +137,10 @@ public final class WarmClaims {
     }
   }
 
-  /** Under the pool lock, then the chosen account's, like {@link Claims}: the counts are exact. */
+  /**
+   * Under the pool lock, then the chosen account's, in the order of {@link ClaimLocks} like {@link
+   * Claims}: the counts are exact.
+   */
   private Reserved reserveIn(Connection c, Pool pool, int minIdle) throws SQLException {
     repo.lockPool(c, pool.name());
     long idle = repo.idleWarmCount(c, pool.name());
@@ -159,9 +162,10 @@ public final class WarmClaims {
           "no account with runners enabled had a job dispatched to this pool in the last 24h;"
               + " a warm runner is registered for an account that did");
     }
+    ClaimLocks locks = new ClaimLocks(repo, c);
     for (WarmAccounts.Recent r : WarmAccounts.order(recent)) {
-      repo.lockAccount(c, r.scope().accountId());
-      if (repo.accountHasRoom(c, r.scope().accountId())) {
+      // That order is not by id: an account held out of the lock order is skipped, not waited for.
+      if (locks.account(r.scope().accountId()) && repo.accountHasRoom(c, r.scope().accountId())) {
         ClaimRepository.Claim claim =
             repo.insertWarmClaim(c, r.scope(), pool.name(), now, now.plus(lease));
         return new Reserved(claim, r.scope(), null);

@@ -38,6 +38,38 @@ public final class JobRepository {
     }
   }
 
+  /**
+   * {@link #lock} in the lock order of jobs (by id, see {@code claims.ClaimLocks}), for a job a
+   * transaction takes after others: it waits only when {@code jobId} is above every job lock this
+   * transaction holds, and otherwise only tries, since waiting there could close a cycle with a
+   * transaction that locks in id order (a dispatch batch).
+   *
+   * @return whether this transaction holds the job's lock now (also when it already did)
+   */
+  public boolean lockInOrder(Connection c, long jobId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            // Single-bigint advisory keys show in pg_locks as classid (high 32 bits), objid (low
+            // 32 bits) and objsubid 1.
+            "select coalesce(max((classid::bigint << 32) | objid::bigint), -1) from pg_locks"
+                + " where locktype = 'advisory' and objsubid = 1 and granted"
+                + " and pid = pg_backend_pid()")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (jobId > rs.getLong(1)) {
+          lock(c, jobId);
+          return true;
+        }
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_xact_lock(?)")) {
+      ps.setLong(1, jobId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
   public Optional<Job> find(Connection c, long jobId, int attempt) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -490,8 +522,13 @@ public final class JobRepository {
     }
   }
 
-  /** Drops the claim reference of a job whose place no longer belongs to that claim. */
-  public void detachClaim(Connection c, long jobId, int attempt, long claimId) throws SQLException {
+  /**
+   * Drops the claim reference of a job whose place no longer belongs to that claim.
+   *
+   * @return whether the job still named that claim
+   */
+  public boolean detachClaim(Connection c, long jobId, int attempt, long claimId)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update jobs set claim_id = null where job_id = ? and run_attempt = ?"
@@ -499,7 +536,7 @@ public final class JobRepository {
       ps.setLong(1, jobId);
       ps.setInt(2, attempt);
       ps.setLong(3, claimId);
-      ps.executeUpdate();
+      return ps.executeUpdate() == 1;
     }
   }
 

@@ -22,6 +22,8 @@ import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolView;
 import dev.runway.provisioner.DegradedPools;
 import dev.runway.redelivery.RedeliveryRepository;
+import dev.runway.repos.RepositorySettings;
+import dev.runway.repos.RepositoryShares;
 import dev.runway.spool.Spool;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -33,6 +35,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -103,6 +106,8 @@ public final class OperatorUi implements HttpRoutes {
     r.post("/ui/deliveries/redeliver", auth.action(this::redeliver));
     r.get("/ui/accounts", auth.page(this::accountsPage));
     r.post("/ui/accounts/{login}", auth.action(this::updateAccount));
+    r.post("/ui/repos", auth.action(this::setRepository));
+    r.post("/ui/repos/unset", auth.action(this::unsetRepository));
   }
 
   /** The GET routes that show data, each of which needs a session. */
@@ -257,9 +262,13 @@ public final class OperatorUi implements HttpRoutes {
                   : verdict(p, l, now, degraded.get(p.name())),
               degraded.get(p.name())));
     }
+    List<Views.RepoRow> waiting;
+    try (Connection c = src.ds().getConnection()) {
+      waiting = repoRows(c).stream().filter(r -> r.queued() > 0).toList();
+    }
     ctx.html(
         templates.render(
-            "pools.jte", new Views.PoolsPage(frame, src.pools().describe(), state, rows)));
+            "pools.jte", new Views.PoolsPage(frame, src.pools().describe(), state, rows, waiting)));
   }
 
   static final String RUNNER_FAILS_TO_START = "runner fails to start";
@@ -560,10 +569,121 @@ public final class OperatorUi implements HttpRoutes {
   private void accountsPage(Context ctx, UiSessions.Session s) throws SQLException {
     Views.Frame frame = frame(s, "Accounts", "accounts");
     List<Account> list;
+    List<Views.RepoRow> repos;
     try (Connection c = src.ds().getConnection()) {
       list = accounts.list(c);
+      repos = repoRows(c);
     }
-    ctx.html(templates.render("accounts.jte", new Views.AccountsPage(frame, list)));
+    ctx.html(templates.render("accounts.jte", new Views.AccountsPage(frame, list, repos)));
+  }
+
+  /**
+   * Every repository with settings or current jobs (through {@code repos}' read API), with why its
+   * claimable jobs wait: its own cap, its account's cap, or only for a runner to claim them.
+   */
+  private List<Views.RepoRow> repoRows(Connection c) throws SQLException {
+    List<RepositoryShares.Share> shares = new RepositoryShares().list(c, null);
+    Map<String, Long> runningByAccount = new java.util.HashMap<>();
+    shares.forEach(
+        sh ->
+            runningByAccount.merge(sh.account().toLowerCase(Locale.ROOT), sh.running(), Long::sum));
+    Map<String, Account> byLogin = new java.util.HashMap<>();
+    accounts.list(c).forEach(a -> byLogin.put(a.login().toLowerCase(Locale.ROOT), a));
+    List<Views.RepoRow> out = new ArrayList<>();
+    for (RepositoryShares.Share sh : shares) {
+      String login = sh.account().toLowerCase(Locale.ROOT);
+      Account a = byLogin.get(login);
+      boolean accountFull =
+          a != null
+              && (!a.runnersEnabled()
+                  || runningByAccount.getOrDefault(login, 0L) >= a.maxConcurrent());
+      String why =
+          sh.queued() == 0
+              ? "-"
+              : sh.atCap()
+                  ? "repository_cap"
+                  : accountFull ? "over_account_cap" : "waiting for a runner";
+      out.add(
+          new Views.RepoRow(
+              sh.repository(),
+              sh.account(),
+              sh.maxConcurrent() == null ? "" : sh.maxConcurrent().toString(),
+              weight(sh.weight()),
+              sh.configured(),
+              sh.running(),
+              sh.queued(),
+              String.format(Locale.ROOT, "%.2f", sh.share()),
+              String.join(", ", sh.waitingIn()),
+              why));
+    }
+    return out;
+  }
+
+  private static String weight(double w) {
+    return w == Math.rint(w) ? String.valueOf((long) w) : String.valueOf(w);
+  }
+
+  /** As {@code runway repos set}: replaces the repository's cap and weight. */
+  private void setRepository(Context ctx, UiSessions.Session s) throws SQLException {
+    RepositorySettings.Setting setting;
+    try {
+      String max = blankToNull(ctx.formParam("max_concurrent"));
+      String w = blankToNull(ctx.formParam("weight"));
+      setting =
+          new RepositorySettings.Setting(
+              ctx.formParam("repository"),
+              max == null ? null : Integer.valueOf(max),
+              w == null ? 1 : Double.parseDouble(w));
+    } catch (IllegalArgumentException e) {
+      // NumberFormatException included: a cap that is not a whole number, a weight not a number.
+      s.flash =
+          "Not saved: "
+              + (e instanceof NumberFormatException
+                  ? "the cap must be a whole number and the weight a number above 0"
+                  : e.getMessage())
+              + ".";
+      UiAuth.seeOther(ctx, "/ui/accounts");
+      return;
+    }
+    try (Connection c = src.ds().getConnection()) {
+      new RepositorySettings().set(c, setting, src.clock().instant());
+    }
+    log.info(
+        "operator {} set repository {}: max_concurrent={} weight={}",
+        s.operator,
+        setting.repository(),
+        setting.maxConcurrent(),
+        setting.weight());
+    s.flash =
+        "Repository "
+            + setting.repository()
+            + ": "
+            + (setting.maxConcurrent() == null
+                ? "no cap of its own"
+                : "at most " + setting.maxConcurrent() + " at once")
+            + ", weight "
+            + weight(setting.weight())
+            + ".";
+    UiAuth.seeOther(ctx, "/ui/accounts");
+  }
+
+  /** As {@code runway repos unset}. */
+  private void unsetRepository(Context ctx, UiSessions.Session s) throws SQLException {
+    String repository = ctx.formParam("repository");
+    boolean had;
+    try (Connection c = src.ds().getConnection()) {
+      had = new RepositorySettings().unset(c, repository);
+    } catch (IllegalArgumentException e) {
+      s.flash = "Not changed: " + e.getMessage() + ".";
+      UiAuth.seeOther(ctx, "/ui/accounts");
+      return;
+    }
+    log.info("operator {} unset repository {}", s.operator, repository);
+    s.flash =
+        had
+            ? "Repository " + repository + ": no cap of its own, weight 1."
+            : "Repository " + repository + " had no settings.";
+    UiAuth.seeOther(ctx, "/ui/accounts");
   }
 
   private void updateAccount(Context ctx, UiSessions.Session s) throws SQLException {

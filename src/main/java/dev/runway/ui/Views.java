@@ -95,7 +95,25 @@ public final class Views {
       String verdict,
       String degraded) {}
 
-  public record PoolsPage(Frame frame, String source, String sourceState, List<PoolRow> pools) {}
+  public record PoolsPage(
+      Frame frame, String source, String sourceState, List<PoolRow> pools, List<RepoRow> waiting) {}
+
+  /**
+   * A repository on the accounts and pools pages (fair share, issue 23): its settings, running and
+   * queued jobs, share, the pools where it has claimable jobs, and why they wait ({@code
+   * repository_cap}, {@code over_account_cap}, {@code waiting for a runner}; "-" when none do).
+   */
+  public record RepoRow(
+      String repository,
+      String account,
+      String maxConcurrent,
+      String weight,
+      boolean configured,
+      long running,
+      long queued,
+      String share,
+      String pools,
+      String why) {}
 
   public record JobFilter(
       String status, String pool, String outcome, String repository, String since) {}
@@ -139,7 +157,7 @@ public final class Views {
       List<RedeliveryRepository.Listed> redeliveries,
       boolean github) {}
 
-  public record AccountsPage(Frame frame, List<Account> accounts) {}
+  public record AccountsPage(Frame frame, List<Account> accounts, List<RepoRow> repositories) {}
 
   public record LoginPage(String csrf, String error) {}
 

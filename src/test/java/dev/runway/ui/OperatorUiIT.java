@@ -379,6 +379,72 @@ class OperatorUiIT {
   }
 
   @Test
+  void repository_settings_are_set_on_the_accounts_page_and_waiting_repositories_say_why()
+      throws Exception {
+    // acme/web has three claimable jobs in pool linux-x64 and one running; acme/docs one claimable.
+    svc.exec(
+        "insert into jobs (job_id, run_attempt, repository, owner_login, account_id, pool, status,"
+            + " labels, received_at, updated_at)"
+            + " select 90000 + g, 1, case when g = 4 then 'acme/docs' else 'acme/web' end, 'acme',"
+            + " a.id, 'linux-x64', case when g = 0 then 'in_progress' else 'queued' end, '{linux}',"
+            + " now(), now() from accounts a, generate_series(0, 4) g where a.login = 'acme'");
+    try {
+      String session = ui.login(operatorToken);
+      String csrf = UiClient.csrf(ui.get("/ui/accounts", session).body());
+
+      // Refused input changes nothing and says why.
+      assertThat(
+              ui.post(
+                      "/ui/repos",
+                      session,
+                      Map.of("repository", "not-a-repo", "weight", "1", "_csrf", csrf))
+                  .statusCode())
+          .isEqualTo(303);
+      assertThat(ui.get("/ui/accounts", session).body()).contains("OWNER/REPO");
+      assertThat(svc.count("select count(*) from repository_settings")).isZero();
+
+      assertThat(
+              ui.post(
+                      "/ui/repos",
+                      session,
+                      Map.of(
+                          "repository", "acme/web",
+                          "max_concurrent", "1",
+                          "weight", "2",
+                          "_csrf", csrf))
+                  .statusCode())
+          .isEqualTo(303);
+      assertThat(
+              svc.text(
+                  "select max_concurrent || '/' || weight from repository_settings"
+                      + " where repository_key = 'acme/web'"))
+          .isEqualTo("1/2");
+
+      String accounts = ui.get("/ui/accounts", session).body();
+      assertThat(accounts).contains("id=\"repo-acme/web\"", "id=\"repo-acme/docs\"");
+      String web = accounts.substring(accounts.indexOf("id=\"repo-acme/web\""));
+      assertThat(web.substring(0, web.indexOf("</tr>")))
+          .contains("<td class=\"why\">repository_cap</td>", "value=\"1\"", "value=\"2\"");
+
+      String pools = ui.get("/ui/pools", session).body();
+      String waitingWeb = pools.substring(pools.indexOf("id=\"waiting-acme/web\""));
+      assertThat(waitingWeb.substring(0, waitingWeb.indexOf("</tr>")))
+          .contains("repository_cap", "linux-x64");
+      String waitingDocs = pools.substring(pools.indexOf("id=\"waiting-acme/docs\""));
+      assertThat(waitingDocs.substring(0, waitingDocs.indexOf("</tr>")))
+          .contains("waiting for a runner");
+
+      assertThat(
+              ui.post("/ui/repos/unset", session, Map.of("repository", "acme/web", "_csrf", csrf))
+                  .statusCode())
+          .isEqualTo(303);
+      assertThat(svc.count("select count(*) from repository_settings")).isZero();
+    } finally {
+      svc.exec("delete from jobs where job_id between 90000 and 90004");
+    }
+  }
+
+  @Test
   void a_state_changing_request_without_the_csrf_token_is_refused() throws Exception {
     svc.exec(
         "insert into accounts (login, installation_id, runners_enabled, max_concurrent)"

@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
       AgentLatency.class,
       StoreCheck.class,
       SlowGitHub.class,
-      ClaimFlood.class
+      ClaimFlood.class,
+      ClaimLatency.class
     },
     description = "Load generator and reference receiver for Runway's benchmarks.")
 public final class BenchMain implements Runnable {
