@@ -146,6 +146,27 @@ final class ClaimStateRepository {
     return out;
   }
 
+  /** The id GitHub gave the claim's runner; empty when unknown (an older claim). */
+  Optional<Long> runnerId(Connection c, long claimId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("select runner_id from claims where id = ? and runner_id is not null")) {
+      ps.setLong(1, claimId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+      }
+    }
+  }
+
+  /** Records the id GitHub gave the claim's runner when it registered it. */
+  boolean setRunnerId(Connection c, long claimId, long runnerId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("update claims set runner_id = ? where id = ? and runner_id is null")) {
+      ps.setLong(1, runnerId);
+      ps.setLong(2, claimId);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
   /** Whether the claim exists and its runner may still be starting or running. */
   boolean live(Connection c, long id) throws SQLException {
     try (PreparedStatement ps =

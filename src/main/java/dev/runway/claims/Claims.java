@@ -161,6 +161,7 @@ public final class Claims {
       return new ClaimOutcome.GitHubFailed(
           "GitHub did not register the runner (the job is claimable again): " + e.getMessage());
     }
+    RunnerRegistrations.remember(ds, claim.id(), jit.runnerId());
     metrics.queueWait(pool.name(), Duration.between(job.receivedAt(), claim.createdAt()));
     log.info(
         "job {}/{} of {} claimed in pool {} for runner {}",

@@ -364,6 +364,37 @@ public final class GitHubClient {
   }
 
   /**
+   * One runner registration, looked up by its id: the only answer from which Runway concludes that
+   * a runner is gone (a 404 here). A page of the list, filtered or not, may be stale or partial.
+   *
+   * @return empty when GitHub answers 404: no runner of that id is registered there
+   */
+  public Optional<SelfHostedRunner> getRunner(
+      long installationId, String owner, String repo, boolean ownerIsOrganization, long runnerId) {
+    HttpResponse<String> response;
+    try {
+      response =
+          sendAsInstallation(
+              installationId,
+              "GET",
+              runnersPath(owner, repo, ownerIsOrganization) + "/" + runnerId,
+              null);
+    } catch (GitHubException e) {
+      if (e.statusCode() == 404) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+    JsonNode r = readTree(response);
+    return Optional.of(
+        new SelfHostedRunner(
+            r.path("id").asLong(runnerId),
+            r.path("name").asText(""),
+            r.path("status").asText(""),
+            r.path("busy").asBoolean(false)));
+  }
+
+  /**
    * Removes a self-hosted runner registration.
    *
    * @return false when GitHub no longer knew it (404), which is as good as deleted

@@ -102,20 +102,16 @@ final class RunnerPods {
         .build();
   }
 
-  /** The Secret holding the claim's JIT config, owned by its Pod. */
-  static Secret secret(Pod pod, long claimId, String pool, String encodedJitConfig) {
-    String name = pod.getMetadata().getName();
+  /**
+   * The Secret holding the claim's JIT config, created before its Pod and owned by the RunnerPool
+   * until {@link #ownedBy} hands it to the Pod.
+   */
+  static Secret secret(ProvisionedPool pool, long claimId, String name, String encodedJitConfig) {
     return new SecretBuilder()
         .withNewMetadata()
         .withName(name)
-        .withLabels(labels(pool, claimId))
-        .withOwnerReferences(
-            new OwnerReferenceBuilder()
-                .withApiVersion("v1")
-                .withKind("Pod")
-                .withName(name)
-                .withUid(pod.getMetadata().getUid())
-                .build())
+        .withLabels(labels(pool.name(), claimId))
+        .withOwnerReferences(poolOwner(pool))
         .endMetadata()
         .withType("Opaque")
         .withData(
@@ -123,6 +119,24 @@ final class RunnerPods {
                 SECRET_KEY,
                 Base64.getEncoder()
                     .encodeToString(encodedJitConfig.getBytes(StandardCharsets.UTF_8))))
+        .build();
+  }
+
+  /**
+   * The Secret, owned by its Pod (deleted with it) and no longer by the pool: an object with a
+   * controller owner other than its Pod would outlive the Pod.
+   */
+  static Secret ownedBy(Secret secret, Pod pod) {
+    return new SecretBuilder(secret)
+        .editMetadata()
+        .withOwnerReferences(
+            new OwnerReferenceBuilder()
+                .withApiVersion("v1")
+                .withKind("Pod")
+                .withName(pod.getMetadata().getName())
+                .withUid(pod.getMetadata().getUid())
+                .build())
+        .endMetadata()
         .build();
   }
 
