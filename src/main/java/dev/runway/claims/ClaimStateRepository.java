@@ -167,6 +167,23 @@ final class ClaimStateRepository {
     }
   }
 
+  /**
+   * Records that the claim's runner was lost while it had a job (an {@code in_progress} bound the
+   * claim, or its starter says a job started); the first observation wins.
+   */
+  boolean markLost(Connection c, long claimId, RunnerLoss loss, boolean jobStarted)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set lost_reason = ? where id = ? and lost_reason is null"
+                + " and (bound_at is not null or ?)")) {
+      ps.setString(1, loss.label());
+      ps.setLong(2, claimId);
+      ps.setBoolean(3, jobStarted);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
   /** Whether the claim exists and its runner may still be starting or running. */
   boolean live(Connection c, long id) throws SQLException {
     try (PreparedStatement ps =

@@ -76,9 +76,11 @@ public final class RunnerRegistrations {
   }
 
   /**
-   * Looks the runner up where it registered. With its id, by {@code GET .../runners/{id}}: a 404 is
-   * {@link Registration#GONE}. Without one (an older claim), by name on a filtered list: the list
-   * showing it is evidence; not showing it is {@link Registration#UNKNOWN}, never gone.
+   * Looks the runner up where it registered: by name on GitHub's filtered list first, where the
+   * list showing it is evidence enough of its registration. A list that does not show it proves
+   * nothing (a page may be stale or partial), so then {@code GET .../runners/{id}} decides, and
+   * only its 404 means {@link Registration#GONE}; without a recorded id (an older claim) the answer
+   * is {@link Registration#UNKNOWN}.
    */
   private Optional<Found> find(long claimId) throws SQLException {
     if (github.isEmpty()) {
@@ -96,19 +98,21 @@ public final class RunnerRegistrations {
       return Optional.empty();
     }
     ClaimStateRepository.Scope s = scope.get();
-    if (runnerId.isPresent()) {
-      Optional<SelfHostedRunner> r =
-          github.get().getRunner(s.installationId(), s.owner(), s.repo(), s.org(), runnerId.get());
-      return Optional.of(new Found(s, r.orElse(null)));
-    }
     String name = claim.get().runnerName();
-    return github
-        .get()
-        .listRunners(s.installationId(), s.owner(), s.repo(), s.org(), name, 1)
-        .stream()
-        .filter(r -> r.name().equals(name))
-        .findFirst()
-        .map(r -> new Found(s, r));
+    Optional<SelfHostedRunner> listed =
+        github.get().listRunners(s.installationId(), s.owner(), s.repo(), s.org(), name, 1).stream()
+            .filter(r -> r.name().equals(name))
+            .findFirst();
+    if (listed.isPresent()) {
+      return Optional.of(new Found(s, listed.get()));
+    }
+    if (runnerId.isEmpty()) {
+      return Optional.empty();
+    }
+    // Not on the page: only the runner's own record may say it is gone.
+    Optional<SelfHostedRunner> direct =
+        github.get().getRunner(s.installationId(), s.owner(), s.repo(), s.org(), runnerId.get());
+    return Optional.of(new Found(s, direct.orElse(null)));
   }
 
   /** What GitHub says of claim {@code claimId}'s runner now; never throws. */

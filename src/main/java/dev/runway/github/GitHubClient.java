@@ -330,6 +330,16 @@ public final class GitHubClient {
   }
 
   /**
+   * Asks GitHub to rerun one completed job ({@code POST .../actions/jobs/{id}/rerun}, 201; needs
+   * {@code actions: write}). Not repeated on a lost answer: a second request could rerun twice.
+   */
+  public void rerunJob(long installationId, String owner, String repo, long jobId) {
+    String path =
+        "/repos/" + segment(owner) + "/" + segment(repo) + "/actions/jobs/" + jobId + "/rerun";
+    sendAsInstallation(installationId, "POST", path, "{}", false, transport.defaultDeadline());
+  }
+
+  /**
    * One page of the self-hosted runners registered at organisation {@code owner}, or on repository
    * {@code owner/repo} when {@code ownerIsOrganization} is false.
    *

@@ -5,6 +5,7 @@ import dev.runway.claims.ClaimOutcome;
 import dev.runway.claims.Claims;
 import dev.runway.claims.LiveRunner;
 import dev.runway.claims.PoolWakeups;
+import dev.runway.claims.RunnerLoss;
 import dev.runway.claims.RunnerRegistrations;
 import dev.runway.claims.RunnerState;
 import dev.runway.claims.RunnerStates;
@@ -119,6 +120,10 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   private final Map<Long, Long> keptBusy = new HashMap<>();
 
   private final Map<Long, Instant> createdThisTerm = new HashMap<>();
+
+  /** Claims whose runner loss this leader recorded. */
+  private final Set<Long> lostReported = new HashSet<>();
+
   private final Set<String> invalidLogged = new HashSet<>();
   private long cycle;
   private boolean leading;
@@ -442,6 +447,10 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
       List<Pod> idle) {
     RunnerPods.Verdict v = RunnerPods.verdict(pod);
     if (v instanceof RunnerPods.Finished f) {
+      if (claim.bound()) {
+        // The job may fail for it: a rerun needs to know the runner did not exit by itself.
+        RunnerPods.lossOf(pod).ifPresent(loss -> lost(claim.claimId(), loss));
+      }
       // A just-in-time runner exits 0 only after its one job; any other code before an
       // in_progress bound the claim is a runner that never ran one (7: outdated).
       Transition t =
@@ -547,6 +556,12 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   private void withoutPod(LiveRunner claim, ProvisionedPool pool, boolean apiUp, Instant now) {
     // Every claim of a provisioned pool is this provisioner's: one reported running had a Pod,
     // and without it has nothing (the Pod was deleted or evicted before any in_progress).
+    if (pool != null && apiUp && claim.bound()) {
+      // Its runner had a job and its Pod is gone: the job's completed ends the claim, and a
+      // rerun may follow.
+      lost(claim.claimId(), RunnerLoss.POD_DELETED);
+      return;
+    }
     if (pool == null || !apiUp || claim.bound()) {
       return;
     }
@@ -575,6 +590,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
       Map<Long, LiveRunner> live,
       Set<Long> withPod) {
     keptBusy.keySet().retainAll(withPod);
+    lostReported.retainAll(live.keySet());
     Map<String, Long> livePerPool =
         live.values().stream()
             .collect(Collectors.groupingBy(LiveRunner::pool, Collectors.counting()));
@@ -862,6 +878,19 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
       client.secrets().inNamespace(namespace).withName(name).delete();
     } catch (KubernetesClientException e) {
       log.warn("Secret {} not deleted now ({}); its RunnerPool owns it", name, e.getCode());
+    }
+  }
+
+  /** Records a runner loss once per claim (the database keeps the first one anyway). */
+  private void lost(long claimId, RunnerLoss loss) {
+    if (!lostReported.add(claimId)) {
+      return;
+    }
+    try {
+      states.runnerLost(claimId, loss, true);
+    } catch (SQLException e) {
+      lostReported.remove(claimId);
+      log.warn("claim {}: runner loss not recorded now: {}", claimId, e.getMessage());
     }
   }
 

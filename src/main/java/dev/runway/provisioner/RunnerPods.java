@@ -1,6 +1,7 @@
 package dev.runway.provisioner;
 
 import dev.runway.claims.ClaimEvent;
+import dev.runway.claims.RunnerLoss;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
@@ -226,6 +227,46 @@ final class RunnerPods {
             && status.getConditions() != null
             && status.getConditions().stream().anyMatch(RunnerPods::unschedulable);
     return new Pending(unschedulable);
+  }
+
+  /**
+   * Whether a finished Pod's runner was lost rather than exiting by itself: evicted, OOM-killed,
+   * its node lost, or killed by a signal (exit code above 128). Read from the Pod's status reason,
+   * its {@code DisruptionTarget} condition and the runner container's termination.
+   */
+  static Optional<RunnerLoss> lossOf(Pod pod) {
+    var status = pod.getStatus();
+    if (status == null) {
+      return Optional.empty();
+    }
+    if ("Evicted".equals(status.getReason())) {
+      return Optional.of(RunnerLoss.EVICTED);
+    }
+    if ("NodeLost".equals(status.getReason())) {
+      return Optional.of(RunnerLoss.NODE_LOST);
+    }
+    if (status.getContainerStatuses() != null) {
+      for (ContainerStatus s : status.getContainerStatuses()) {
+        ContainerStateTerminated t =
+            CONTAINER.equals(s.getName()) && s.getState() != null
+                ? s.getState().getTerminated()
+                : null;
+        if (t != null && "OOMKilled".equals(t.getReason())) {
+          return Optional.of(RunnerLoss.OOM_KILLED);
+        }
+        if (t != null && RunnerLoss.bySignal(t.getExitCode())) {
+          return Optional.of(disrupted(status) ? RunnerLoss.EVICTED : RunnerLoss.SIGNAL);
+        }
+      }
+    }
+    return disrupted(status) ? Optional.of(RunnerLoss.EVICTED) : Optional.empty();
+  }
+
+  /** Kubernetes marks a Pod it is about to evict or preempt with a DisruptionTarget condition. */
+  private static boolean disrupted(io.fabric8.kubernetes.api.model.PodStatus status) {
+    return status.getConditions() != null
+        && status.getConditions().stream()
+            .anyMatch(c -> "DisruptionTarget".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
   private static boolean unschedulable(PodCondition c) {

@@ -410,21 +410,37 @@ class ProvisionerWarmIT {
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"minIdle\":1}}");
 
     Set<String> kept = Set.of(name(withJob), name(busy));
-    await().atMost(WAIT).until(() -> names().equals(kept));
+    Set<String> gone = Set.of(name(idle.get(1)), name(idle.get(2)));
+    // The busy one is no longer counted idle, so one new warm runner may start for minIdle 1.
+    await()
+        .atMost(WAIT)
+        .until(() -> names().containsAll(kept) && names().stream().noneMatch(gone::contains));
     await()
         .during(Duration.ofSeconds(2))
         .atMost(Duration.ofSeconds(5))
-        .until(() -> names().equals(kept));
+        .until(
+            () ->
+                names().containsAll(kept)
+                    && names().stream().noneMatch(gone::contains)
+                    && names().size() <= kept.size() + 1);
     for (Pod p : idle.subList(1, 3)) {
       assertThat(bed.state(claimOf(p))).isEqualTo("failed:stopped");
       assertThat(bed.registrationDeletes("acme", claimOf(p))).isGreaterThanOrEqualTo(1);
     }
     assertThat(bed.state(handed)).isEqualTo("running");
-    assertThat(bed.state(claimOf(busy))).isEqualTo("running");
+    // Retired before its registration's delete, which GitHub refused: the Pod stays, and the
+    // in_progress of the job GitHub handed it revives the claim.
+    assertThat(bed.state(claimOf(busy))).isEqualTo("failed:stopped");
+    event("queued", 3, null);
+    event("in_progress", 3, name(busy));
+    await().atMost(WAIT).until(() -> bed.state(claimOf(busy)).equals("running"));
     assertThat(bed.svc.text("select status from claims where id = ?", claimOf(busy)))
-        .isEqualTo("active");
+        .isEqualTo("bound");
+    assertThat(names()).contains(name(busy));
     // The kept Pods are the same objects.
-    bed.pods(POOL).forEach(p -> assertThat(p.getMetadata().getUid()).isEqualTo(uids.get(name(p))));
+    bed.pods(POOL).stream()
+        .filter(p -> kept.contains(name(p)))
+        .forEach(p -> assertThat(p.getMetadata().getUid()).isEqualTo(uids.get(name(p))));
   }
 
   @Test
