@@ -139,6 +139,7 @@ class ArchitectureTest {
   void writeStatementsLiveInTheOwningClass() throws IOException {
     assertThat(filesWriting("jobs")).containsExactly("jobs/JobRepository.java");
     assertThat(filesWriting("scheduled_tasks")).containsExactly("dispatch/DispatchQueue.java");
+    assertThat(filesWriting("job_reruns")).containsExactly("claims/RerunRepository.java");
   }
 
   private static List<String> filesWriting(String table) throws IOException {
