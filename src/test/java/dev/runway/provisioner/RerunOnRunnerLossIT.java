@@ -166,6 +166,12 @@ class RerunOnRunnerLossIT {
                 "select coalesce(lost_reason, 'none') from claims where id = ?",
                 ProvisionerBed.claimOf(own)))
         .isEqualTo("none");
+    // The job page shows the attempt's lost runner and the rerun.
+    dev.runway.ui.UiClient ui = new dev.runway.ui.UiClient(bed.svc.adminBase());
+    String session = ui.login(bed.svc.operatorToken());
+    assertThat(ui.get("/ui/jobs/3001/1", session).body())
+        .contains("runner lost / rerun", ">oom_killed</span> requested");
+    assertThat(ui.get("/ui/jobs/3002/1", session).body()).doesNotContain("oom_killed");
     // One rerun, not one per round.
     await()
         .during(Duration.ofSeconds(6))
