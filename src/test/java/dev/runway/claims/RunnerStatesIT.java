@@ -286,6 +286,34 @@ class RunnerStatesIT {
   }
 
   @Test
+  void an_agent_runner_reported_started_keeps_its_job_past_the_lease_and_its_exit_by_signal_is_a_loss()
+      throws Exception {
+    long id = claimJob(385);
+    assertThat(event(id, "{\"event\":\"launching\"}").statusCode()).isEqualTo(200);
+    assertThat(event(id, "{\"event\":\"started\"}").statusCode()).isEqualTo(200);
+
+    // Its in_progress is late: the lease must not take the job from a runner that runs.
+    f.clock.advance(Duration.ofMinutes(6));
+    await()
+        .during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                "claimed".equals(f.status(385))
+                    && "running:active"
+                        .equals(
+                            f.string(
+                                "select state || ':' || status from claims where id = ?", id)));
+    // The runner took the job, then died of SIGKILL (137) that the agent did not send.
+    assertThat(
+            event(id, "{\"event\":\"exited\",\"exit_code\":137,\"job_started\":true}")
+                .statusCode())
+        .isEqualTo(200);
+    assertThat(f.string("select state || ':' || lost_reason from claims where id = ?", id))
+        .isEqualTo("done:signal");
+  }
+
+  @Test
   void a_claim_nobody_starts_fails_with_lease_expired_and_its_job_is_claimable_again()
       throws Exception {
     long id = claimJob(380);
