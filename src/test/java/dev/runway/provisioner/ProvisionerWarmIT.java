@@ -506,7 +506,9 @@ class ProvisionerWarmIT {
     // No runner takes it within the lease: the job is claimable again, the runner idle again.
     bed.clock.advance(Duration.ofMinutes(2));
     await().atMost(WAIT).until(() -> bed.logLines("did not take job 3/1 within its lease") >= 1);
-    assertThat(bed.state(holder)).isEqualTo("running");
+    // Its runner may still be starting (an idle surplus runner was scaled down meanwhile, now
+    // that GitHub's answers say it is not busy): either way it is not failed.
+    assertThat(bed.state(holder)).isIn("launching", "running");
     assertThat(bed.svc.text("select status from claims where id = ?", holder)).isEqualTo("active");
     assertThat(names()).contains("runway-warm-" + holder);
     // Nothing is lost: job 3 is queued or handed again, never dropped.
@@ -538,6 +540,16 @@ class ProvisionerWarmIT {
                 .withQueryParam("page", equalTo("1"))
                 .atPriority(1)
                 .willReturn(GitHubStub.jsonResponse(200, list.toString())));
+    // The orphan is deleted only after its own record (by id) says offline and not busy.
+    bed.github
+        .server()
+        .stubFor(
+            get(urlPathEqualTo("/orgs/acme/actions/runners/599"))
+                .willReturn(
+                    GitHubStub.jsonResponse(
+                        200,
+                        "{\"id\":599,\"name\":\"runway-warm-999999\",\"status\":\"offline\","
+                            + "\"busy\":false}")));
     for (long r = 500; r <= 599; r++) {
       bed.github
           .server()
