@@ -184,8 +184,7 @@ class RunnerPodsTest {
     assertThat(RunnerPods.lossOf(pod(nodeLost))).contains(RunnerLoss.NODE_LOST);
     var disrupted = terminated(137, "Error");
     disrupted.setConditions(
-        List.of(
-            new PodConditionBuilder().withType("DisruptionTarget").withStatus("True").build()));
+        List.of(new PodConditionBuilder().withType("DisruptionTarget").withStatus("True").build()));
     assertThat(RunnerPods.lossOf(pod(disrupted))).contains(RunnerLoss.EVICTED);
   }
 
