@@ -858,11 +858,15 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     }
     createdThisTerm.put(claimId, clock.instant());
     try {
+      // A merge patch replaces the owner list: one request, no read of the Secret.
       client
           .secrets()
           .inNamespace(namespace)
           .withName(name)
-          .edit(secret -> RunnerPods.ownedBy(secret, created));
+          .patch(
+              io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                  io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+              RunnerPods.ownerPatch(created));
     } catch (KubernetesClientException e) {
       // The pool still owns it, and delete() removes it with the Pod.
       log.warn(

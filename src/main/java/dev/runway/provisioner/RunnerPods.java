@@ -124,21 +124,17 @@ final class RunnerPods {
   }
 
   /**
-   * The Secret, owned by its Pod (deleted with it) and no longer by the pool: an object with a
-   * controller owner other than its Pod would outlive the Pod.
+   * A JSON merge patch that makes the Secret owned by its Pod (deleted with it) and no longer by
+   * the pool: the owner list is replaced, since a Secret also owned by the pool would outlive its
+   * Pod. Names and uids are Kubernetes-generated, so they need no JSON escaping beyond quotes.
    */
-  static Secret ownedBy(Secret secret, Pod pod) {
-    return new SecretBuilder(secret)
-        .editMetadata()
-        .withOwnerReferences(
-            new OwnerReferenceBuilder()
-                .withApiVersion("v1")
-                .withKind("Pod")
-                .withName(pod.getMetadata().getName())
-                .withUid(pod.getMetadata().getUid())
-                .build())
-        .endMetadata()
-        .build();
+  static String ownerPatch(Pod pod) {
+    return "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+        + "\"name\":\""
+        + pod.getMetadata().getName()
+        + "\",\"uid\":\""
+        + pod.getMetadata().getUid()
+        + "\"}]}}";
   }
 
   private static OwnerReference poolOwner(ProvisionedPool pool) {

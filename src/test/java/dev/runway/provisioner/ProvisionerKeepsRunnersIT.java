@@ -114,7 +114,7 @@ class ProvisionerKeepsRunnersIT {
         .until(() -> exists(pod) && bed.state(claim).equals("running"));
     event("completed", 2001, name(pod));
     await().atMost(WAIT).until(() -> bed.state(claim).equals("done"));
-    bed.terminated(pod, 0);
+    // Only now may it go: its claim ended, and GitHub no longer has its runner (404 by id).
     await().atMost(WAIT).until(() -> !exists(pod));
     // One claim, one Pod: the job was never handed to another runner.
     assertThat(bed.svc.count("select count(*) from claims where job_id = 2001")).isEqualTo(1);
