@@ -17,6 +17,7 @@ import dev.runway.pools.KubernetesPoolSource;
 import dev.runway.signals.Signals;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -819,12 +820,14 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
    */
   private boolean start(
       ProvisionedPool pool, long claimId, String name, String encodedJitConfig, String forWhat) {
+    Secret secret;
     try {
-      client
-          .secrets()
-          .inNamespace(namespace)
-          .resource(RunnerPods.secret(pool, claimId, name, encodedJitConfig))
-          .create();
+      secret =
+          client
+              .secrets()
+              .inNamespace(namespace)
+              .resource(RunnerPods.secret(pool, claimId, name, encodedJitConfig))
+              .create();
     } catch (KubernetesClientException e) {
       // Never the exception's message: it could quote the Secret.
       log.warn(
@@ -858,11 +861,12 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     }
     createdThisTerm.put(claimId, clock.instant());
     try {
-      // A merge patch replaces the owner list: one request, no read of the Secret.
+      // A merge patch replaces the owner list: one request; with the created Secret as its item,
+      // the client does not read it back (Runway's Role has no secrets get).
       client
           .secrets()
           .inNamespace(namespace)
-          .withName(name)
+          .resource(secret)
           .patch(
               io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
                   io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),

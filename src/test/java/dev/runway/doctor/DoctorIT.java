@@ -184,7 +184,9 @@ class DoctorIT {
     Result r = doctor();
 
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.line("app-permissions")).startsWith("failed").contains("the App lacks actions: write");
+    assertThat(r.line("app-permissions"))
+        .startsWith("failed")
+        .contains("the App lacks actions: write");
   }
 
   @Test
