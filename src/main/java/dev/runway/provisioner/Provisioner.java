@@ -861,7 +861,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     }
     createdThisTerm.put(claimId, clock.instant());
     try {
-      // A merge patch replaces the owner list: one request; with the created Secret as its item,
+      // A JSON patch replaces the owner list: one request; with the created Secret as its item,
       // the client does not read it back (Runway's Role has no secrets get).
       client
           .secrets()
@@ -869,7 +869,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
           .resource(secret)
           .patch(
               io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
-                  io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                  io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
               RunnerPods.ownerPatch(created));
     } catch (KubernetesClientException e) {
       // The pool still owns it, and delete() removes it with the Pod.

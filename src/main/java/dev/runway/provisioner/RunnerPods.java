@@ -124,17 +124,17 @@ final class RunnerPods {
   }
 
   /**
-   * A JSON merge patch that makes the Secret owned by its Pod (deleted with it) and no longer by
+   * A JSON patch (RFC 6902) that makes the Secret owned by its Pod (deleted with it) and no longer by
    * the pool: the owner list is replaced, since a Secret also owned by the pool would outlive its
    * Pod. Names and uids are Kubernetes-generated, so they need no JSON escaping beyond quotes.
    */
   static String ownerPatch(Pod pod) {
-    return "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
-        + "\"name\":\""
+    return "[{\"op\":\"replace\",\"path\":\"/metadata/ownerReferences\",\"value\":"
+        + "[{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"name\":\""
         + pod.getMetadata().getName()
         + "\",\"uid\":\""
         + pod.getMetadata().getUid()
-        + "\"}]}}";
+        + "\"}]}]";
   }
 
   private static OwnerReference poolOwner(ProvisionedPool pool) {
