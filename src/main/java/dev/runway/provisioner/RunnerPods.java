@@ -124,9 +124,9 @@ final class RunnerPods {
   }
 
   /**
-   * A JSON patch (RFC 6902) that makes the Secret owned by its Pod (deleted with it) and no longer by
-   * the pool: the owner list is replaced, since a Secret also owned by the pool would outlive its
-   * Pod. Names and uids are Kubernetes-generated, so they need no JSON escaping beyond quotes.
+   * A JSON patch (RFC 6902) that makes the Secret owned by its Pod (deleted with it) and no longer
+   * by the pool: the owner list is replaced, since a Secret also owned by the pool would outlive
+   * its Pod. Names and uids are Kubernetes-generated, so they need no JSON escaping beyond quotes.
    */
   static String ownerPatch(Pod pod) {
     return "[{\"op\":\"replace\",\"path\":\"/metadata/ownerReferences\",\"value\":"
