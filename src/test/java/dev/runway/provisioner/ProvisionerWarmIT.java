@@ -472,15 +472,15 @@ class ProvisionerWarmIT {
   void a_handed_job_that_is_cancelled_or_outlives_its_lease_leaves_the_warm_runner_idle()
       throws Exception {
     start(Map.of("minIdle", 1, "maxRunners", 5), Map.of(RunwayConfig.CLAIM_LEASE, "1m"));
-    // This test is about the lease alone: GitHub does not answer runner lookups, so no surplus
-    // idle runner is scaled down meanwhile (Runway keeps a runner it cannot ask about).
+    runOneJob(1);
+    // This test is about the lease alone: from now on GitHub does not answer runner lookups, so
+    // no surplus idle runner is scaled down meanwhile (Runway keeps a runner it cannot ask about).
     bed.github
         .server()
         .stubFor(
             get(urlPathEqualTo("/orgs/acme/actions/runners"))
                 .atPriority(1)
                 .willReturn(WireMock.aResponse().withStatus(404)));
-    runOneJob(1);
     Pod w = awaitIdleWarm(1).get(0);
     long claim = claimOf(w);
 
