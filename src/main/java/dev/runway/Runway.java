@@ -18,6 +18,7 @@ import dev.runway.claims.PoolStartHealth;
 import dev.runway.claims.PoolTokens;
 import dev.runway.claims.PoolWakeups;
 import dev.runway.claims.RunnerBinding;
+import dev.runway.claims.RunnerLossReruns;
 import dev.runway.claims.RunnerMetrics;
 import dev.runway.claims.RunnerRegistrations;
 import dev.runway.claims.RunnerStates;
@@ -125,6 +126,7 @@ public final class Runway implements AutoCloseable {
   private static final Duration BULKHEAD_MAX_QUEUE_WAIT = Duration.ofSeconds(10);
 
   private static final Duration ORPHAN_INTERVAL = Duration.ofMinutes(10);
+  private static final Duration RERUN_INTERVAL = Duration.ofSeconds(5);
 
   // Pushed to from the database waiter's thread too; see startOnDatabase and close.
   private final Deque<AutoCloseable> stack = new ConcurrentLinkedDeque<>();
@@ -247,6 +249,11 @@ public final class Runway implements AutoCloseable {
     }
     github.ifPresent(
         gh -> background.add(new OrphanedRunners(db.main(), gh, clock).task(ORPHAN_INTERVAL)));
+    github.ifPresent(
+        gh ->
+            background.add(
+                new RunnerLossReruns(db.main(), gh, pools, clock, metrics.registry())
+                    .task(RERUN_INTERVAL)));
 
     Payloads payloads = new Payloads(json);
     // Set once dispatch runs (see startOnDatabase); until then a commit has nothing to wake.

@@ -145,6 +145,7 @@ class ArchitectureTest {
     assertThat(filesWriting("scheduled_tasks")).containsExactly("dispatch/DispatchQueue.java");
     assertThat(filesWriting("repository_settings"))
         .containsExactly("repos/RepositorySettings.java");
+    assertThat(filesWriting("job_reruns")).containsExactly("claims/RerunRepository.java");
   }
 
   private static List<String> filesWriting(String table) throws IOException {

@@ -384,9 +384,11 @@ final class ClaimRepository {
   List<Long> expired(Connection c, Instant now, int limit) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            // An idle warm runner waits for work as long as it takes: no lease ends it.
+            // An idle warm runner waits for work as long as it takes: no lease ends it. A job
+            // claim whose runner is up (its starter said so) keeps its job: the lease bounds the
+            // start only, and a runner that runs may have the job already, its in_progress late.
             "select id from claims where status = 'active' and leased_until < ?"
-                + " and job_id is not null"
+                + " and job_id is not null and (warm or state <> 'running')"
                 + " order by leased_until limit ?")) {
       setTime(ps, 1, now);
       ps.setInt(2, limit);
@@ -397,6 +399,17 @@ final class ClaimRepository {
         }
       }
       return out;
+    }
+  }
+
+  /** Whether the claim's runner is up ({@code state = 'running'}): its lease no longer applies. */
+  boolean runnerRunning(Connection c, long id) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("select 1 from claims where id = ? and state = 'running'")) {
+      ps.setLong(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
     }
   }
 
@@ -451,6 +464,30 @@ final class ClaimRepository {
   }
 
   /**
+   * The failure reasons that are Runway's decision, not an observation of the runner's end: a late
+   * {@code in_progress} naming the runner revives such a claim ({@link #bind}).
+   */
+  private static final String REVIVABLE = "'lease_expired', 'stopped'";
+
+  /**
+   * Whether claim {@code id} was failed by Runway's bookkeeping (lease, scale-down) with no
+   * reported end of its runner: a late {@code in_progress} revives it.
+   */
+  boolean revivable(Connection c, long id) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select 1 from claims where id = ? and state = 'failed' and exit_code is null"
+                + " and state_reason in ("
+                + REVIVABLE
+                + ")")) {
+      ps.setLong(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /**
    * The claim's runner took that job.
    *
    * @return whether the claim exists (the caller holds its row lock)
@@ -460,11 +497,20 @@ final class ClaimRepository {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update claims set status = 'bound', job_id = ?, run_attempt = ?, bound_at = ?,"
-                + " ended_at = null, end_reason = null, "
+                + " ended_at = null, end_reason = null,"
                 + " running_at = coalesce(running_at, ?),"
-                // The runner took a job, so it runs, whatever its starter reported so far.
-                + " state = case when state in ('claimed', 'launching') then 'running' else state"
-                + " end where id = ?")) {
+                // The runner took a job, so it runs, whatever its starter reported so far; and a
+                // claim that Runway's own bookkeeping marked failed (its lease, a scale-down) while
+                // no starter reported the runner's end is revived: its runner exists and works.
+                + " state = case when state in ('claimed', 'launching') then 'running'"
+                + "   when state = 'failed' and exit_code is null and state_reason in ("
+                + REVIVABLE
+                + ") then 'running' else state end,"
+                + " state_reason = case when state = 'failed' and exit_code is null"
+                + "   and state_reason in ("
+                + REVIVABLE
+                + ") then null else state_reason end"
+                + " where id = ?")) {
       ps.setLong(1, jobId);
       ps.setInt(2, attempt);
       setTime(ps, 3, now);

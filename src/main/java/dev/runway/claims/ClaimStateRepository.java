@@ -205,6 +205,44 @@ final class ClaimStateRepository {
     return out;
   }
 
+  /** The id GitHub gave the claim's runner; empty when unknown (an older claim). */
+  Optional<Long> runnerId(Connection c, long claimId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("select runner_id from claims where id = ? and runner_id is not null")) {
+      ps.setLong(1, claimId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+      }
+    }
+  }
+
+  /** Records the id GitHub gave the claim's runner when it registered it. */
+  boolean setRunnerId(Connection c, long claimId, long runnerId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("update claims set runner_id = ? where id = ? and runner_id is null")) {
+      ps.setLong(1, runnerId);
+      ps.setLong(2, claimId);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * Records that the claim's runner was lost while it had a job (an {@code in_progress} bound the
+   * claim, or its starter says a job started); the first observation wins.
+   */
+  boolean markLost(Connection c, long claimId, RunnerLoss loss, boolean jobStarted)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set lost_reason = ? where id = ? and lost_reason is null"
+                + " and (bound_at is not null or ?)")) {
+      ps.setString(1, loss.label());
+      ps.setLong(2, claimId);
+      ps.setBoolean(3, jobStarted);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
   /** Whether the claim exists and its runner may still be starting or running. */
   boolean live(Connection c, long id) throws SQLException {
     try (PreparedStatement ps =

@@ -209,6 +209,7 @@ public final class Claims implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       return gitHubFailed(pool, job, claim, e);
     }
+    RunnerRegistrations.remember(ds, claim.id(), jit.runnerId());
     configProblems.resolved(pool.name());
     metrics.queueWait(pool.name(), Duration.between(job.receivedAt(), claim.createdAt()));
     log.info(

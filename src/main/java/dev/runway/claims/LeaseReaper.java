@@ -16,10 +16,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Releases claims whose lease ran out before their runner's {@code in_progress}: the job goes back
- * to {@code queued} and is claimable again. An idle warm claim has no lease (its runner waits for
- * work as long as it takes; its Pod's failures end it); a warm claim handed a job goes back to idle
- * when that job's lease runs out. A db-scheduler recurring task, so one replica at a time runs it.
+ * Releases claims whose lease ran out before their runner came up or took the job: the job goes
+ * back to {@code queued} and is claimable again. The lease bounds the start only: a job claim whose
+ * runner is {@code running} (its Pod runs, or its agent reported {@code started}) is never released
+ * by it, since GitHub may have given that runner the job already and its {@code in_progress} may be
+ * late; such a claim ends with its job's {@code completed}, its runner's exit, or the stale-job
+ * check. An idle warm claim has no lease (its runner waits for work as long as it takes; its Pod's
+ * failures end it); a warm claim handed a job goes back to idle when that job's lease runs out. A
+ * db-scheduler recurring task, so one replica at a time runs it.
  */
 public final class LeaseReaper {
   private static final Logger log = LoggerFactory.getLogger(LeaseReaper.class);
@@ -105,6 +109,12 @@ public final class LeaseReaper {
         jobs.lock(c, peek.get().jobId());
         if (peek.get().warm()) {
           return unassignWarm(c, peek.get(), now);
+        }
+        repo.lockClaim(c, claimId);
+        if (repo.runnerRunning(c, claimId)) {
+          // Its runner came up between the query and the locks: it keeps its job (see expired).
+          c.rollback();
+          return false;
         }
         boolean released = Claims.release(repo, jobs, c, claimId, "lease expired", now);
         if (released) {

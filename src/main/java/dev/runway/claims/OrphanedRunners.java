@@ -99,6 +99,13 @@ public final class OrphanedRunners {
         if (name.isEmpty() || !r.offline() || r.busy() || live(name.get().claimId())) {
           continue;
         }
+        // A page of the list may be stale: the runner's own record decides, just before the
+        // delete (GitHub also refuses to delete a busy one).
+        Optional<SelfHostedRunner> now =
+            github.getRunner(s.installationId(), s.owner(), s.repo(), s.org(), r.id());
+        if (now.isEmpty() || !now.get().offline() || now.get().busy()) {
+          continue;
+        }
         github.deleteRunner(s.installationId(), s.owner(), s.repo(), s.org(), r.id());
         log.info("deleted orphaned runner registration {} (id {})", r.name(), r.id());
         deleted++;

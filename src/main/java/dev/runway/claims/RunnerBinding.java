@@ -183,10 +183,20 @@ public final class RunnerBinding implements JobListener {
         repo.unassign(c, y.get().id());
       }
     }
+    boolean revived = repo.revivable(c, x.id());
     jobs.attachClaim(c, x.id(), x.pool(), jobId, attempt, now);
     Optional<Instant> runningAt = repo.runningAt(c, x.id());
     if (!repo.bind(c, x.id(), jobId, attempt, now)) {
       throw new IllegalStateException("claim " + x.id() + " vanished while locked");
+    }
+    if (revived) {
+      log.info(
+          "claim {} (runner {}) revived: its runner took job {}/{} after Runway had marked it"
+              + " failed; it keeps the job until it completes",
+          x.id(),
+          x.runnerName(),
+          jobId,
+          attempt);
     }
     if (!x.warm()) {
       // A warm runner waited for work by design; its wait is not a start latency.

@@ -91,9 +91,30 @@ public final class RunnerStates {
     }
   }
 
+  /**
+   * Records that claim {@code claimId}'s runner ended abnormally while it had a job (see {@link
+   * RunnerLoss}); {@link RunnerLossReruns} decides on a rerun once the job completed.
+   *
+   * @return whether this was the first such observation of the claim
+   */
+  public boolean runnerLost(long claimId, RunnerLoss loss, boolean jobStarted) throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      boolean first = repo.markLost(c, claimId, loss, jobStarted);
+      if (first) {
+        log.warn("claim {}: its runner was lost mid-job ({})", claimId, loss.label());
+      }
+      return first;
+    }
+  }
+
   /** Applies {@code event} to claim {@code claimId}. */
   public Transition record(long claimId, ClaimEvent event) throws SQLException {
     if (event instanceof ClaimEvent.Exited exited) {
+      if (exited.killed() == null && RunnerLoss.bySignal(exited.exitCode())) {
+        // Killed by a signal its starter did not send (OOM killer, a kill -9): a loss, if it had
+        // a job by then.
+        runnerLost(claimId, RunnerLoss.SIGNAL, exited.jobStarted());
+      }
       return exited(
           claimId,
           new End(

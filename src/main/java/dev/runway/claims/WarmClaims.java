@@ -3,6 +3,7 @@ package dev.runway.claims;
 import dev.runway.db.Database;
 import dev.runway.github.Deadline;
 import dev.runway.github.GitHubClient;
+import dev.runway.github.JitConfig;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSource;
 import java.sql.Connection;
@@ -82,7 +83,7 @@ public final class WarmClaims {
     ClaimRepository.WarmScope s = r.scope();
     String account = s.org() ? s.owner() : s.owner() + "/" + s.repo();
     try {
-      String jit =
+      JitConfig registered =
           github
               .get()
               .generateJitConfig(
@@ -91,8 +92,9 @@ public final class WarmClaims {
                   pool.get().runnerGroupId(),
                   Claims.runnerLabels(pool.get()),
                   WORK_FOLDER,
-                  Deadline.after(deadline))
-              .encodedJitConfig();
+                  Deadline.after(deadline));
+      RunnerRegistrations.remember(ds, r.claim().id(), registered.runnerId());
+      String jit = registered.encodedJitConfig();
       log.info(
           "warm claim {} in pool {}: runner {} registered for {}",
           r.claim().id(),

@@ -141,9 +141,11 @@ public final class DoctorCommand implements Callable<Integer> {
     DatabaseCheck database = new DatabaseCheck(config);
     checks.add(database.run());
     checks.add(new SpoolCheck(config).run());
-    checks.add(new PoolsCheck(config, kubernetes, poolsWait).run());
+    PoolsCheck pools = new PoolsCheck(config, kubernetes, poolsWait);
+    checks.add(pools.run());
     checks.addAll(
-        new GitHubChecks(config, clock, since, deliveriesSince.trim()).run(accounts(database)));
+        new GitHubChecks(config, clock, since, deliveriesSince.trim(), pools.reruns())
+            .run(accounts(database)));
     return checks;
   }
 

@@ -54,12 +54,23 @@ final class GitHubChecks {
   private final Clock clock;
   private final Duration deliveriesSince;
   private final String window;
+  private final boolean reruns;
 
   /**
    * @param window {@code deliveriesSince} as the person wrote it ({@code 24h}), for the commands
    *     printed back to them
    */
   GitHubChecks(RunwayConfig config, Clock clock, Duration deliveriesSince, String window) {
+    this(config, clock, deliveriesSince, window, false);
+  }
+
+  /**
+   * @param reruns whether a pool has {@code rerunOnRunnerLoss}: then {@code actions: write} is
+   *     required, not only read
+   */
+  GitHubChecks(
+      RunwayConfig config, Clock clock, Duration deliveriesSince, String window, boolean reruns) {
+    this.reruns = reruns;
     this.config = config;
     this.clock = clock;
     this.deliveriesSince = deliveriesSince;
@@ -186,11 +197,12 @@ final class GitHubChecks {
     };
   }
 
-  private static Map<String, String> required(List<AppInstallation> installations) {
-    return AppPermissions.required(installations.stream().anyMatch(AppInstallation::ownedByUser));
+  private Map<String, String> required(List<AppInstallation> installations) {
+    return AppPermissions.required(
+        installations.stream().anyMatch(AppInstallation::ownedByUser), reruns);
   }
 
-  private static Check permissions(GitHubApp app, List<AppInstallation> installations) {
+  private Check permissions(GitHubApp app, List<AppInstallation> installations) {
     Map<String, String> required = required(installations);
     List<String> missing = AppPermissions.missing(required, app.permissions());
     if (!missing.isEmpty()) {
@@ -214,7 +226,7 @@ final class GitHubChecks {
                 .collect(Collectors.joining(", ")));
   }
 
-  private static Check installations(
+  private Check installations(
       GitHubApp app, List<AppInstallation> installations, Optional<List<Account>> accounts) {
     String installLink = app.htmlUrl() + "/installations/new";
     if (installations.isEmpty()) {
@@ -234,7 +246,7 @@ final class GitHubChecks {
     for (AppInstallation i : installations) {
       String who = i.login() + " (installation " + i.id() + ")";
       List<String> lagging =
-          AppPermissions.missing(AppPermissions.required(i.ownedByUser()), i.permissions());
+          AppPermissions.missing(AppPermissions.required(i.ownedByUser(), reruns), i.permissions());
       if (!lagging.isEmpty()) {
         failures.add(who + " has not accepted " + String.join(", ", lagging));
         fixes.add(

@@ -117,14 +117,23 @@ final class PoolsCheck {
     return answer.getStatus() != null && Boolean.TRUE.equals(answer.getStatus().getAllowed());
   }
 
-  private static Check view(String spec, PoolView view, String suffix, String fixUnavailable) {
+  /** Pools with {@code rerunOnRunnerLoss} that the last {@link #run} listed. */
+  private boolean reruns;
+
+  /** Whether a listed pool asks for reruns: the App then needs {@code actions: write}. */
+  boolean reruns() {
+    return reruns;
+  }
+
+  private Check view(String spec, PoolView view, String suffix, String fixUnavailable) {
     return view.fold(
         snapshot -> listed(spec, snapshot, suffix),
         reason -> Check.failed(NAME, spec + " does not answer: " + reason, fixUnavailable));
   }
 
-  private static Check listed(String spec, PoolSnapshot snapshot, String suffix) {
+  private Check listed(String spec, PoolSnapshot snapshot, String suffix) {
     List<Pool> pools = snapshot.pools();
+    reruns = pools.stream().anyMatch(p -> p.rerunOnRunnerLoss() > 0);
     if (pools.isEmpty()) {
       return Check.warning(
           NAME,

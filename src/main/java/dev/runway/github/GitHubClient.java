@@ -423,6 +423,16 @@ public final class GitHubClient {
   }
 
   /**
+   * Asks GitHub to rerun one completed job ({@code POST .../actions/jobs/{id}/rerun}, 201; needs
+   * {@code actions: write}). Not repeated on a lost answer: a second request could rerun twice.
+   */
+  public void rerunJob(long installationId, String owner, String repo, long jobId) {
+    String path =
+        "/repos/" + segment(owner) + "/" + segment(repo) + "/actions/jobs/" + jobId + "/rerun";
+    sendAsInstallation(installationId, "POST", path, "{}", false, transport.defaultDeadline());
+  }
+
+  /**
    * One page of the self-hosted runners registered at organisation {@code owner}, or on repository
    * {@code owner/repo} when {@code ownerIsOrganization} is false.
    *
@@ -454,6 +464,37 @@ public final class GitHubClient {
               r.path("busy").asBoolean(false)));
     }
     return out;
+  }
+
+  /**
+   * One runner registration, looked up by its id: the only answer from which Runway concludes that
+   * a runner is gone (a 404 here). A page of the list, filtered or not, may be stale or partial.
+   *
+   * @return empty when GitHub answers 404: no runner of that id is registered there
+   */
+  public Optional<SelfHostedRunner> getRunner(
+      long installationId, String owner, String repo, boolean ownerIsOrganization, long runnerId) {
+    HttpResponse<String> response;
+    try {
+      response =
+          sendAsInstallation(
+              installationId,
+              "GET",
+              runnersPath(owner, repo, ownerIsOrganization) + "/" + runnerId,
+              null);
+    } catch (GitHubException e) {
+      if (e.statusCode() == 404) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+    JsonNode r = readTree(response);
+    return Optional.of(
+        new SelfHostedRunner(
+            r.path("id").asLong(runnerId),
+            r.path("name").asText(""),
+            r.path("status").asText(""),
+            r.path("busy").asBoolean(false)));
   }
 
   /**

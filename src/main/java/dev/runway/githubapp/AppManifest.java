@@ -67,7 +67,8 @@ record AppManifest(String name, URI publicUrl, URI redirectUrl, boolean userRepo
       m.put("redirect_url", redirectUrl.toString());
     }
     m.put("public", false);
-    m.put("default_permissions", AppPermissions.required(userRepositories));
+    // actions: write so that a pool's rerunOnRunnerLoss works without a second consent.
+    m.put("default_permissions", AppPermissions.required(userRepositories, true));
     m.put("default_events", List.of(AppPermissions.EVENT));
     ObjectMapper mapper = new ObjectMapper();
     if (pretty) {

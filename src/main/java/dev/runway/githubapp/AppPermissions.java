@@ -13,7 +13,9 @@ import java.util.Map;
  *   <li>{@code organization_self_hosted_runners: write}: organisation-level {@code
  *       generate-jitconfig}, and listing or deleting the organisation's runners.
  *   <li>{@code actions: read}: {@code GET /repos/{owner}/{repo}/actions/jobs/{id}}, used by the
- *       stale-job check.
+ *       stale-job check; {@code actions: write} for {@code POST .../actions/jobs/{id}/rerun}, which
+ *       a pool's {@code rerunOnRunnerLoss} uses. The manifest asks for write; {@code runway doctor}
+ *       requires it only when a pool asks for reruns.
  *   <li>{@code administration: write}: repository-level runners, which only user-owned repositories
  *       need. It lets the App administer repositories, so an App for organisations does not ask for
  *       it.
@@ -35,9 +37,19 @@ public final class AppPermissions {
    * @param userRepositories whether jobs of user-owned repositories are to get runners
    */
   public static Map<String, String> required(boolean userRepositories) {
+    return required(userRepositories, false);
+  }
+
+  /**
+   * The permissions Runway needs.
+   *
+   * @param userRepositories whether jobs of user-owned repositories are to get runners
+   * @param reruns whether a pool reruns jobs on runner loss ({@code actions: write})
+   */
+  public static Map<String, String> required(boolean userRepositories, boolean reruns) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("organization_self_hosted_runners", "write");
-    m.put("actions", "read");
+    m.put("actions", reruns ? "write" : "read");
     if (userRepositories) {
       m.put(ADMINISTRATION, "write");
     }

@@ -15,8 +15,15 @@ import java.util.Objects;
  * @param labels the runner labels the pool offers, as written; matching ignores case
  * @param maxRunners optional cap on concurrently claimed jobs in this pool, {@code null} for none
  * @param runnerGroupId the GitHub runner group the pool's just-in-time runners join
+ * @param rerunOnRunnerLoss how many times Runway asks GitHub to rerun a job of this pool that
+ *     failed or was cancelled because Runway saw its runner end abnormally mid-job (0: never)
  */
-public record Pool(String name, List<String> labels, Integer maxRunners, long runnerGroupId) {
+public record Pool(
+    String name,
+    List<String> labels,
+    Integer maxRunners,
+    long runnerGroupId,
+    int rerunOnRunnerLoss) {
 
   /** The runner group GitHub calls "Default". */
   public static final long DEFAULT_RUNNER_GROUP_ID = 1;
@@ -36,10 +43,19 @@ public record Pool(String name, List<String> labels, Integer maxRunners, long ru
       throw new IllegalArgumentException(
           "pool " + name + ": maxRunners must be at least 1, got " + maxRunners);
     }
+    if (rerunOnRunnerLoss < 0) {
+      throw new IllegalArgumentException(
+          "pool " + name + ": rerunOnRunnerLoss must be at least 0, got " + rerunOnRunnerLoss);
+    }
     if (runnerGroupId < 1) {
       throw new IllegalArgumentException(
           "pool " + name + ": runnerGroupId must be at least 1, got " + runnerGroupId);
     }
+  }
+
+  /** A pool that never asks for a rerun. */
+  public Pool(String name, List<String> labels, Integer maxRunners, long runnerGroupId) {
+    this(name, labels, maxRunners, runnerGroupId, 0);
   }
 
   /** A pool without a runner cap, in the default runner group. */

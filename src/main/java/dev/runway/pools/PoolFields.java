@@ -16,6 +16,7 @@ final class PoolFields {
   static final String LABELS = "labels";
   static final String MAX_RUNNERS = "maxRunners";
   static final String RUNNER_GROUP_ID = "runnerGroupId";
+  static final String RERUN_ON_RUNNER_LOSS = "rerunOnRunnerLoss";
 
   private PoolFields() {}
 
@@ -32,11 +33,12 @@ final class PoolFields {
     List<String> labels = labels(fields.get(LABELS), where, labelsMayBeEmpty, problems);
     Integer maxRunners = maxRunners(fields.get(MAX_RUNNERS), where, problems);
     long runnerGroupId = runnerGroupId(fields.get(RUNNER_GROUP_ID), where, problems);
+    int reruns = rerunOnRunnerLoss(fields.get(RERUN_ON_RUNNER_LOSS), where, problems);
     if (problems.size() > before) {
       return null;
     }
     try {
-      return new Pool(name, labels, maxRunners, runnerGroupId);
+      return new Pool(name, labels, maxRunners, runnerGroupId, reruns);
     } catch (IllegalArgumentException e) {
       problems.add(where + ": " + e.getMessage());
       return null;
@@ -85,6 +87,17 @@ final class PoolFields {
     if (!node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() < 1) {
       problems.add(where + ": maxRunners must be an integer of at least 1, got " + node);
       return null;
+    }
+    return node.intValue();
+  }
+
+  private static int rerunOnRunnerLoss(JsonNode node, String where, List<String> problems) {
+    if (node == null || node.isNull()) {
+      return 0;
+    }
+    if (!node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() < 0) {
+      problems.add(where + ": rerunOnRunnerLoss must be an integer of at least 0, got " + node);
+      return 0;
     }
     return node.intValue();
   }

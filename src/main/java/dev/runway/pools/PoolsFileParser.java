@@ -23,6 +23,7 @@ import java.util.Set;
  *   labels: [macOS, ARM64]
  *   maxRunners: 3        # optional, at least 1
  *   runnerGroupId: 1     # optional, default 1
+ *   rerunOnRunnerLoss: 1 # optional, default 0: reruns of a job whose runner was lost
  * </pre>
  *
  * <p>An empty document is rejected rather than read as zero pools: a half-written file looks empty,
@@ -34,7 +35,12 @@ final class PoolsFileParser {
 
   private static final Set<String> POOL_KEYS =
       new LinkedHashSet<>(
-          List.of("name", PoolFields.LABELS, PoolFields.MAX_RUNNERS, PoolFields.RUNNER_GROUP_ID));
+          List.of(
+              "name",
+              PoolFields.LABELS,
+              PoolFields.MAX_RUNNERS,
+              PoolFields.RUNNER_GROUP_ID,
+              PoolFields.RERUN_ON_RUNNER_LOSS));
 
   private final ObjectMapper yaml =
       new ObjectMapper(new YAMLFactory()).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);

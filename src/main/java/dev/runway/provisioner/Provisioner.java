@@ -5,6 +5,7 @@ import dev.runway.claims.ClaimOutcome;
 import dev.runway.claims.Claims;
 import dev.runway.claims.LiveRunner;
 import dev.runway.claims.PoolWakeups;
+import dev.runway.claims.RunnerLoss;
 import dev.runway.claims.RunnerRegistrations;
 import dev.runway.claims.RunnerState;
 import dev.runway.claims.RunnerStates;
@@ -123,6 +124,10 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   private final Map<Long, Long> keptBusy = new HashMap<>();
 
   private final Map<Long, Instant> createdThisTerm = new HashMap<>();
+
+  /** Claims whose runner loss this leader recorded. */
+  private final Set<Long> lostReported = new HashSet<>();
+
   private final Set<String> invalidLogged = new HashSet<>();
   private long cycle;
   private boolean leading;
@@ -295,7 +300,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
       LiveRunner claim = live.get(claimId);
       ProvisionedPool pool = provisioned.get(poolName);
       if (claim == null) {
-        delete(pod, "its claim ended");
+        stopEnded(pod, claimId);
         continue;
       }
       if (!existing.contains(poolName)) {
@@ -316,7 +321,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
         withoutPod(claim, provisioned.get(claim.pool()), apiUp, now);
       }
     }
-    scaleDown(provisioned, idle, live);
+    scaleDown(provisioned, idle, live, withPod);
     Map<String, Optional<String>> degraded = new HashMap<>();
     for (ProvisionedPool pool : provisioned.values()) {
       PoolHealth h = health(pool.name());
@@ -460,6 +465,10 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
       List<Pod> idle) {
     RunnerPods.Verdict v = RunnerPods.verdict(pod);
     if (v instanceof RunnerPods.Finished f) {
+      if (claim.bound()) {
+        // The job may fail for it: a rerun needs to know the runner did not exit by itself.
+        RunnerPods.lossOf(pod).ifPresent(loss -> lost(claim.claimId(), loss));
+      }
       // A just-in-time runner exits 0 only after its one job; any other code before an
       // in_progress bound the claim is a runner that never ran one (7: outdated).
       Transition t =
@@ -482,8 +491,9 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
         counts.idle++;
         idle.add(pod);
       }
-      if (claim.warm() && !claim.bound() && claim.state() != RunnerState.RUNNING) {
-        // The warm runner is up and waits: running, idle until an in_progress names it.
+      if (!claim.bound() && claim.state() != RunnerState.RUNNING) {
+        // The runner is up: running. A warm one waits for work; a job claim's runner may take its
+        // job any moment, and from now on its lease no longer ends it (LeaseReaper).
         report(claim.claimId(), new ClaimEvent.Started());
       }
       if (health(pool.name()).success(pool.maxLaunchFailures())) {
@@ -562,12 +572,15 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
    * a Pod someone deleted; the job's {@code completed} ends it.
    */
   private void withoutPod(LiveRunner claim, ProvisionedPool pool, boolean apiUp, Instant now) {
-    // A job claim's runner that runs without being bound was reported up by its starter; an idle
-    // warm runner reported up by this provisioner has nothing without its Pod.
-    if (pool == null
-        || !apiUp
-        || claim.bound()
-        || (claim.state() == RunnerState.RUNNING && !claim.warm())) {
+    // Every claim of a provisioned pool is this provisioner's: one reported running had a Pod,
+    // and without it has nothing (the Pod was deleted or evicted before any in_progress).
+    if (pool != null && apiUp && claim.bound()) {
+      // Its runner had a job and its Pod is gone: the job's completed ends the claim, and a
+      // rerun may follow.
+      lost(claim.claimId(), RunnerLoss.POD_DELETED);
+      return;
+    }
+    if (pool == null || !apiUp || claim.bound()) {
       return;
     }
     Instant created = createdThisTerm.get(claim.claimId());
@@ -590,8 +603,12 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
    * #retire}.
    */
   private void scaleDown(
-      Map<String, ProvisionedPool> provisioned, List<Pod> idle, Map<Long, LiveRunner> live) {
-    keptBusy.keySet().retainAll(live.keySet());
+      Map<String, ProvisionedPool> provisioned,
+      List<Pod> idle,
+      Map<Long, LiveRunner> live,
+      Set<Long> withPod) {
+    keptBusy.keySet().retainAll(withPod);
+    lostReported.retainAll(live.keySet());
     Map<String, Long> livePerPool =
         live.values().stream()
             .collect(Collectors.groupingBy(LiveRunner::pool, Collectors.counting()));
@@ -645,29 +662,30 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   }
 
   /**
-   * Stops an idle runner, never one with a job. GitHub may have handed it a job whose {@code
-   * in_progress} has not arrived yet, so its registration is deleted first: GitHub refuses that for
-   * a busy runner (422), and a runner without a registration can take no job. Busy, or unknown
-   * (GitHub did not answer): the Pod stays. Then the conditional claim transition, which refuses if
-   * an {@code in_progress} bound the claim meanwhile; only then the Pod.
+   * Stops an idle runner, never one with a job, in an order where no step can strand a runner that
+   * has one:
+   *
+   * <ol>
+   *   <li>GitHub is asked, by the runner's id, whether it is busy: busy or unknown (GitHub did not
+   *       answer), the Pod stays;
+   *   <li>the conditional claim transition, which refuses if an {@code in_progress} bound the claim
+   *       meanwhile: the Pod stays;
+   *   <li>the registration is deleted: GitHub refuses that for a runner that took a job since step
+   *       1 (422), and then the Pod stays, its claim now ended: a claim-ended Pod is deleted only
+   *       once GitHub says its runner is not busy ({@link #stopEnded}), and the job's {@code
+   *       in_progress} revives the claim;
+   *   <li>only then the Pod.
+   * </ol>
    */
   private boolean retire(Pod pod, LiveRunner claim, String why) {
     long claimId = claim.claimId();
-    long ticks = System.nanoTime();
-    Long kept = keptBusy.get(claimId);
-    if (kept != null && ticks - kept < RECHECK.toNanos()) {
-      // Its in_progress is probably on its way; GitHub is not asked every cycle.
+    if (recentlyKept(claimId)) {
       return false;
     }
-    RunnerRegistrations.Deletion d = registrations.deleteQuietly(claimId);
-    if (d != RunnerRegistrations.Deletion.DELETED && d != RunnerRegistrations.Deletion.NOT_FOUND) {
-      if (keptBusy.put(claimId, ticks) == null) {
-        log.info(
-            "Pod {} kept: {}, but GitHub says its runner is {}",
-            pod.getMetadata().getName(),
-            why,
-            d == RunnerRegistrations.Deletion.BUSY ? "busy" : "in an unknown state");
-      }
+    RunnerRegistrations.Registration r = registrations.lookup(claimId);
+    if (r == RunnerRegistrations.Registration.BUSY
+        || r == RunnerRegistrations.Registration.UNKNOWN) {
+      kept(pod, claimId, why, r == RunnerRegistrations.Registration.BUSY);
       return false;
     }
     Transition t;
@@ -677,12 +695,56 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
       log.warn("claim {}: not stopped now: {}", claimId, e.getMessage());
       return false;
     }
-    keptBusy.remove(claimId);
-    if (t.kind() == Transition.Kind.APPLIED) {
-      delete(pod, why);
-      return true;
+    if (t.kind() != Transition.Kind.APPLIED) {
+      return false;
     }
-    return false;
+    if (r == RunnerRegistrations.Registration.IDLE
+        && registrations.deleteQuietly(claimId) == RunnerRegistrations.Deletion.BUSY) {
+      kept(pod, claimId, why, true);
+      return false;
+    }
+    keptBusy.remove(claimId);
+    delete(pod, why);
+    return true;
+  }
+
+  /**
+   * A Pod whose claim ended (the job completed, the claim was released or retired). A runner that
+   * is up may still run a job Runway did not see yet, so such a Pod is deleted only after GitHub
+   * says its runner is not busy: its registration is deleted first (GitHub refuses a busy one),
+   * then the Pod. A Pod whose runner is not up (pending, exited) is deleted at once.
+   */
+  private void stopEnded(Pod pod, long claimId) {
+    if (RunnerPods.verdict(pod) instanceof RunnerPods.Up) {
+      if (recentlyKept(claimId)) {
+        return;
+      }
+      RunnerRegistrations.Deletion d = registrations.deleteQuietly(claimId);
+      if (d == RunnerRegistrations.Deletion.BUSY
+          || d == RunnerRegistrations.Deletion.NOT_POSSIBLE) {
+        kept(pod, claimId, "its claim ended", d == RunnerRegistrations.Deletion.BUSY);
+        return;
+      }
+      keptBusy.remove(claimId);
+    }
+    delete(pod, "its claim ended");
+  }
+
+  /** Whether GitHub was asked about this claim's runner less than {@link #RECHECK} ago. */
+  private boolean recentlyKept(long claimId) {
+    Long kept = keptBusy.get(claimId);
+    // Its in_progress is probably on its way; GitHub is not asked every cycle.
+    return kept != null && System.nanoTime() - kept < RECHECK.toNanos();
+  }
+
+  private void kept(Pod pod, long claimId, String why, boolean busy) {
+    if (keptBusy.put(claimId, System.nanoTime()) == null) {
+      log.info(
+          "Pod {} kept: {}, but GitHub says its runner is {}",
+          pod.getMetadata().getName(),
+          why,
+          busy ? "busy" : "in an unknown state");
+    }
   }
 
   /**
@@ -771,9 +833,34 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     return false;
   }
 
-  /** Creates the claim's Pod and Secret; on failure, releases the claim. */
+  /**
+   * Creates the claim's Secret, then its Pod, then makes the Pod the Secret's owner; on failure,
+   * releases the claim. The Secret comes first so that the Pod never starts without its JIT config
+   * (a Pod created first can be scheduled and fail on a missing Secret). Until the owner is set,
+   * the Secret belongs to the RunnerPool, so even a crash in between leaves nothing that outlives
+   * the pool; a Pod that is not created takes its Secret with it.
+   */
   private boolean start(
       ProvisionedPool pool, long claimId, String name, String encodedJitConfig, String forWhat) {
+    Secret secret;
+    try {
+      secret =
+          client
+              .secrets()
+              .inNamespace(namespace)
+              .resource(RunnerPods.secret(pool, claimId, name, encodedJitConfig))
+              .create();
+    } catch (KubernetesClientException e) {
+      // Never the exception's message: it could quote the Secret.
+      log.warn(
+          "pool {}: Secret {} not created (HTTP {}); releasing claim {}",
+          pool.name(),
+          name,
+          e.getCode(),
+          claimId);
+      report(claimId, new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
+      return false;
+    }
     Pod created;
     try {
       created =
@@ -784,34 +871,57 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
               .create();
     } catch (KubernetesClientException e) {
       log.warn(
-          "pool {}: Pod {} not created ({} {}); releasing claim {}",
+          "pool {}: Pod {} not created ({} {}); deleting its Secret, releasing claim {}",
           pool.name(),
           name,
           e.getCode(),
           e.getStatus() == null ? e.getClass().getSimpleName() : e.getStatus().getReason(),
           claimId);
       report(claimId, new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
+      deleteSecret(name);
       return false;
     }
     createdThisTerm.put(claimId, clock.instant());
     try {
-      Secret secret = RunnerPods.secret(created, claimId, pool.name(), encodedJitConfig);
-      client.secrets().inNamespace(namespace).resource(secret).create();
+      // A JSON patch replaces the owner list: one request; with the created Secret as its item,
+      // the client does not read it back (Runway's Role has no secrets get).
+      client
+          .secrets()
+          .inNamespace(namespace)
+          .resource(secret)
+          .patch(
+              io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                  io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+              RunnerPods.ownerPatch(created));
     } catch (KubernetesClientException e) {
-      // Never the exception's message: it could quote the Secret.
+      // The pool still owns it, and delete() removes it with the Pod.
       log.warn(
-          "pool {}: Secret {} not created (HTTP {}); deleting its Pod, releasing claim {}",
-          pool.name(),
-          name,
-          e.getCode(),
-          claimId);
-      report(claimId, new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
-      delete(created, "its Secret was not created");
-      return false;
+          "pool {}: Secret {} not handed to its Pod now (HTTP {})", pool.name(), name, e.getCode());
     }
     report(claimId, new ClaimEvent.Launching());
     log.info("pool {}: Pod {} created for {}", pool.name(), name, forWhat);
     return true;
+  }
+
+  private void deleteSecret(String name) {
+    try {
+      client.secrets().inNamespace(namespace).withName(name).delete();
+    } catch (KubernetesClientException e) {
+      log.warn("Secret {} not deleted now ({}); its RunnerPool owns it", name, e.getCode());
+    }
+  }
+
+  /** Records a runner loss once per claim (the database keeps the first one anyway). */
+  private void lost(long claimId, RunnerLoss loss) {
+    if (!lostReported.add(claimId)) {
+      return;
+    }
+    try {
+      states.runnerLost(claimId, loss, true);
+    } catch (SQLException e) {
+      lostReported.remove(claimId);
+      log.warn("claim {}: runner loss not recorded now: {}", claimId, e.getMessage());
+    }
   }
 
   /** Records a claim event; null when the database did not answer (the next cycle retries). */
@@ -824,7 +934,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
     }
   }
 
-  /** Deletes the Pod and its Secret; the Secret's owner reference covers a failed delete. */
+  /** Deletes the Pod and its Secret; the Secret's owner references cover a failed delete. */
   private void delete(Pod pod, String why) {
     String name = pod.getMetadata().getName();
     try {

@@ -3,6 +3,7 @@ package dev.runway.provisioner;
 import dev.runway.claims.ClaimEvent;
 import dev.runway.config.PodPolicy;
 import dev.runway.pools.PodTemplatePolicy;
+import dev.runway.claims.RunnerLoss;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
@@ -111,20 +112,16 @@ final class RunnerPods {
         .build();
   }
 
-  /** The Secret holding the claim's JIT config, owned by its Pod. */
-  static Secret secret(Pod pod, long claimId, String pool, String encodedJitConfig) {
-    String name = pod.getMetadata().getName();
+  /**
+   * The Secret holding the claim's JIT config, created before its Pod and owned by the RunnerPool
+   * until {@link #ownedBy} hands it to the Pod.
+   */
+  static Secret secret(ProvisionedPool pool, long claimId, String name, String encodedJitConfig) {
     return new SecretBuilder()
         .withNewMetadata()
         .withName(name)
-        .withLabels(labels(pool, claimId))
-        .withOwnerReferences(
-            new OwnerReferenceBuilder()
-                .withApiVersion("v1")
-                .withKind("Pod")
-                .withName(name)
-                .withUid(pod.getMetadata().getUid())
-                .build())
+        .withLabels(labels(pool.name(), claimId))
+        .withOwnerReferences(poolOwner(pool))
         .endMetadata()
         .withType("Opaque")
         .withData(
@@ -133,6 +130,20 @@ final class RunnerPods {
                 Base64.getEncoder()
                     .encodeToString(encodedJitConfig.getBytes(StandardCharsets.UTF_8))))
         .build();
+  }
+
+  /**
+   * A JSON patch (RFC 6902) that makes the Secret owned by its Pod (deleted with it) and no longer
+   * by the pool: the owner list is replaced, since a Secret also owned by the pool would outlive
+   * its Pod. Names and uids are Kubernetes-generated, so they need no JSON escaping beyond quotes.
+   */
+  static String ownerPatch(Pod pod) {
+    return "[{\"op\":\"replace\",\"path\":\"/metadata/ownerReferences\",\"value\":"
+        + "[{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"name\":\""
+        + pod.getMetadata().getName()
+        + "\",\"uid\":\""
+        + pod.getMetadata().getUid()
+        + "\"}]}]";
   }
 
   private static OwnerReference poolOwner(ProvisionedPool pool) {
@@ -221,6 +232,46 @@ final class RunnerPods {
             && status.getConditions() != null
             && status.getConditions().stream().anyMatch(RunnerPods::unschedulable);
     return new Pending(unschedulable);
+  }
+
+  /**
+   * Whether a finished Pod's runner was lost rather than exiting by itself: evicted, OOM-killed,
+   * its node lost, or killed by a signal (exit code above 128). Read from the Pod's status reason,
+   * its {@code DisruptionTarget} condition and the runner container's termination.
+   */
+  static Optional<RunnerLoss> lossOf(Pod pod) {
+    var status = pod.getStatus();
+    if (status == null) {
+      return Optional.empty();
+    }
+    if ("Evicted".equals(status.getReason())) {
+      return Optional.of(RunnerLoss.EVICTED);
+    }
+    if ("NodeLost".equals(status.getReason())) {
+      return Optional.of(RunnerLoss.NODE_LOST);
+    }
+    if (status.getContainerStatuses() != null) {
+      for (ContainerStatus s : status.getContainerStatuses()) {
+        ContainerStateTerminated t =
+            CONTAINER.equals(s.getName()) && s.getState() != null
+                ? s.getState().getTerminated()
+                : null;
+        if (t != null && "OOMKilled".equals(t.getReason())) {
+          return Optional.of(RunnerLoss.OOM_KILLED);
+        }
+        if (t != null && RunnerLoss.bySignal(t.getExitCode())) {
+          return Optional.of(disrupted(status) ? RunnerLoss.EVICTED : RunnerLoss.SIGNAL);
+        }
+      }
+    }
+    return disrupted(status) ? Optional.of(RunnerLoss.EVICTED) : Optional.empty();
+  }
+
+  /** Kubernetes marks a Pod it is about to evict or preempt with a DisruptionTarget condition. */
+  private static boolean disrupted(io.fabric8.kubernetes.api.model.PodStatus status) {
+    return status.getConditions() != null
+        && status.getConditions().stream()
+            .anyMatch(c -> "DisruptionTarget".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
   private static boolean unschedulable(PodCondition c) {

@@ -104,9 +104,11 @@ final class UiQueries {
   static List<Views.ClaimRow> claims(Connection c, long jobId, int attempt) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select id, pool, runner_name, status, state, state_reason, state_changed_at,"
-                + " created_at, bound_at, ended_at, end_reason"
-                + " from claims where job_id = ? and run_attempt = ? order by created_at, id")) {
+            "select cl.id, cl.pool, cl.runner_name, cl.status, cl.state, cl.state_reason,"
+                + " cl.state_changed_at, cl.created_at, cl.bound_at, cl.ended_at, cl.end_reason,"
+                + " cl.lost_reason, r.result || coalesce(': ' || r.detail, '') as rerun"
+                + " from claims cl left join job_reruns r on r.claim_id = cl.id"
+                + " where cl.job_id = ? and cl.run_attempt = ? order by cl.created_at, cl.id")) {
       ps.setLong(1, jobId);
       ps.setInt(2, attempt);
       List<Views.ClaimRow> out = new ArrayList<>();
@@ -124,7 +126,9 @@ final class UiQueries {
                   Sql.instant(rs, "created_at"),
                   Sql.instant(rs, "bound_at"),
                   Sql.instant(rs, "ended_at"),
-                  rs.getString("end_reason")));
+                  rs.getString("end_reason"),
+                  rs.getString("lost_reason"),
+                  rs.getString("rerun")));
         }
       }
       return out;

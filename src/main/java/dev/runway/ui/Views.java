@@ -138,7 +138,9 @@ public final class Views {
       Instant createdAt,
       Instant boundAt,
       Instant endedAt,
-      String endReason) {}
+      String endReason,
+      String lostReason,
+      String rerun) {}
 
   public record JobPage(
       Frame frame,

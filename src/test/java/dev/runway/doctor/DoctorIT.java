@@ -175,6 +175,21 @@ class DoctorIT {
   }
 
   @Test
+  void a_pool_that_reruns_jobs_needs_actions_write() throws IOException {
+    Path pools = tmp.resolve("pools-reruns.yaml");
+    Files.writeString(
+        pools, "pools:\n  - name: linux-x64\n    labels: [linux, x64]\n    rerunOnRunnerLoss: 1\n");
+    env.put("RUNWAY_POOLS", "file:" + pools);
+
+    Result r = doctor();
+
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.line("app-permissions"))
+        .startsWith("failed")
+        .contains("the App lacks actions: write");
+  }
+
+  @Test
   void a_key_of_another_app_fails_and_skips_what_needs_it() {
     env.put(
         "RUNWAY_GITHUB_PRIVATE_KEY_FILE",

@@ -30,6 +30,18 @@ class AppPermissionsTest {
   }
 
   @Test
+  void actions_write_is_required_only_when_a_pool_reruns_jobs() {
+    Map<String, String> granted =
+        Map.of(
+            "organization_self_hosted_runners", "write",
+            "actions", "read",
+            "metadata", "read");
+    assertThat(AppPermissions.missing(AppPermissions.required(false, false), granted)).isEmpty();
+    assertThat(AppPermissions.missing(AppPermissions.required(false, true), granted))
+        .containsExactly("actions: write");
+  }
+
+  @Test
   void administration_is_asked_only_for_user_owned_repositories() {
     assertThat(AppPermissions.required(false)).doesNotContainKey("administration");
     assertThat(AppPermissions.required(true)).containsEntry("administration", "write");

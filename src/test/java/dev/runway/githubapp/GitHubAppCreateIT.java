@@ -133,7 +133,8 @@ class GitHubAppCreateIT {
     assertThat(
             manifest.path("default_permissions").path("organization_self_hosted_runners").asText())
         .isEqualTo("write");
-    assertThat(manifest.path("default_permissions").path("actions").asText()).isEqualTo("read");
+    // write: a pool's rerunOnRunnerLoss reruns jobs (issue 22 item 4).
+    assertThat(manifest.path("default_permissions").path("actions").asText()).isEqualTo("write");
     assertThat(manifest.path("default_permissions").path("administration").asText())
         .isEqualTo("write");
     URI redirect = URI.create(manifest.path("redirect_url").asText());

@@ -20,6 +20,15 @@ class PoolsFileParserTest {
   }
 
   @Test
+  void rerun_on_runner_loss_defaults_to_zero_and_must_not_be_negative() throws Exception {
+    assertThat(parse("- name: a\n  labels: [x]\n").get(0).rerunOnRunnerLoss()).isZero();
+    assertThat(parse("- name: a\n  labels: [x]\n  rerunOnRunnerLoss: 2\n").get(0))
+        .isEqualTo(new Pool("a", List.of("x"), null, 1, 2));
+    assertThatThrownBy(() -> parse("- name: a\n  labels: [x]\n  rerunOnRunnerLoss: -1\n"))
+        .hasMessageContaining("rerunOnRunnerLoss must be an integer of at least 0, got -1");
+  }
+
+  @Test
   void a_pool_may_have_an_empty_label_list() throws Exception {
     assertThat(parse("- name: a\n  labels: []\n")).containsExactly(new Pool("a", List.of()));
   }

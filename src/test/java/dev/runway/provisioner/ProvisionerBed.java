@@ -105,6 +105,16 @@ final class ProvisionerBed implements AutoCloseable {
     github.stubInstallationToken(GLOBEX);
     github.stubOrgJitConfig("acme", 1, JIT);
     github.stubOrgJitConfig("globex", 2, JIT);
+    // GitHub's filtered runner list shows nothing unless a test says otherwise; a runner it does
+    // not show is judged by its own record (GET .../runners/{id}, 404 unless stubbed).
+    for (String org : List.of("acme", "globex")) {
+      github
+          .server()
+          .stubFor(
+              get(urlPathEqualTo("/orgs/" + org + "/actions/runners"))
+                  .atPriority(10)
+                  .willReturn(GitHubStub.jsonResponse(200, "{\"total_count\":0,\"runners\":[]}")));
+    }
     startRunway();
   }
 
@@ -370,6 +380,46 @@ final class ProvisionerBed implements AutoCloseable {
         .stubFor(
             delete(urlPathEqualTo("/orgs/" + org + "/actions/runners/" + runnerId))
                 .willReturn(WireMock.aResponse().withStatus(204)));
+  }
+
+  /**
+   * Gives claim {@code claimId} the runner id {@code 100000 + claimId} (the JIT stub answers one id
+   * for every runner) and answers GitHub's lookup of that id: {@code busy} or idle.
+   */
+  void stubRunnerById(String org, long claimId, boolean busy) throws SQLException {
+    long runnerId = 100_000 + claimId;
+    svc.exec("update claims set runner_id = ? where id = ?", runnerId, claimId);
+    github
+        .server()
+        .stubFor(
+            get(urlPathEqualTo("/orgs/" + org + "/actions/runners/" + runnerId))
+                .willReturn(
+                    GitHubStub.jsonResponse(
+                        200,
+                        "{\"id\":"
+                            + runnerId
+                            + ",\"name\":\"runway-x-"
+                            + claimId
+                            + "\",\"status\":\"online\",\"busy\":"
+                            + busy
+                            + "}")));
+    github
+        .server()
+        .stubFor(
+            delete(urlPathEqualTo("/orgs/" + org + "/actions/runners/" + runnerId))
+                .willReturn(
+                    busy
+                        ? WireMock.aResponse()
+                            .withStatus(422)
+                            .withHeader("Content-Type", "application/json")
+                            .withBody("{\"message\":\"Runner is currently running a job\"}")
+                        : WireMock.aResponse().withStatus(204)));
+  }
+
+  int runnerLookups(String org, long claimId) {
+    return github.count(
+        com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
+            urlPathEqualTo("/orgs/" + org + "/actions/runners/" + (100_000 + claimId))));
   }
 
   int registrationDeletes(String org, long claimId) {

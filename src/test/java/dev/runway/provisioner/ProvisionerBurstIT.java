@@ -209,6 +209,7 @@ class ProvisionerBurstIT {
             "pods:list",
             "pods:watch",
             "secrets:create",
+            "secrets:patch",
             "secrets:delete");
     assertThat(granted).containsAll(used);
     // Nothing granted that Runway does not do, but runnerpools get, which the RBAC contract of

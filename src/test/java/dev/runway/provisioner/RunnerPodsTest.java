@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.runway.claims.ClaimEvent.FailureReason;
+import dev.runway.claims.RunnerLoss;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -167,6 +168,35 @@ class RunnerPodsTest {
                             .endWaiting()
                             .build()))))
         .isEqualTo(new RunnerPods.Pending(false));
+  }
+
+  @Test
+  void a_runner_that_exits_by_itself_is_not_lost_one_the_kernel_or_the_cluster_ended_is() {
+    assertThat(RunnerPods.lossOf(pod(terminated(0, "Completed")))).isEmpty();
+    assertThat(RunnerPods.lossOf(pod(terminated(1, "Error")))).isEmpty();
+    assertThat(RunnerPods.lossOf(pod(terminated(128, "Error")))).isEmpty();
+    assertThat(RunnerPods.lossOf(pod(terminated(137, "OOMKilled"))))
+        .contains(RunnerLoss.OOM_KILLED);
+    assertThat(RunnerPods.lossOf(pod(terminated(143, "Error")))).contains(RunnerLoss.SIGNAL);
+    var evicted = new PodStatusBuilder().withPhase("Failed").withReason("Evicted").build();
+    assertThat(RunnerPods.lossOf(pod(evicted))).contains(RunnerLoss.EVICTED);
+    var nodeLost = new PodStatusBuilder().withPhase("Failed").withReason("NodeLost").build();
+    assertThat(RunnerPods.lossOf(pod(nodeLost))).contains(RunnerLoss.NODE_LOST);
+    var disrupted = terminated(137, "Error");
+    disrupted.setConditions(
+        List.of(new PodConditionBuilder().withType("DisruptionTarget").withStatus("True").build()));
+    assertThat(RunnerPods.lossOf(pod(disrupted))).contains(RunnerLoss.EVICTED);
+  }
+
+  private static io.fabric8.kubernetes.api.model.PodStatus terminated(int code, String reason) {
+    return container(
+        code == 0 ? "Succeeded" : "Failed",
+        new ContainerStateBuilder()
+            .withNewTerminated()
+            .withExitCode(code)
+            .withReason(reason)
+            .endTerminated()
+            .build());
   }
 
   private static FailureReason waiting(String reason) {
