@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Arrays;
 
 /**
- * How long a webhook request waits for its database commit before its delivery goes to the spool:
- * a multiple of what commits take now, with no fixed floor.
+ * How long a webhook request waits for its database commit before its delivery goes to the spool: a
+ * multiple of what commits take now, with no fixed floor.
  *
  * <p>The estimate is the 90th percentile of the last {@link #WINDOW} commit times. A percentile of
  * a window, not a moving average, because one commit that stalled for seconds (and finished when
@@ -43,7 +43,9 @@ final class CommitWait {
     estimateNanos = sorted[(9 * count + 9) / 10 - 1];
   }
 
-  /** The wait for a request submitted now: {@link #MULTIPLE} × the estimate, at most {@code max}. */
+  /**
+   * The wait for a request submitted now: {@link #MULTIPLE} × the estimate, at most {@code max}.
+   */
   Duration wait(Duration max) {
     long estimate = estimateNanos;
     if (estimate < 0) {
