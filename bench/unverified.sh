@@ -67,7 +67,8 @@ for n in $(seq 1 "$FLOOD_CONNECTIONS"); do
 done
 # Sample the gauges while the flood is on.
 ( for _ in $(seq 1 $((FLOOD_SECONDS + 30))); do
-    curl -fsS --max-time 2 "$ADMIN_BASE/metrics" 2>/dev/null | grep -E '^runway_webhook_unverified_bytes' | tr '\n' ' '
+    { curl -fsS --max-time 5 "$ADMIN_BASE/metrics" 2>/dev/null || true; } |
+      { grep -E '^runway_webhook_unverified_bytes' || true; } | tr '\n' ' '
     echo; sleep 1
   done ) >"$OUT/gauges.txt" &
 gauges=$!; PIDS+=("$gauges")
@@ -78,9 +79,9 @@ for p in "${senders[@]}"; do wait "$p" 2>/dev/null || true; forget_pid "$p"; don
 peak_kb=$(rss_stop "$OUT/rss.txt")
 kill "$gauges" 2>/dev/null || true; wait "$gauges" 2>/dev/null || true; forget_pid "$gauges"
 
-cat "$WORK"/codes-*.txt | sort | uniq -c | sort -rn >"$OUT/flood-codes.txt"
-mem_max=$(grep -o 'where="memory"} [0-9.E+]*' "$OUT/gauges.txt" | awk '{ v = $2 + 0; if (v > m) m = v } END { printf "%d", m }')
-disk_max=$(grep -o 'where="disk"} [0-9.E+]*' "$OUT/gauges.txt" | awk '{ v = $2 + 0; if (v > m) m = v } END { printf "%d", m }')
+cat "$WORK"/codes-*.txt 2>/dev/null | sort | uniq -c | sort -rn >"$OUT/flood-codes.txt"
+mem_max=$({ grep -o 'where="memory"} [0-9.E+]*' "$OUT/gauges.txt" || true; } | awk '{ v = $2 + 0; if (v > m) m = v } END { printf "%d", m }')
+disk_max=$({ grep -o 'where="disk"} [0-9.E+]*' "$OUT/gauges.txt" || true; } | awk '{ v = $2 + 0; if (v > m) m = v } END { printf "%d", m }')
 stored=$(java -jar target/runway-bench.jar store-check --data-dir "$data" --record "$OUT/signed.csv" || true)
 curl -fsS --max-time 5 "$ADMIN_BASE/metrics" >"$OUT/metrics.txt" 2>/dev/null || true
 growth_mib=$(( (peak_kb - base_kb) / 1024 ))
