@@ -139,6 +139,8 @@ class UnverifiedTrafficIT {
                       .isEqualTo(5));
       assertThat(svc.count("select count(*) from inbox where workflow_job_id = 9104")).isEqualTo(1);
 
+      // Enough samples of the invariant under the flood, however fast the rest went.
+      await().atMost(Duration.ofSeconds(120)).until(() -> samples.get() >= 50);
       stop.set(true);
       sampler.get(30, TimeUnit.SECONDS);
     } finally {
@@ -146,7 +148,7 @@ class UnverifiedTrafficIT {
       pool.shutdown();
       assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
     }
-    assertThat(samples.get()).isGreaterThan(10);
+    assertThat(samples.get()).isGreaterThanOrEqualTo(50);
     assertThat(memoryMax.get()).isGreaterThan(0).isLessThanOrEqualTo(CAP);
     // Every unsigned body was read and refused as unsigned (or, on a slow machine, as too slow to
     // arrive): none was turned away for want of room, and none was taken.
