@@ -75,10 +75,6 @@ final class BodyReader {
       return file != null;
     }
 
-    int length() {
-      return length;
-    }
-
     /** The bytes, joined into one array: call this only once the signature is verified. */
     byte[] bytes() throws IOException {
       if (file != null) {
