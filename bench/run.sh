@@ -284,7 +284,7 @@ scenario_outage() {
       --connections "$OPEN_CONNECTIONS" --label "outage-$kind" --json-out "$JSON")
     wait "$fault" || true
     log "outage ($kind at ${OUTAGE_AT}s): p50 $(jget "$line" p50_ms) p99 $(jget "$line" p99_ms) max $(jget "$line" max_ms) ms, errors $(jget "$line" errors), non-2xx $(jget "$line" non2xx)"
-    curl -fsS --max-time 5 "$RUNWAY_BASE/metrics" >"$OUT/outage-$kind-metrics.txt" 2>/dev/null || true
+    curl -fsS --max-time 5 "$ADMIN_BASE/metrics" >"$OUT/outage-$kind-metrics.txt" 2>/dev/null || true
     OUTAGE_ROWS+="| PostgreSQL $kind | $(jget "$line" requests) | $(jget "$line" p50_ms) | $(jget "$line" p99_ms) | $(jget "$line" max_ms) | $(( $(num "$(jget "$line" errors)") + $(num "$(jget "$line" non2xx)") )) |"$'\n'
     [[ $kind == frozen ]] && kill -CONT $pids 2>/dev/null || true
     stop_pid "$SERVICE_PID"

@@ -24,6 +24,13 @@ public final class ConfigOptions {
   String webhookBodyTimeout;
 
   @Option(
+      names = "--webhook-unverified-memory",
+      description =
+          "Memory for webhook bodies not yet verified, across all requests; past it they spill to"
+              + " disk (RUNWAY_WEBHOOK_UNVERIFIED_MEMORY, 64MiB)")
+  String webhookUnverifiedMemory;
+
+  @Option(
       names = "--claim-deadline",
       description = "Time a claim may take, GitHub included (RUNWAY_CLAIM_DEADLINE, 20s)")
   String claimDeadline;
@@ -180,6 +187,7 @@ public final class ConfigOptions {
     put(m, RunwayConfig.PORT, port);
     put(m, RunwayConfig.ADMIN_PORT, adminPort);
     put(m, RunwayConfig.WEBHOOK_BODY_TIMEOUT, webhookBodyTimeout);
+    put(m, RunwayConfig.WEBHOOK_UNVERIFIED_MEMORY, webhookUnverifiedMemory);
     put(m, RunwayConfig.CLAIM_DEADLINE, claimDeadline);
     put(m, RunwayConfig.RETENTION_PAYLOADS, retentionPayloads);
     put(m, RunwayConfig.RETENTION_DELIVERIES, retentionDeliveries);

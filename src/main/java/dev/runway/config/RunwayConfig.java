@@ -34,6 +34,8 @@ import java.util.function.Function;
  * @param claimDeadline how long a claim request may take, GitHub calls included, before the claim
  *     is released and the agent is told to come back
  * @param webhookBodyTimeout how long a webhook sender may take to send its whole body
+ * @param webhookUnverifiedMemory the most bytes of webhook bodies held in memory, across all
+ *     requests, before their signature is verified; past it bodies spill to disk
  * @param retention how long stored data is kept
  * @param provisioner the Kubernetes provisioner's settings
  * @param bulkheads the claims side's own threads and the cap on GitHub requests in flight
@@ -67,6 +69,7 @@ public record RunwayConfig(
     int adminPort,
     Duration claimDeadline,
     Duration webhookBodyTimeout,
+    long webhookUnverifiedMemory,
     Retention retention,
     Provisioner provisioner,
     Bulkheads bulkheads,
@@ -111,6 +114,7 @@ public record RunwayConfig(
   public static final String ADMIN_PORT = "RUNWAY_ADMIN_PORT";
   public static final String CLAIM_DEADLINE = "RUNWAY_CLAIM_DEADLINE";
   public static final String WEBHOOK_BODY_TIMEOUT = "RUNWAY_WEBHOOK_BODY_TIMEOUT";
+  public static final String WEBHOOK_UNVERIFIED_MEMORY = "RUNWAY_WEBHOOK_UNVERIFIED_MEMORY";
   public static final String RETENTION_PAYLOADS = "RUNWAY_RETENTION_PAYLOADS";
   public static final String RETENTION_DELIVERIES = "RUNWAY_RETENTION_DELIVERIES";
   public static final String RETENTION_JOBS = "RUNWAY_RETENTION_JOBS";
@@ -183,6 +187,9 @@ public record RunwayConfig(
       throw new ConfigException(
           WEBHOOK_BODY_TIMEOUT, "must be positive and under GitHub's 10 s delivery timeout");
     }
+    if (webhookUnverifiedMemory < 1024 * 1024) {
+      throw new ConfigException(WEBHOOK_UNVERIFIED_MEMORY, "must be at least 1MiB");
+    }
     webhookSecrets = List.copyOf(webhookSecrets);
   }
 
@@ -232,6 +239,7 @@ public record RunwayConfig(
         parse(get, ADMIN_PORT, "9090", Integer::parseInt),
         parse(get, CLAIM_DEADLINE, "20s", Durations::parse),
         parse(get, WEBHOOK_BODY_TIMEOUT, "5s", Durations::parse),
+        parse(get, WEBHOOK_UNVERIFIED_MEMORY, "64MiB", RunwayConfig::parseBytes),
         new Retention(
             parse(get, RETENTION_PAYLOADS, "7d", Durations::parse),
             parse(get, RETENTION_DELIVERIES, "30d", Durations::parse),
@@ -273,6 +281,26 @@ public record RunwayConfig(
       return false;
     }
     throw new IllegalArgumentException("must be true or false");
+  }
+
+  /**
+   * A byte count: a plain number of bytes, or one with a {@code KiB}, {@code MiB} or {@code GiB}.
+   */
+  static long parseBytes(String raw) {
+    String s = raw.trim();
+    long unit = 1;
+    for (String[] u : new String[][] {{"KiB", "10"}, {"MiB", "20"}, {"GiB", "30"}}) {
+      if (s.endsWith(u[0])) {
+        unit = 1L << Integer.parseInt(u[1]);
+        s = s.substring(0, s.length() - u[0].length()).trim();
+        break;
+      }
+    }
+    long n = Long.parseLong(s);
+    if (n < 0 || n > Long.MAX_VALUE / unit) {
+      throw new IllegalArgumentException("must be a byte count such as 67108864 or 64MiB");
+    }
+    return n * unit;
   }
 
   private static List<String> splitSecrets(String raw) {
@@ -317,6 +345,7 @@ public record RunwayConfig(
     m.put(ADMIN_PORT, adminPort);
     m.put(CLAIM_DEADLINE, claimDeadline);
     m.put(WEBHOOK_BODY_TIMEOUT, webhookBodyTimeout);
+    m.put(WEBHOOK_UNVERIFIED_MEMORY, webhookUnverifiedMemory);
     m.put(RETENTION_PAYLOADS, retention.payloads());
     m.put(RETENTION_DELIVERIES, retention.deliveries());
     m.put(RETENTION_JOBS, retention.jobs());

@@ -1,9 +1,9 @@
 package dev.runway.provisioner;
 
 import dev.runway.claims.ClaimEvent;
+import dev.runway.claims.RunnerLoss;
 import dev.runway.config.PodPolicy;
 import dev.runway.pools.PodTemplatePolicy;
-import dev.runway.claims.RunnerLoss;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStateWaiting;

@@ -5,6 +5,7 @@ import dev.runway.inbox.Delivery;
 import dev.runway.inbox.InboxRepository;
 import dev.runway.spool.Spool;
 import dev.runway.spool.SpoolRecord;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -20,12 +21,6 @@ import javax.sql.DataSource;
 public final class Intake implements AutoCloseable {
   /** Upper bound on waiting for the spool's fsync; a disk slower than this is a failed disk. */
   private static final Duration SPOOL_BUDGET = Duration.ofSeconds(5);
-
-  /**
-   * The least a request waits for its commit, whatever recent commits took: below this, a GC pause
-   * or one slow fsync would send deliveries to the spool that the database would have taken.
-   */
-  private static final Duration MIN_BUDGET = Duration.ofMillis(100);
 
   private final IntakeBatcher batcher;
   private final DatabaseHealth health;
@@ -46,17 +41,21 @@ public final class Intake implements AutoCloseable {
     this.health = health;
     this.spool = spool;
     this.budget = budget;
+    Gauge.builder("runway.intake.wait", () -> batcher.budget(budget).toNanos() / 1e9)
+        .description("How long a webhook request now waits for its commit before it spools")
+        .baseUnit("seconds")
+        .register(registry);
   }
 
   /**
    * Stores {@code d}; blocks at most about the budget plus one fsync. The wait for the database is
-   * derived from recent commit times (at least {@link #MIN_BUDGET}, at most the configured budget),
-   * and a request that arrives while a commit is already overdue goes to the spool at once: an
-   * outage costs the requests in its first tens of milliseconds, not each a full budget.
+   * derived from recent commit times with no fixed floor ({@link CommitWait}), at most the
+   * configured budget, and a request that arrives while a commit is already overdue goes to the
+   * spool at once: an outage costs the requests in its first few milliseconds, not each a budget.
    */
   public IntakeResult accept(Delivery d) {
     String why = "database marked unavailable";
-    Duration wait = batcher.budget(MIN_BUDGET, budget);
+    Duration wait = batcher.budget(budget);
     if (health.isUp() && batcher.overdue(wait)) {
       why = "a database commit is overdue (over " + wait.toMillis() + " ms)";
       if (batcher.overdue(budget)) {

@@ -57,8 +57,8 @@ final class IntakeBatcher implements AutoCloseable {
   /** When each writer's current commit started ({@link System#nanoTime}), 0 while it is idle. */
   private final AtomicLongArray inFlightSince;
 
-  /** A moving average of recent commit times, the base of the adaptive budget. */
-  private volatile long recentCommitNanos = Duration.ofMillis(5).toNanos();
+  /** Recent commit times, the base of each request's wait. */
+  private final CommitWait commitWait = new CommitWait();
 
   IntakeBatcher(
       DataSource ds,
@@ -109,13 +109,12 @@ final class IntakeBatcher implements AutoCloseable {
   }
 
   /**
-   * How long a request may wait for its commit: a multiple of recent commit times, at least {@code
-   * floor} and at most {@code max}. A healthy database commits in milliseconds, so a stalled one is
-   * recognised in tens of milliseconds, not after the configured budget.
+   * How long a request may wait for its commit: a multiple of recent commit times, at most {@code
+   * max}, with no fixed floor ({@link CommitWait}). A healthy database commits in milliseconds, so
+   * a stalled one is recognised in milliseconds too, not after the configured budget.
    */
-  Duration budget(Duration floor, Duration max) {
-    long nanos = Math.max(floor.toNanos(), recentCommitNanos * 16);
-    return Duration.ofNanos(Math.min(nanos, max.toNanos()));
+  Duration budget(Duration max) {
+    return commitWait.wait(max);
   }
 
   /** Whether a commit has been in flight for longer than {@code budget}: the database stalls. */
@@ -185,8 +184,7 @@ final class IntakeBatcher implements AutoCloseable {
     }
     long took = System.nanoTime() - start;
     commitTimer.record(took, TimeUnit.NANOSECONDS);
-    // Racy read-modify-write between writers is harmless: it is an estimate.
-    recentCommitNanos += (took - recentCommitNanos) / 8;
+    commitWait.record(took);
     batchSize.record(unique.size());
     if (!inserted.isEmpty()) {
       onCommit.run();

@@ -32,15 +32,48 @@ public final class SignatureVerifier {
 
   /** True when {@code header} is a well-formed signature of {@code body} by any secret. */
   public boolean verify(String header, byte[] body) {
-    byte[] claimed = decode(header);
-    if (claimed == null) {
-      return false;
+    Digest d = digest();
+    d.update(body, 0, body.length);
+    return d.matches(header);
+  }
+
+  /**
+   * One HMAC per secret, fed as the body arrives, so that a body spilled to disk is hashed on the
+   * way in and never read back unless it is signed.
+   */
+  Digest digest() {
+    return new Digest(keys.stream().map(SignatureVerifier::mac).toList());
+  }
+
+  /** The HMACs of one body in progress; nothing secret is reachable from its {@code toString}. */
+  static final class Digest {
+    private final List<Mac> macs;
+
+    private Digest(List<Mac> macs) {
+      this.macs = macs;
     }
-    boolean ok = false;
-    for (SecretKeySpec key : keys) {
-      ok |= MessageDigest.isEqual(hmac(key, body), claimed);
+
+    void update(byte[] b, int off, int len) {
+      for (Mac m : macs) {
+        m.update(b, off, len);
+      }
     }
-    return ok;
+
+    /** Whether {@code header} signs what was fed, by any secret; every secret is compared. */
+    boolean matches(String header) {
+      byte[] claimed = decode(header);
+      boolean ok = false;
+      for (Mac m : macs) {
+        byte[] mac = m.doFinal();
+        ok |= claimed != null && MessageDigest.isEqual(mac, claimed);
+      }
+      return ok;
+    }
+
+    @Override
+    public String toString() {
+      return "Digest[" + macs.size() + " secret(s)]";
+    }
   }
 
   /** Computes the header value GitHub would send for {@code body} signed with {@code secret}. */
@@ -84,10 +117,14 @@ public final class SignatureVerifier {
   }
 
   private static byte[] hmac(SecretKeySpec key, byte[] body) {
+    return mac(key).doFinal(body);
+  }
+
+  private static Mac mac(SecretKeySpec key) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(key);
-      return mac.doFinal(body);
+      return mac;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is unavailable", e);
     }

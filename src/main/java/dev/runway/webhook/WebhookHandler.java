@@ -7,6 +7,7 @@ import dev.runway.inbox.Delivery;
 import dev.runway.telemetry.Metrics;
 import io.javalin.http.Context;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
@@ -40,6 +41,12 @@ public final class WebhookHandler implements HttpRoutes {
    */
   static final Pattern EVENT_NAME = Pattern.compile("[a-z0-9_]{1,64}");
 
+  /**
+   * How soon a request refused for want of memory and spill disk may come back: a flood is measured
+   * in seconds, and GitHub's redelivery (which the reconciler asks for) comes later.
+   */
+  static final Duration OVERLOADED_RETRY_AFTER = Duration.ofSeconds(5);
+
   private final SignatureVerifier verifier;
   private final Payloads payloads;
   private final Intake intake;
@@ -47,10 +54,15 @@ public final class WebhookHandler implements HttpRoutes {
   private final ObjectMapper json;
   private final Clock clock;
   private final BodyReader bodies;
+  private final UnverifiedBytes unverified;
 
   /**
    * @param bodyTimeout how long a sender may take to send the whole body; past it the request is
    *     answered 408 and its connection closed
+   * @param unverifiedMemory the most bytes of not-yet-verified bodies held in memory across all
+   *     requests; past it bodies spill to {@code spillDir}
+   * @param spillDir where bodies past {@code unverifiedMemory} are held until verified; emptied
+   *     here at start
    */
   public WebhookHandler(
       SignatureVerifier verifier,
@@ -59,8 +71,13 @@ public final class WebhookHandler implements HttpRoutes {
       Metrics metrics,
       ObjectMapper json,
       Clock clock,
-      Duration bodyTimeout) {
-    this.bodies = new BodyReader(MAX_BODY_BYTES, bodyTimeout, System::nanoTime);
+      Duration bodyTimeout,
+      long unverifiedMemory,
+      Path spillDir) {
+    this.unverified =
+        new UnverifiedBytes(unverifiedMemory, spillDiskCap(unverifiedMemory), spillDir).open();
+    unverified.register(metrics.registry());
+    this.bodies = new BodyReader(MAX_BODY_BYTES, bodyTimeout, System::nanoTime, unverified);
     this.verifier = verifier;
     this.payloads = payloads;
     this.intake = intake;
@@ -77,9 +94,11 @@ public final class WebhookHandler implements HttpRoutes {
     try {
       WebhookVerdict verdict = evaluate(ctx, event, guid);
       respond(ctx, verdict);
-      String label = verdict instanceof WebhookVerdict.RejectedSignature ? "unverified" : event;
-      metrics.webhookRequest(eventLabel(label), verdict.result(), System.nanoTime() - start);
-      logVerdict(event, verdict);
+      // Before the signature is verified the event header is the sender's word, and a label
+      // value taken from it would mint a series per request: one closed value instead.
+      String label = verdict.beforeVerification() ? "unverified" : eventLabel(event);
+      metrics.webhookRequest(label, verdict.result(), System.nanoTime() - start);
+      logVerdict(label, verdict);
     } finally {
       MDC.remove("delivery");
     }
@@ -90,18 +109,24 @@ public final class WebhookHandler implements HttpRoutes {
     if (declared > MAX_BODY_BYTES) {
       return new WebhookVerdict.TooLarge(MAX_BODY_BYTES);
     }
-    // Nothing is allocated from the declared length: memory follows the bytes that arrive.
+    // Nothing is allocated from the declared length: memory follows the bytes that arrive, and
+    // the bytes held unverified are bounded across all requests (UnverifiedBytes).
+    SignatureVerifier.Digest digest = verifier.digest();
     byte[] body;
-    BodyReader.Result read = bodies.read(ctx.req().getInputStream(), readTimeout(ctx));
-    if (read instanceof BodyReader.Body b) {
-      body = b.bytes();
-    } else if (read instanceof BodyReader.TooLarge) {
+    BodyReader.Result read = bodies.read(ctx.req().getInputStream(), readTimeout(ctx), digest);
+    if (read instanceof BodyReader.TooLarge) {
       return new WebhookVerdict.TooLarge(MAX_BODY_BYTES);
-    } else {
+    } else if (read instanceof BodyReader.TooSlow) {
       return new WebhookVerdict.SlowBody(bodies.timeout());
+    } else if (read instanceof BodyReader.Overloaded) {
+      return new WebhookVerdict.Overloaded(OVERLOADED_RETRY_AFTER);
     }
-    if (!verifier.verify(ctx.header("X-Hub-Signature-256"), body)) {
-      return new WebhookVerdict.RejectedSignature();
+    try (BodyReader.Body b = (BodyReader.Body) read) {
+      if (!digest.matches(ctx.header("X-Hub-Signature-256"))) {
+        return new WebhookVerdict.RejectedSignature();
+      }
+      // Verified: from here on the bytes are GitHub's, and no longer count as unverified.
+      body = b.bytes();
     }
     if (event == null || !EVENT_NAME.matcher(event).matches()) {
       return new WebhookVerdict.BadRequest("missing or invalid X-GitHub-Event header");
@@ -152,16 +177,30 @@ public final class WebhookHandler implements HttpRoutes {
     if (v instanceof WebhookVerdict.Unavailable) {
       ctx.header("Retry-After", "30");
     }
-    if (v instanceof WebhookVerdict.TooLarge || v instanceof WebhookVerdict.SlowBody) {
+    if (v instanceof WebhookVerdict.Overloaded o) {
+      ctx.header("Retry-After", String.valueOf(o.retryAfter().toSeconds()));
+    }
+    if (v instanceof WebhookVerdict.TooLarge
+        || v instanceof WebhookVerdict.SlowBody
+        || v instanceof WebhookVerdict.Overloaded) {
       // The rest of the body is not read; the connection cannot be reused.
       ctx.header("Connection", "close");
     }
     ctx.status(v.status()).contentType("application/json").result(json.writeValueAsBytes(v.body()));
   }
 
+  /**
+   * Spill disk for unverified bodies: a flood's worth (64 connections of 24 MB is 1.5 GiB) on top
+   * of the memory cap, so that a real delivery spills rather than being refused, but bounded, so
+   * that a flood cannot fill the disk the spool and the embedded database live on.
+   */
+  static long spillDiskCap(long unverifiedMemory) {
+    return Math.max(2L << 30, 4 * unverifiedMemory);
+  }
+
   /** Logs once per request, at the edge; never the body or a signature. */
   private static void logVerdict(String event, WebhookVerdict v) {
-    if (v.status() >= 500) {
+    if (v.status() >= 500 && !v.beforeVerification()) {
       log.error("refused {} delivery: {}", event, v.body().get("error"));
     } else if (v.status() >= 400) {
       log.warn("rejected {} request: {}", v.result(), v.body().get("error"));

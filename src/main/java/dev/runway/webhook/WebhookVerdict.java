@@ -13,6 +13,14 @@ sealed interface WebhookVerdict {
 
   String result();
 
+  /**
+   * Whether the answer was decided before the signature was verified. Such answers are counted
+   * under {@code event="unverified"}: the sender's event header is not trusted as a label value.
+   */
+  default boolean beforeVerification() {
+    return false;
+  }
+
   /** The JSON body of the answer. */
   default Map<String, Object> body() {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -92,6 +100,10 @@ sealed interface WebhookVerdict {
   }
 
   record RejectedSignature() implements WebhookVerdict {
+    public boolean beforeVerification() {
+      return true;
+    }
+
     public int status() {
       return 401;
     }
@@ -120,6 +132,10 @@ sealed interface WebhookVerdict {
   }
 
   record TooLarge(long limit) implements WebhookVerdict {
+    public boolean beforeVerification() {
+      return true;
+    }
+
     public int status() {
       return 413;
     }
@@ -138,6 +154,10 @@ sealed interface WebhookVerdict {
    * bad_request}: the request was not one GitHub sends (GitHub sends its whole body at once).
    */
   record SlowBody(java.time.Duration timeout) implements WebhookVerdict {
+    public boolean beforeVerification() {
+      return true;
+    }
+
     public int status() {
       return 408;
     }
@@ -163,6 +183,28 @@ sealed interface WebhookVerdict {
 
     public Map<String, Object> body() {
       return withError(this, "cannot store the delivery durably: " + reason);
+    }
+  }
+
+  /**
+   * Neither memory nor spill disk is left for unverified bodies: a flood is on. Counted as {@code
+   * unavailable} under {@code event="unverified"}; the body was not read, so nothing was accepted.
+   */
+  record Overloaded(java.time.Duration retryAfter) implements WebhookVerdict {
+    public int status() {
+      return 503;
+    }
+
+    public String result() {
+      return "unavailable";
+    }
+
+    public boolean beforeVerification() {
+      return true;
+    }
+
+    public Map<String, Object> body() {
+      return withError(this, "too many unverified bodies in flight; retry later");
     }
   }
 }

@@ -21,6 +21,36 @@ class RunwayConfigTest {
   }
 
   @Test
+  void unverified_webhook_memory_defaults_to_64_mib_and_takes_plain_bytes_or_units() {
+    assertThat(RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a")).webhookUnverifiedMemory())
+        .isEqualTo(64L << 20);
+    assertThat(
+            RunwayConfig.from(
+                    Map.of(
+                        "RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_WEBHOOK_UNVERIFIED_MEMORY", "2GiB"))
+                .webhookUnverifiedMemory())
+        .isEqualTo(2L << 30);
+    assertThat(
+            RunwayConfig.from(
+                    Map.of(
+                        "RUNWAY_WEBHOOK_SECRETS",
+                        "a",
+                        "RUNWAY_WEBHOOK_UNVERIFIED_MEMORY",
+                        "2097152"))
+                .webhookUnverifiedMemory())
+        .isEqualTo(2L << 20);
+    for (String bad : new String[] {"64MB", "-1", "1KiB"}) {
+      assertThatThrownBy(
+              () ->
+                  RunwayConfig.from(
+                      Map.of(
+                          "RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_WEBHOOK_UNVERIFIED_MEMORY", bad)))
+          .as(bad)
+          .hasMessageContaining("RUNWAY_WEBHOOK_UNVERIFIED_MEMORY");
+    }
+  }
+
+  @Test
   void claims_and_stale_checks_have_their_documented_defaults() {
     RunwayConfig c = RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a"));
     assertThat(c.claimLease()).isEqualTo(Duration.ofMinutes(5));

@@ -217,7 +217,10 @@ class FaultDrillsIT {
       long job = Math.abs((long) g.hashCode()) + 1_000_000L;
       HttpResponse<String> r =
           b.post("workflow_job", g, Signed.workflowJob("queued", job, "linux", "x64"));
-      assertThat(r.statusCode()).isEqualTo(200);
+      // A duplicate (200), or spooled (202) when its commit was slower than the wait, which has
+      // no floor any more (issue 20 item 8); either way it is stored once, asserted below.
+      assertThat(r.body()).containsAnyOf("\"duplicate\"", "\"spooled\"");
+      assertThat(r.statusCode()).isIn(200, 202);
     }
     assertEachStoredOnceAndDispatched(a, "pair", sent);
     assertThat(

@@ -17,6 +17,23 @@ class SignatureVerifierTest {
   }
 
   @Test
+  void a_digest_fed_in_pieces_as_a_body_arrives_verifies_like_the_whole_body() {
+    for (String secret : List.of("old", "new", "other")) {
+      SignatureVerifier.Digest d = verifier.digest();
+      d.update(body, 0, 5);
+      d.update(body, 5, 0);
+      d.update(body, 5, body.length - 5);
+      String header = SignatureVerifier.sign(secret, body);
+      assertThat(d.matches(header)).as(secret).isEqualTo(verifier.verify(header, body));
+    }
+    SignatureVerifier.Digest partial = verifier.digest();
+    partial.update(body, 0, body.length - 1);
+    assertThat(partial.matches(SignatureVerifier.sign("old", body))).isFalse();
+    assertThat(verifier.digest().matches(null)).isFalse();
+    assertThat(verifier.digest().toString()).doesNotContain("old", "new");
+  }
+
+  @Test
   void a_signature_by_another_secret_does_not_verify() {
     assertThat(verifier.verify(SignatureVerifier.sign("other", body), body)).isFalse();
   }
