@@ -21,7 +21,11 @@ import java.util.Arrays;
  * spooled because its commit was slow is still durable, and the drainer inserts it idempotently.
  *
  * <p>Before the first commit has been measured the wait is the configured budget: nothing is known
- * yet, and the first commits of a fresh pool are the slowest.
+ * yet, and the first commits of a fresh pool are the slowest. While the window is still filling,
+ * the wait is at least the budget's share of the samples still missing ({@code (WINDOW - n) /
+ * WINDOW}): two quick commits of a fresh pool say little about the third, and spooling healthy
+ * deliveries on such thin evidence costs a replay for nothing. The share fades to nothing after
+ * {@link #WINDOW} commits, a fraction of a second of traffic.
  */
 final class CommitWait {
   static final int WINDOW = 64;
@@ -31,12 +35,14 @@ final class CommitWait {
   private int count;
   private int next;
   private volatile long estimateNanos = -1;
+  private volatile int measured;
 
   /** Records one commit that took {@code nanos}. */
   synchronized void record(long nanos) {
     samples[next] = Math.max(0, nanos);
     next = (next + 1) % WINDOW;
     count = Math.min(count + 1, WINDOW);
+    measured = count;
     long[] sorted = Arrays.copyOf(samples, count);
     Arrays.sort(sorted);
     // The nearest-rank 90th percentile: with 10 samples, the 9th.
@@ -52,6 +58,7 @@ final class CommitWait {
       return max;
     }
     long nanos = estimate > max.toNanos() / MULTIPLE ? max.toNanos() : estimate * MULTIPLE;
-    return Duration.ofNanos(nanos);
+    long filling = max.toNanos() / WINDOW * (WINDOW - measured);
+    return Duration.ofNanos(Math.max(nanos, filling));
   }
 }

@@ -28,15 +28,32 @@ class CommitWaitTest {
 
   @Test
   void the_wait_follows_the_90th_percentile_of_the_window_not_its_mean() {
-    // 9 of 10 commits at 1 ms and one at 10 ms: the nearest-rank p90 is the 9th, 1 ms.
-    for (int i = 0; i < 9; i++) {
+    // 58 of 64 commits at 1 ms and six at 10 ms: the nearest-rank p90 is the 58th, 1 ms.
+    for (int i = 0; i < 58; i++) {
       wait.record(ms(1));
     }
-    wait.record(ms(10));
+    for (int i = 0; i < 6; i++) {
+      wait.record(ms(10));
+    }
     assertThat(wait.wait(BUDGET)).isEqualTo(Duration.ofMillis(3));
-    // A second slow one makes it 2 of 10 over the percentile's rank: the estimate is 10 ms.
+    // A seventh slow one (the oldest fast one leaves): the 58th is now 10 ms.
     wait.record(ms(10));
     assertThat(wait.wait(BUDGET)).isEqualTo(Duration.ofMillis(30));
+  }
+
+  @Test
+  void while_the_window_fills_the_wait_keeps_the_budget_share_of_the_missing_samples() {
+    // Two quick commits of a fresh pool say little about the third: the wait stays near the budget
+    // (62 of 64 parts of it), and fades to the measured one as the window fills.
+    wait.record(ms(2));
+    wait.record(ms(2));
+    assertThat(wait.wait(BUDGET)).isEqualTo(Duration.ofNanos(BUDGET.toNanos() / 64 * 62));
+    for (int i = 2; i < CommitWait.WINDOW - 1; i++) {
+      wait.record(ms(2));
+    }
+    assertThat(wait.wait(BUDGET)).isEqualTo(Duration.ofNanos(BUDGET.toNanos() / 64));
+    wait.record(ms(2));
+    assertThat(wait.wait(BUDGET)).isEqualTo(Duration.ofMillis(6));
   }
 
   @Test
