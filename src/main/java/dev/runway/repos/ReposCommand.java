@@ -2,6 +2,7 @@ package dev.runway.repos;
 
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.runway.Json;
+import dev.runway.cli.Choices;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.DatabaseOptions;
 import dev.runway.cli.Output;
@@ -57,7 +58,11 @@ public final class ReposCommand {
     @Option(names = "--account", description = "only this account's repositories (its login)")
     String account;
 
-    @Option(names = "--format", defaultValue = "table", description = "table or json")
+    @Option(
+        names = "--format",
+        defaultValue = "table",
+        completionCandidates = Choices.TableOrJson.class,
+        description = "table or json")
     String format;
 
     @Override
