@@ -1,6 +1,7 @@
 package dev.runway.ledger;
 
 import dev.runway.claims.GitHubConfigProblems;
+import dev.runway.claims.Reruns;
 import dev.runway.db.Sql;
 import dev.runway.jobs.Job;
 import dev.runway.jobs.JobRepository;
@@ -118,6 +119,8 @@ public final class JobLedger {
         reason.isEmpty()
             ? null
             : Map.of("code", reason.get().label(), "words", reason.get().words()));
+    // Each rerun Runway asked for (or decided against) after a runner loss, and why.
+    out.put("reruns", Reruns.of(c, job.jobId()));
     return out;
   }
 }

@@ -172,6 +172,20 @@ class RerunOnRunnerLossIT {
     assertThat(ui.get("/ui/jobs/3001/1", session).body())
         .contains("runner lost / rerun", ">oom_killed</span> requested");
     assertThat(ui.get("/ui/jobs/3002/1", session).body()).doesNotContain("oom_killed");
+    // And GET /api/v1/jobs/{id} lists the rerun with its reason.
+    java.net.http.HttpResponse<String> api =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        bed.svc.adminBase().resolve("/api/v1/jobs/3001"))
+                    .header("Authorization", "Bearer " + bed.svc.operatorToken())
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(api.statusCode()).isEqualTo(200);
+    assertThat(api.body())
+        .contains("\"reruns\":[{")
+        .contains("\"reason\":\"oom_killed\"")
+        .contains("\"result\":\"requested\"");
     // One rerun, not one per round.
     await()
         .during(Duration.ofSeconds(6))
