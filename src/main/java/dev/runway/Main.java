@@ -14,6 +14,7 @@ import dev.runway.config.ConfigFile;
 import dev.runway.config.RunwayConfig;
 import dev.runway.deliveries.DeliveriesCommand;
 import dev.runway.dispatch.RedispatchCommand;
+import dev.runway.ledger.AuditCommand;
 import dev.runway.doctor.DoctorCommand;
 import dev.runway.githubapp.GitHubAppCommand;
 import dev.runway.jobs.JobsCommand;
@@ -85,6 +86,7 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new DeliveriesCommand())
             .addSubcommand(new GitHubAppCommand())
             .addSubcommand(new DoctorCommand())
+            .addSubcommand(new AuditCommand())
             .addSubcommand(new OperatorsCommand())
             .addSubcommand(new AgentCommand())
             .addSubcommand(new CompletionCommand());

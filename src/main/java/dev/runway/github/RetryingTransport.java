@@ -111,7 +111,14 @@ final class RetryingTransport {
         Deadline deadline,
         String pauseKey) {
       this(
-          method, pathAndQuery, authorization, authKind, jsonBody, idempotent, deadline, pauseKey,
+          method,
+          pathAndQuery,
+          authorization,
+          authKind,
+          jsonBody,
+          idempotent,
+          deadline,
+          pauseKey,
           null);
     }
   }
