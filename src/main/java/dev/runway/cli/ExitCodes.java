@@ -8,8 +8,7 @@ import picocli.CommandLine;
  * error (bad flags, a {@link UsageException}) exits 2, anything else a command throws exits 1.
  * Either way stderr gets one line, {@code error: <message>}, and stdout nothing, so output pipes
  * cleanly. A check that ran and found differences exits 3 ({@link #DIFFERENCES}). Commands report
- * failures by throwing; they do not print errors or pick exit codes
- * themselves.
+ * failures by throwing; they do not print errors or pick exit codes themselves.
  */
 public final class ExitCodes {
   public static final int OK = CommandLine.ExitCode.OK;

@@ -55,7 +55,8 @@ public final class AuditCommand implements Callable<Integer> {
   @Option(
       names = "--since",
       defaultValue = "24h",
-      description = "only jobs created or received since (ISO-8601 or age; default ${DEFAULT-VALUE})")
+      description =
+          "only jobs created or received since (ISO-8601 or age; default ${DEFAULT-VALUE})")
   String since;
 
   @Option(

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code runway audit} against WireMock as GitHub (the App's JWT checked) and embedded PostgreSQL:
- * each kind of difference, its JSON, its exit code, and {@code --fix} through the sweep's path.
- * The service's own sweep is off, so only the audit repairs anything.
+ * each kind of difference, its JSON, its exit code, and {@code --fix} through the sweep's path. The
+ * service's own sweep is off, so only the audit repairs anything.
  */
 class AuditIT {
   @TempDir Path dir;
@@ -52,8 +52,7 @@ class AuditIT {
       assertThat(report.path("missing").get(0).path("runway_status").isNull()).isTrue();
       assertThat(report.path("stale")).hasSize(1);
       assertThat(report.path("stale").get(0).path("job_id").asLong()).isEqualTo(802);
-      assertThat(report.path("stale").get(0).path("github_status").asText())
-          .isEqualTo("completed");
+      assertThat(report.path("stale").get(0).path("github_status").asText()).isEqualTo("completed");
       assertThat(report.path("stale").get(0).path("runway_status").asText()).isEqualTo("queued");
       assertThat(report.path("mismatched")).hasSize(1);
       assertThat(report.path("mismatched").get(0).path("job_id").asLong()).isEqualTo(803);
@@ -88,12 +87,18 @@ class AuditIT {
     StringWriter err = new StringWriter();
     Map<String, String> env =
         Map.of(
-            RunwayConfig.DATABASE_URL, f.svc.jdbcUrl,
-            RunwayConfig.DATABASE_USER, "postgres",
-            RunwayConfig.DATABASE_PASSWORD, "postgres",
-            RunwayConfig.GITHUB_APP_ID, ClaimsFixture.APP_ID,
-            RunwayConfig.GITHUB_PRIVATE_KEY_FILE, dir.resolve("app.pem").toString(),
-            RunwayConfig.GITHUB_API_URL, f.github.apiUrl().toString());
+            RunwayConfig.DATABASE_URL,
+            f.svc.jdbcUrl,
+            RunwayConfig.DATABASE_USER,
+            "postgres",
+            RunwayConfig.DATABASE_PASSWORD,
+            "postgres",
+            RunwayConfig.GITHUB_APP_ID,
+            ClaimsFixture.APP_ID,
+            RunwayConfig.GITHUB_PRIVATE_KEY_FILE,
+            dir.resolve("app.pem").toString(),
+            RunwayConfig.GITHUB_API_URL,
+            f.github.apiUrl().toString());
     String[] full = new String[args.length + 1];
     full[0] = "audit";
     System.arraycopy(args, 0, full, 1, args.length);
