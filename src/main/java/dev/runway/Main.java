@@ -17,6 +17,7 @@ import dev.runway.dispatch.RedispatchCommand;
 import dev.runway.doctor.DoctorCommand;
 import dev.runway.githubapp.GitHubAppCommand;
 import dev.runway.jobs.JobsCommand;
+import dev.runway.ledger.AuditCommand;
 import dev.runway.operators.OperatorsCommand;
 import dev.runway.pools.PoolsCommand;
 import dev.runway.repos.ReposCommand;
@@ -86,6 +87,7 @@ public final class Main implements Runnable, CliEnv.Holder {
             .addSubcommand(new DeliveriesCommand())
             .addSubcommand(new GitHubAppCommand())
             .addSubcommand(new DoctorCommand())
+            .addSubcommand(new AuditCommand())
             .addSubcommand(new OperatorsCommand())
             .addSubcommand(new ReposCommand())
             .addSubcommand(new AgentCommand())

@@ -7,13 +7,19 @@ import picocli.CommandLine;
  * The one mapping of failures to exit codes and stderr for every {@code runway} command: a usage
  * error (bad flags, a {@link UsageException}) exits 2, anything else a command throws exits 1.
  * Either way stderr gets one line, {@code error: <message>}, and stdout nothing, so output pipes
- * cleanly. Commands report failures by throwing; they do not print errors or pick exit codes
- * themselves.
+ * cleanly. A check that ran and found differences exits 3 ({@link #DIFFERENCES}). Commands report
+ * failures by throwing; they do not print errors or pick exit codes themselves.
  */
 public final class ExitCodes {
   public static final int OK = CommandLine.ExitCode.OK;
   public static final int RUNTIME = CommandLine.ExitCode.SOFTWARE;
   public static final int USAGE = CommandLine.ExitCode.USAGE;
+
+  /**
+   * A check ran and found what it looks for ({@code runway audit}: GitHub and Runway differ): not a
+   * failure of the command, so distinct from 1 and 2.
+   */
+  public static final int DIFFERENCES = 3;
 
   private ExitCodes() {}
 

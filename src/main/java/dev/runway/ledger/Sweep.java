@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * <p>Inside the rate limit: every GET is conditional on the ETag of its last answer (a 304 costs no
  * budget); each installation spends at most a share of its hourly limit per hour ({@link
  * #BUDGET_SHARE} of the {@code X-RateLimit-Limit} GitHub reports, {@link #DEFAULT_BUDGET} before it
- * reports one), counted from the first request of the hour and reset at the next; and a repository
- * nobody pushed to for a day is visited once an hour instead of every sweep.
+ * reports one), counted from the first request of the hour and reset at the next (a conditional
+ * request still goes out over budget, as its 304 is free); and a repository nobody pushed to for a
+ * day is visited once an hour instead of every sweep.
  *
  * <p>A db-scheduler recurring task: one replica at a time. The ETags, budgets and visit times are
  * that replica's memory; when the task moves, the next replica starts with full requests once.
@@ -76,6 +77,9 @@ public final class Sweep {
   private final Map<Long, Budget> budgets = new ConcurrentHashMap<>();
   private final Map<String, Instant> visited = new ConcurrentHashMap<>();
 
+  /** False for the audit: an operator's one full listing is not held to the sweep's share. */
+  private boolean budgeted = true;
+
   public Sweep(
       DataSource ds,
       GitHubClient github,
@@ -87,6 +91,12 @@ public final class Sweep {
     this.writer = writer;
     this.registry = registry;
     this.clock = clock;
+  }
+
+  /** This sweep's listing without the hourly budget, for {@code runway audit}. */
+  Sweep unbudgeted() {
+    budgeted = false;
+    return this;
   }
 
   /** The recurring task, every {@code interval}. */
@@ -154,7 +164,30 @@ public final class Sweep {
   }
 
   private int sweep(long installation) throws SQLException {
-    int found = 0;
+    int[] found = {0};
+    list(
+        installation,
+        true,
+        (repo, job) -> {
+          if (write(installation, repo, job)) {
+            found[0]++;
+          }
+        });
+    return found[0];
+  }
+
+  /** What the listing calls for each job of GitHub's queue, with the job's repository. */
+  @FunctionalInterface
+  interface Listed {
+    void job(JsonNode repo, JsonNode job) throws SQLException;
+  }
+
+  /**
+   * Lists GitHub's queued and in-progress runs of every repository of {@code installation} and
+   * hands each of their latest jobs to {@code listed}; {@code skipIdle}: idle repositories only
+   * once an hour (the sweep; the audit visits all).
+   */
+  void list(long installation, boolean skipIdle, Listed listed) throws SQLException {
     JsonNode repos = get(installation, "/installation/repositories?per_page=100");
     Instant now = clock.instant();
     for (JsonNode repo : repos.path("repositories")) {
@@ -163,7 +196,7 @@ public final class Sweep {
       if (slash <= 0) {
         continue;
       }
-      if (!due(installation, fullName, repo.path("pushed_at").asText(null), now)) {
+      if (skipIdle && !due(installation, fullName, repo.path("pushed_at").asText(null), now)) {
         continue;
       }
       String base =
@@ -180,15 +213,57 @@ public final class Sweep {
                   installation,
                   base + "/" + run.path("id").asLong() + "/jobs?filter=latest&per_page=100");
           for (JsonNode job : jobs.path("jobs")) {
-            if (write(installation, repo, job)) {
-              found++;
-            }
+            listed.job(repo, job);
           }
         }
       }
-      visited.put(installation + "/" + fullName, now);
+      if (skipIdle) {
+        visited.put(installation + "/" + fullName, now);
+      }
     }
-    return found;
+  }
+
+  /** The repositories of {@code installation}, as {@code /installation/repositories} lists them. */
+  JsonNode repositories(long installation) {
+    return get(installation, "/installation/repositories?per_page=100").path("repositories");
+  }
+
+  /** The installations the sweep visits: those of enabled accounts. */
+  List<Long> installations() throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      return installations(c);
+    }
+  }
+
+  /**
+   * Writes a delivery of {@code job} in its current state on GitHub, so dispatch moves Runway's row
+   * forward (its state never moves back); returns whether it was new. The audit's repair of a job
+   * Runway still has queued or running.
+   */
+  boolean forward(long installation, JsonNode repo, JsonNode job) throws SQLException {
+    String status = job.path("status").asText("");
+    long jobId = job.path("id").asLong();
+    int attempt = job.path("run_attempt").asInt(1);
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        boolean inserted =
+            !writer
+                .insert(
+                    c, List.of(delivery(installation, repo, job, status, jobId, attempt)), false)
+                .isEmpty();
+        c.commit();
+        return inserted;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /** A GET as the installation, outside the budget: for one job the audit checks. */
+  JsonNode getOnce(long installation, String path) {
+    return github.getConditional(installation, path, null).body();
   }
 
   /** Whether the repository is visited this sweep: active ones always, idle ones once an hour. */
@@ -218,12 +293,14 @@ public final class Sweep {
       b.hourStart = now;
       b.spent = 0;
     }
-    if (b.spent >= b.limit) {
+    String key = installation + " " + path;
+    String etag = bodies.containsKey(key) ? etags.get(key) : null;
+    // A conditional request still goes out over budget: its 304 is free. Only a request that
+    // must cost (no ETag to send) stops the installation's sweep until the next hour.
+    if (budgeted && b.spent >= b.limit && etag == null) {
       requests("budget_exhausted").increment();
       throw new OutOfBudget();
     }
-    String key = installation + " " + path;
-    String etag = bodies.containsKey(key) ? etags.get(key) : null;
     GitHubClient.Conditional answer;
     try {
       answer = github.getConditional(installation, path, etag);
@@ -237,6 +314,12 @@ public final class Sweep {
       return bodies.get(key);
     }
     b.spent++;
+    if (budgeted && b.spent > b.limit) {
+      // The conditional request sent over budget was answered in full: it cost one, so the
+      // sweep stops here rather than spend more on what that answer leads to.
+      requests("budget_exhausted").increment();
+      throw new OutOfBudget();
+    }
     if (answer.rateLimit() > 0) {
       b.limit = Math.max(1, (long) (answer.rateLimit() * BUDGET_SHARE));
     }
@@ -259,7 +342,7 @@ public final class Sweep {
    * Writes a delivery for a job Runway has no row for; returns whether it was new. A job GitHub has
    * completed, or Runway knows already, is left alone.
    */
-  private boolean write(long installation, JsonNode repo, JsonNode job) throws SQLException {
+  boolean write(long installation, JsonNode repo, JsonNode job) throws SQLException {
     String status = job.path("status").asText("");
     if (!List.of("queued", "waiting", "in_progress").contains(status)) {
       return false;

@@ -10,7 +10,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.runway.claims.ClaimsFixture;
 import dev.runway.config.RunwayConfig;
-import dev.runway.github.GitHubStub;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,39 +70,82 @@ class SweepIT {
     }
   }
 
+  /**
+   * GitHub reports a limit of 20 an hour, so the sweep may spend 2: the repositories and the queued
+   * runs. The run's jobs wait for the next hour; meanwhile the repositories' 304s still go out
+   * (free). In the next hour the 304 leaves both requests of the budget for the runs and the jobs,
+   * so the job is found: had the 304 cost one, the jobs would stay out of budget.
+   */
+  @Test
+  void the_sweep_stops_at_its_budget_and_resumes_in_the_next_hour_and_a_304_is_free()
+      throws Exception {
+    try (ClaimsFixture f =
+        ClaimsFixture.start(dir, POOLS, Map.of(RunwayConfig.SWEEP_INTERVAL, "1s"))) {
+      stubQueue(f, 902, 20);
+      f.account("acme", ACME, 5);
+
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> f.svc.metric("runway_sweep_requests_total{result=\"not_modified\"}") >= 2.0);
+      assertThat(f.svc.metric("runway_sweep_requests_total{result=\"budget_exhausted\"}"))
+          .isGreaterThanOrEqualTo(2.0);
+      assertThat(f.string("select count(*) from jobs where job_id = 902")).isEqualTo("0");
+      assertThat(
+              f.github.count(
+                  getRequestedFor(
+                      urlPathEqualTo(f.github.path("/repos/acme/app/actions/runs/77/jobs")))))
+          .isZero();
+
+      f.clock.advance(Duration.ofHours(1).plusSeconds(1));
+      // The stub serves one token valid for an hour of its clock: a new one for the new hour.
+      f.github.stubInstallationToken(ACME);
+      f.awaitStatus(902, "queued");
+      assertThat(f.string("select source from jobs where job_id = 902")).isEqualTo("sweep");
+      assertThat(f.github.authRejections()).isEmpty();
+    }
+  }
+
   private static void stubQueue(ClaimsFixture f, long jobId) {
+    stubQueue(f, jobId, 5000);
+  }
+
+  /** The queue of one repository, every answer reporting {@code rateLimit} an hour. */
+  private static void stubQueue(ClaimsFixture f, long jobId, long rateLimit) {
     var wm = f.github.server();
     wm.stubFor(
         get(urlPathEqualTo(f.github.path("/installation/repositories")))
             .willReturn(
-                GitHubStub.jsonResponse(
+                json(
                         200,
                         "{\"total_count\":1,\"repositories\":[{\"id\":1296269,\"name\":\"app\","
                             + "\"full_name\":\"acme/app\",\"owner\":{\"login\":\"acme\","
                             + "\"type\":\"Organization\"},\"pushed_at\":\""
                             + Instant.now()
-                            + "\"}]}")
+                            + "\"}]}",
+                        rateLimit)
                     .withHeader("ETag", "\"repos-1\"")));
     wm.stubFor(
         get(urlPathEqualTo(f.github.path("/installation/repositories")))
             .withHeader("If-None-Match", equalTo("\"repos-1\""))
             .atPriority(1)
-            .willReturn(GitHubStub.jsonResponse(304, "")));
+            .willReturn(json(304, "", rateLimit)));
     wm.stubFor(
         get(urlPathEqualTo(f.github.path("/repos/acme/app/actions/runs")))
             .withQueryParam("status", equalTo("queued"))
             .willReturn(
-                GitHubStub.jsonResponse(
-                    200, "{\"total_count\":1,\"workflow_runs\":[{\"id\":77,\"run_attempt\":1}]}")));
+                json(
+                    200,
+                    "{\"total_count\":1,\"workflow_runs\":[{\"id\":77,\"run_attempt\":1}]}",
+                    rateLimit)));
     wm.stubFor(
         get(urlPathEqualTo(f.github.path("/repos/acme/app/actions/runs")))
             .withQueryParam("status", equalTo("in_progress"))
-            .willReturn(GitHubStub.jsonResponse(200, "{\"total_count\":0,\"workflow_runs\":[]}")));
+            .willReturn(json(200, "{\"total_count\":0,\"workflow_runs\":[]}", rateLimit)));
     wm.stubFor(
         get(urlPathEqualTo(f.github.path("/repos/acme/app/actions/runs/77/jobs")))
             .withQueryParam("filter", equalTo("latest"))
             .willReturn(
-                GitHubStub.jsonResponse(
+                json(
                     200,
                     "{\"total_count\":1,\"jobs\":[{\"id\":"
                         + jobId
@@ -112,6 +154,16 @@ class SweepIT {
                         + "\"labels\":[\"self-hosted\",\"linux\"],"
                         + "\"created_at\":\"2026-05-19T15:20:04Z\",\"started_at\":null,"
                         + "\"completed_at\":null,\"runner_id\":null,\"runner_name\":null,"
-                        + "\"head_branch\":\"main\"}]}")));
+                        + "\"head_branch\":\"main\"}]}",
+                    rateLimit)));
+  }
+
+  private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder json(
+      int status, String body, long rateLimit) {
+    return com.github.tomakehurst.wiremock.client.WireMock.aResponse()
+        .withStatus(status)
+        .withHeader("Content-Type", "application/json; charset=utf-8")
+        .withHeader("X-RateLimit-Limit", String.valueOf(rateLimit))
+        .withBody(body);
   }
 }
