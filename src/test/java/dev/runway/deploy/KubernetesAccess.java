@@ -28,7 +28,7 @@ final class KubernetesAccess {
           new Use("runway.dev", "runnerpools", Set.of("get", "list", "watch"), false),
           new Use("runway.dev", "runnerpools/status", Set.of("update"), true),
           new Use("", "pods", Set.of("create", "delete", "get", "list", "watch"), true),
-          new Use("", "secrets", Set.of("create", "delete"), true));
+          new Use("", "secrets", Set.of("create", "delete", "patch"), true));
 
   private KubernetesAccess() {}
 
