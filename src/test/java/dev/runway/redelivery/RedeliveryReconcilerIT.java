@@ -249,7 +249,9 @@ class RedeliveryReconcilerIT {
                 delivery(601, a, ago(1), "workflow_job", "queued", 502),
                 delivery(602, b, ago(2), "workflow_job", "queued", 502),
                 delivery(603, c, ago(3), "workflow_job", "queued", 502))));
-    // The primary rate limit is spent, and resets in an hour: longer than the client will wait.
+    // The primary rate limit is spent, and resets in 65 s: longer than the client will wait (60 s),
+    // so the App's calls are paused until then. (It used to reset in an hour and the test stubbed
+    // success to mean "reset"; since the reset is honoured as a pause, nothing is sent before it.)
     github
         .server()
         .stubFor(
@@ -259,7 +261,7 @@ class RedeliveryReconcilerIT {
                         .withHeader("X-RateLimit-Remaining", "0")
                         .withHeader(
                             "X-RateLimit-Reset",
-                            String.valueOf(Instant.now().plusSeconds(3600).getEpochSecond()))));
+                            String.valueOf(Instant.now().plusSeconds(65).getEpochSecond()))));
     github.stubRedeliver(602);
     github.stubRedeliver(603);
 
@@ -277,9 +279,10 @@ class RedeliveryReconcilerIT {
     assertThat(svc.count("select count(*) from redeliveries")).as("not an attempt").isZero();
     assertThat(svc.count("select count(*) from reconciler_checkpoints")).isZero();
 
-    // The limit resets.
+    // The limit resets: after it, one probe, then the cycle goes on.
     github.stubRedeliver(601);
-    waiting()
+    await()
+        .atMost(Duration.ofSeconds(120))
         .until(
             () ->
                 github.redeliveryRequests(602) == 1
