@@ -229,6 +229,7 @@ class ServiceProcessIT {
                         SECRET);
                 if (r.statusCode() >= 500) {
                   serverErrors.incrementAndGet();
+                  System.err.println("5xx during the stop: " + r.statusCode() + " " + r.body());
                 } else if (r.statusCode() / 100 == 2) {
                   acknowledged.add(g);
                 }
@@ -243,14 +244,31 @@ class ServiceProcessIT {
     senders.shutdown();
     senders.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
 
-    assertThat(serverErrors).hasValue(0);
-    assertThat(svc.log()).contains("stopping Runway");
+    String log = svc.log();
+    assertThat(serverErrors).as(log.substring(Math.max(0, log.length() - 4000))).hasValue(0);
+    assertThat(log).contains("stopping Runway");
+    // Every acknowledged delivery is stored: in the inbox, or in the fsynced spool when its commit
+    // was overdue (the commit wait has no floor since issue 20 item 8, so a busy machine spools
+    // some). The next start replays the spool, after which every one is in the inbox exactly once.
+    ServiceProcess again =
+        ServiceProcess.start(work, env, List.of(), ServiceProcess.freePort())
+            .awaitReady(Duration.ofSeconds(60));
+    try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> inboxCount(url, acknowledged) == acknowledged.size());
+    } finally {
+      again.close();
+    }
+  }
+
+  private static long inboxCount(String url, java.util.Collection<String> guids) throws Exception {
     try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "postgres")) {
       var ps = c.prepareStatement("select count(*) from inbox where guid = any(?)");
-      ps.setArray(1, c.createArrayOf("text", acknowledged.toArray()));
+      ps.setArray(1, c.createArrayOf("text", guids.toArray()));
       ResultSet rs = ps.executeQuery();
       rs.next();
-      assertThat(rs.getLong(1)).isEqualTo(acknowledged.size());
+      return rs.getLong(1);
     }
   }
 }
