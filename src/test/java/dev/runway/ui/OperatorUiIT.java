@@ -127,7 +127,18 @@ class OperatorUiIT {
   static void clickToNavigate(WebElement element) {
     WebElement page = browser.driver.findElement(By.tagName("html"));
     element.click();
-    waiting().until(ExpectedConditions.stalenessOf(page));
+    // Chrome sometimes reports the old page's node as "does not belong to the document" rather
+    // than stale; both mean the next page replaced it.
+    waiting()
+        .until(
+            driver -> {
+              try {
+                page.isEnabled();
+                return false;
+              } catch (org.openqa.selenium.WebDriverException gone) {
+                return true;
+              }
+            });
   }
 
   static WebDriverWait waiting() {
