@@ -1,26 +1,26 @@
 package dev.runway;
 
-import dev.runway.accounts.AccountsCommand;
 import dev.runway.agent.AgentCommand;
-import dev.runway.claims.PoolTokenCommand;
 import dev.runway.cli.CliEnv;
 import dev.runway.cli.CompletionCommand;
 import dev.runway.cli.ExitCodes;
-import dev.runway.cli.MigrateCommand;
-import dev.runway.cli.ServeCommand;
 import dev.runway.cli.VersionProvider;
-import dev.runway.config.ConfigException;
-import dev.runway.config.ConfigFile;
-import dev.runway.config.RunwayConfig;
-import dev.runway.deliveries.DeliveriesCommand;
-import dev.runway.dispatch.RedispatchCommand;
-import dev.runway.doctor.DoctorCommand;
-import dev.runway.githubapp.GitHubAppCommand;
-import dev.runway.jobs.JobsCommand;
-import dev.runway.ledger.AuditCommand;
-import dev.runway.operators.OperatorsCommand;
-import dev.runway.pools.PoolsCommand;
-import dev.runway.repos.ReposCommand;
+import dev.runway.cli.admin.AccountsCommand;
+import dev.runway.cli.admin.AuditCommand;
+import dev.runway.cli.admin.JobsCommand;
+import dev.runway.cli.admin.OperatorsCommand;
+import dev.runway.cli.admin.PoolTokenCommand;
+import dev.runway.cli.admin.PoolsCommand;
+import dev.runway.cli.admin.RedispatchCommand;
+import dev.runway.cli.admin.ReposCommand;
+import dev.runway.cli.deliveries.DeliveriesCommand;
+import dev.runway.cli.doctor.DoctorCommand;
+import dev.runway.cli.githubapp.GitHubAppCommand;
+import dev.runway.cli.service.MigrateCommand;
+import dev.runway.cli.service.ServeCommand;
+import dev.runway.platform.config.ConfigException;
+import dev.runway.platform.config.ConfigFile;
+import dev.runway.platform.config.RunwayConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -79,7 +79,7 @@ public final class Main implements Runnable, CliEnv.Holder {
   public static CommandLine commandLine(Map<String, String> env, PrintWriter out, PrintWriter err) {
     CommandLine cli =
         new CommandLine(new Main(env))
-            .addSubcommand(new ServeCommand())
+            .addSubcommand(new ServeCommand(Runway::start))
             .addSubcommand(new MigrateCommand())
             .addSubcommand(new AccountsCommand())
             .addSubcommand(new PoolsCommand())

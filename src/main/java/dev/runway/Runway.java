@@ -24,25 +24,20 @@ import dev.runway.claims.RunnerRegistrations;
 import dev.runway.claims.RunnerStates;
 import dev.runway.claims.StaleJobCheck;
 import dev.runway.claims.WarmClaims;
-import dev.runway.config.ConfigException;
-import dev.runway.config.RunwayConfig;
-import dev.runway.db.Database;
-import dev.runway.db.DatabaseHealth;
-import dev.runway.db.DatabaseWaiter;
 import dev.runway.dispatch.BatchDispatcher;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchTasks;
 import dev.runway.dispatch.VanishedPools;
-import dev.runway.github.AppJwtSigner;
-import dev.runway.github.GitHubClient;
-import dev.runway.github.PemKeys;
-import dev.runway.github.Sleeper;
-import dev.runway.http.Bulkhead;
-import dev.runway.http.HttpRoutes;
-import dev.runway.http.HttpServer;
-import dev.runway.http.JsonResponses;
-import dev.runway.inbox.DeliveriesApi;
-import dev.runway.inbox.InboxRepository;
+import dev.runway.ingest.inbox.DeliveriesApi;
+import dev.runway.ingest.inbox.InboxRepository;
+import dev.runway.ingest.spool.Spool;
+import dev.runway.ingest.webhook.DeliveryWriter;
+import dev.runway.ingest.webhook.HealthRoutes;
+import dev.runway.ingest.webhook.Intake;
+import dev.runway.ingest.webhook.Payloads;
+import dev.runway.ingest.webhook.SignatureVerifier;
+import dev.runway.ingest.webhook.SpoolDrainer;
+import dev.runway.ingest.webhook.WebhookHandler;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
@@ -54,10 +49,27 @@ import dev.runway.ledger.WaitGauges;
 import dev.runway.ledger.WaitReasons;
 import dev.runway.operators.OperatorAuthenticator;
 import dev.runway.operators.OperatorTokens;
+import dev.runway.platform.config.ConfigException;
+import dev.runway.platform.config.RunwayConfig;
+import dev.runway.platform.db.Database;
+import dev.runway.platform.db.DatabaseHealth;
+import dev.runway.platform.db.DatabaseWaiter;
+import dev.runway.platform.db.Signals;
+import dev.runway.platform.github.AppJwtSigner;
+import dev.runway.platform.github.GitHubClient;
+import dev.runway.platform.github.PemKeys;
+import dev.runway.platform.github.Sleeper;
+import dev.runway.platform.http.Bulkhead;
+import dev.runway.platform.http.HttpRoutes;
+import dev.runway.platform.http.HttpServer;
+import dev.runway.platform.http.Json;
+import dev.runway.platform.http.JsonResponses;
+import dev.runway.platform.telemetry.Metrics;
+import dev.runway.platform.telemetry.Poller;
+import dev.runway.pools.DegradedPools;
 import dev.runway.pools.KubernetesPoolSource;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
-import dev.runway.provisioner.DegradedPools;
 import dev.runway.provisioner.Provisioner;
 import dev.runway.redelivery.ReconcilerCheckpoints;
 import dev.runway.redelivery.RedeliveryReconciler;
@@ -65,19 +77,8 @@ import dev.runway.redelivery.RedeliveryRepository;
 import dev.runway.repos.RepositoryMetrics;
 import dev.runway.repos.RepositoryShares;
 import dev.runway.retention.Pruner;
-import dev.runway.signals.Signals;
-import dev.runway.spool.Spool;
-import dev.runway.telemetry.Metrics;
-import dev.runway.telemetry.Poller;
 import dev.runway.ui.MeterHistory;
 import dev.runway.ui.OperatorUi;
-import dev.runway.webhook.DeliveryWriter;
-import dev.runway.webhook.HealthRoutes;
-import dev.runway.webhook.Intake;
-import dev.runway.webhook.Payloads;
-import dev.runway.webhook.SignatureVerifier;
-import dev.runway.webhook.SpoolDrainer;
-import dev.runway.webhook.WebhookHandler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -242,7 +243,7 @@ public final class Runway implements AutoCloseable {
                   new Sweep(
                           db.main(),
                           gh,
-                          new DeliveryWriter(inbox, schedulerHold()),
+                          new DeliveryWriter(inbox, DispatchQueue.handoff(schedulerHold())),
                           metrics.registry(),
                           clock)
                       .task(config.sweep().interval())));
@@ -265,7 +266,7 @@ public final class Runway implements AutoCloseable {
             health,
             spool,
             config.intakeBudget(),
-            schedulerHold(),
+            DispatchQueue.handoff(schedulerHold()),
             () -> intakeWake.get().run(),
             metrics.registry());
     intakeRef.set(intake);
@@ -479,7 +480,13 @@ public final class Runway implements AutoCloseable {
       intakeWake.set(wakeDispatch);
       SpoolDrainer drainer =
           new SpoolDrainer(
-              spool, db.main(), inbox, payloads, health, schedulerHold(), wakeDispatch);
+              spool,
+              db.main(),
+              inbox,
+              payloads,
+              health,
+              DispatchQueue.handoff(schedulerHold()),
+              wakeDispatch);
       drainer.start(config.drainInterval());
       stack.push(drainer);
     }

@@ -1,6 +1,6 @@
 package dev.runway.accounts;
 
-import dev.runway.db.Sql;
+import dev.runway.platform.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,7 +1,7 @@
 package dev.runway.agent;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.runway.config.Durations;
+import dev.runway.platform.config.Durations;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.runway.agent;
 
 import dev.runway.cli.UsageException;
-import dev.runway.config.Durations;
+import dev.runway.platform.config.Durations;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;

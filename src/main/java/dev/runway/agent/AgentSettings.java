@@ -1,6 +1,6 @@
 package dev.runway.agent;
 
-import dev.runway.config.Durations;
+import dev.runway.platform.config.Durations;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;

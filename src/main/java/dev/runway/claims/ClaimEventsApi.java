@@ -1,10 +1,10 @@
 package dev.runway.claims;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.runway.http.Bulkhead;
-import dev.runway.http.HttpRoutes;
-import dev.runway.http.JsonResponses;
-import dev.runway.http.Listeners;
+import dev.runway.platform.http.Bulkhead;
+import dev.runway.platform.http.HttpRoutes;
+import dev.runway.platform.http.JsonResponses;
+import dev.runway.platform.http.Listeners;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.sql.Connection;

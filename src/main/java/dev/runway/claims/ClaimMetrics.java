@@ -1,7 +1,7 @@
 package dev.runway.claims;
 
-import dev.runway.telemetry.Metrics;
-import dev.runway.telemetry.Poller;
+import dev.runway.platform.telemetry.Metrics;
+import dev.runway.platform.telemetry.Poller;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import java.sql.Connection;

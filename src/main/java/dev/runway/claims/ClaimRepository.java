@@ -528,7 +528,7 @@ final class ClaimRepository {
       ps.setLong(1, claimId);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next()
-            ? Optional.ofNullable(dev.runway.db.Sql.instant(rs, "running_at"))
+            ? Optional.ofNullable(dev.runway.platform.db.Sql.instant(rs, "running_at"))
             : Optional.empty();
       }
     }

@@ -1,15 +1,15 @@
 package dev.runway.claims;
 
-import dev.runway.db.Database;
-import dev.runway.github.Deadline;
-import dev.runway.github.DeadlineExceededException;
-import dev.runway.github.GitHubBusyException;
-import dev.runway.github.GitHubClient;
-import dev.runway.github.GitHubException;
-import dev.runway.github.JitConfig;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobRepository.ClaimedJob;
 import dev.runway.jobs.WaitStage;
+import dev.runway.platform.db.Database;
+import dev.runway.platform.github.Deadline;
+import dev.runway.platform.github.DeadlineExceededException;
+import dev.runway.platform.github.GitHubBusyException;
+import dev.runway.platform.github.GitHubClient;
+import dev.runway.platform.github.GitHubException;
+import dev.runway.platform.github.JitConfig;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSource;
 import java.sql.Connection;

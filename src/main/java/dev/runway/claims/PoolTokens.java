@@ -1,6 +1,6 @@
 package dev.runway.claims;
 
-import dev.runway.auth.BearerTokens;
+import dev.runway.platform.auth.BearerTokens;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -20,10 +20,10 @@ public final class PoolTokens {
   static final String PREFIX = "rwy_";
 
   /** A token as listed: never the secret, which is not stored. */
-  record TokenInfo(long id, String pool, Instant createdAt, Instant revokedAt) {}
+  public record TokenInfo(long id, String pool, Instant createdAt, Instant revokedAt) {}
 
   /** A new token: {@code secret} is shown once and then only its hash exists. */
-  record NewToken(long id, String pool, String secret) {
+  public record NewToken(long id, String pool, String secret) {
     @Override
     public String toString() {
       return "NewToken[id=" + id + ", pool=" + pool + ", secret=<redacted>]";

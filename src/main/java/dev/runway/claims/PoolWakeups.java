@@ -1,6 +1,6 @@
 package dev.runway.claims;
 
-import dev.runway.signals.Signals;
+import dev.runway.platform.db.Signals;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.runway.claims;
 
-import dev.runway.telemetry.Metrics;
+import dev.runway.platform.telemetry.Metrics;
 import io.micrometer.core.instrument.Gauge;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,8 +1,8 @@
 package dev.runway.claims;
 
-import dev.runway.github.GitHubClient;
-import dev.runway.github.GitHubException;
-import dev.runway.github.SelfHostedRunner;
+import dev.runway.platform.github.GitHubClient;
+import dev.runway.platform.github.GitHubException;
+import dev.runway.platform.github.SelfHostedRunner;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Optional;

@@ -1,9 +1,9 @@
 package dev.runway.claims;
 
-import dev.runway.db.Database;
-import dev.runway.github.Deadline;
-import dev.runway.github.GitHubClient;
-import dev.runway.github.JitConfig;
+import dev.runway.platform.db.Database;
+import dev.runway.platform.github.Deadline;
+import dev.runway.platform.github.GitHubClient;
+import dev.runway.platform.github.JitConfig;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSource;
 import java.sql.Connection;

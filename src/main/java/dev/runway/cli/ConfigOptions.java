@@ -1,6 +1,6 @@
 package dev.runway.cli;
 
-import dev.runway.config.RunwayConfig;
+import dev.runway.platform.config.RunwayConfig;
 import java.util.HashMap;
 import java.util.Map;
 import picocli.CommandLine.Option;
@@ -137,7 +137,7 @@ public final class ConfigOptions {
   String dispatchThreads;
 
   @Option(names = "--log-format", description = "plain or json (RUNWAY_LOG_FORMAT)")
-  String logFormat;
+  public String logFormat;
 
   @Option(
       names = "--claim-lease",

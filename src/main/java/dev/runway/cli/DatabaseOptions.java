@@ -1,7 +1,7 @@
 package dev.runway.cli;
 
-import dev.runway.config.RunwayConfig;
-import dev.runway.db.Database;
+import dev.runway.platform.config.RunwayConfig;
+import dev.runway.platform.db.Database;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;

@@ -5,9 +5,10 @@ import com.github.kagkarlsson.scheduler.task.Task;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
-import dev.runway.signals.Signals;
-import dev.runway.telemetry.Metrics;
-import dev.runway.telemetry.Poller;
+import dev.runway.ingest.webhook.DeliveryWriter;
+import dev.runway.platform.db.Signals;
+import dev.runway.platform.telemetry.Metrics;
+import dev.runway.platform.telemetry.Poller;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -64,6 +65,11 @@ public final class DispatchQueue {
    *
    * @param hold {@link #SCHEDULER_HOLD} when batches dispatch, zero when db-scheduler does
    */
+  /** Ingest's hand-off: the stored deliveries' dispatch tasks, in the storing transaction. */
+  public static DeliveryWriter.Handoff handoff(Duration hold) {
+    return (c, guids) -> enqueue(c, guids, hold);
+  }
+
   public static void enqueue(Connection c, Collection<String> guids, Duration hold)
       throws SQLException {
     if (guids.isEmpty()) {

@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.InstallationEvents;
-import dev.runway.inbox.InboxRepository;
+import dev.runway.ingest.inbox.InboxRepository;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
+import dev.runway.platform.telemetry.Metrics;
 import dev.runway.pools.PoolSource;
-import dev.runway.telemetry.Metrics;
 import java.time.Clock;
 import javax.sql.DataSource;
 

@@ -4,7 +4,7 @@ import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import dev.runway.jobs.Job;
 import dev.runway.jobs.JobRepository;
-import dev.runway.telemetry.Metrics;
+import dev.runway.platform.telemetry.Metrics;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;

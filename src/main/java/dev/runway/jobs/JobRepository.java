@@ -1,6 +1,6 @@
 package dev.runway.jobs;
 
-import dev.runway.db.Sql;
+import dev.runway.platform.db.Sql;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,8 +1,8 @@
 package dev.runway.jobs;
 
-import dev.runway.http.HttpRoutes;
-import dev.runway.http.JsonResponses;
-import dev.runway.http.Listeners;
+import dev.runway.platform.http.HttpRoutes;
+import dev.runway.platform.http.JsonResponses;
+import dev.runway.platform.http.Listeners;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.sql.Connection;

@@ -1,8 +1,8 @@
 package dev.runway.ledger;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.runway.github.GitHubClient;
-import dev.runway.github.GitHubException;
+import dev.runway.platform.github.GitHubClient;
+import dev.runway.platform.github.GitHubException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,9 +22,9 @@ import javax.sql.DataSource;
  * sweep's own code, against Runway's {@code jobs} rows. A repair writes what the sweep would (a
  * delivery through the inbox), so dispatch decides and a row only moves forward.
  */
-final class Audit {
+public final class Audit {
   /** One difference; {@code kind} is missing, stale or mismatched. */
-  record Difference(
+  public record Difference(
       String kind,
       long jobId,
       int attempt,
@@ -40,18 +40,18 @@ final class Audit {
   private final DataSource ds;
   private final Sweep sweep;
 
-  Audit(DataSource ds, Sweep sweep) {
+  public Audit(DataSource ds, Sweep sweep) {
     this.ds = ds;
     this.sweep = sweep.unbudgeted();
   }
 
   /** The installations audited: {@code only}, or every one the sweep visits. */
-  List<Long> installations(Long only) throws SQLException {
+  public List<Long> installations(Long only) throws SQLException {
     return only != null ? List.of(only) : sweep.installations();
   }
 
   /** Every difference of {@code installation} for jobs created or received since {@code since}. */
-  List<Difference> differences(long installation, Instant since) throws SQLException {
+  public List<Difference> differences(long installation, Instant since) throws SQLException {
     List<Difference> out = new ArrayList<>();
     Map<String, JsonNode> repos = new HashMap<>();
     Set<String> seen = new HashSet<>();
@@ -160,7 +160,7 @@ final class Audit {
    * or mismatched one gets GitHub's current state (dispatch only moves it forward). Returns whether
    * a delivery was written.
    */
-  boolean fix(Difference d) throws SQLException {
+  public boolean fix(Difference d) throws SQLException {
     if (d.repo() == null || d.job() == null) {
       return false;
     }

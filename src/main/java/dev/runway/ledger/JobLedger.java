@@ -2,9 +2,9 @@ package dev.runway.ledger;
 
 import dev.runway.claims.GitHubConfigProblems;
 import dev.runway.claims.Reruns;
-import dev.runway.db.Sql;
 import dev.runway.jobs.Job;
 import dev.runway.jobs.JobRepository;
+import dev.runway.platform.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

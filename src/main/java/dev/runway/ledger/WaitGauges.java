@@ -1,6 +1,6 @@
 package dev.runway.ledger;
 
-import dev.runway.telemetry.Poller;
+import dev.runway.platform.telemetry.Poller;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;

@@ -1,8 +1,8 @@
 package dev.runway.ledger;
 
 import dev.runway.claims.GitHubConfigProblems;
-import dev.runway.db.Sql;
 import dev.runway.jobs.Job;
+import dev.runway.platform.db.Sql;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSource;
 import java.sql.Connection;

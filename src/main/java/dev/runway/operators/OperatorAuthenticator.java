@@ -1,6 +1,6 @@
 package dev.runway.operators;
 
-import dev.runway.auth.BearerTokens;
+import dev.runway.platform.auth.BearerTokens;
 import io.javalin.http.Context;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,6 +1,6 @@
 package dev.runway.operators;
 
-import dev.runway.auth.BearerTokens;
+import dev.runway.platform.auth.BearerTokens;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

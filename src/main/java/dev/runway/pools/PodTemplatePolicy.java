@@ -1,6 +1,6 @@
 package dev.runway.pools;
 
-import dev.runway.config.PodPolicy;
+import dev.runway.platform.config.PodPolicy;
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;

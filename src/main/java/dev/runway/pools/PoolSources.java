@@ -1,6 +1,6 @@
 package dev.runway.pools;
 
-import dev.runway.config.PodPolicy;
+import dev.runway.platform.config.PodPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.MeterRegistry;

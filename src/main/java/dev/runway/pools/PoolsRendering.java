@@ -13,7 +13,7 @@ import java.util.List;
  * Renders what a pool source sees, for {@code runway pools list}: a human table or JSON. Both forms
  * say so plainly when the source is unavailable, rather than printing an empty list.
  */
-final class PoolsRendering {
+public final class PoolsRendering {
 
   private static final List<String> HEADER =
       List.of("NAME", "LABELS", "MAX RUNNERS", "RUNNER GROUP");

@@ -1,6 +1,6 @@
 package dev.runway.provisioner;
 
-import dev.runway.config.Durations;
+import dev.runway.platform.config.Durations;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.client.utils.Serialization;

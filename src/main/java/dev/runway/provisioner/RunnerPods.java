@@ -2,7 +2,7 @@ package dev.runway.provisioner;
 
 import dev.runway.claims.ClaimEvent;
 import dev.runway.claims.RunnerLoss;
-import dev.runway.config.PodPolicy;
+import dev.runway.platform.config.PodPolicy;
 import dev.runway.pools.PodTemplatePolicy;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;

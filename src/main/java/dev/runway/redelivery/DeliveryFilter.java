@@ -1,7 +1,6 @@
 package dev.runway.redelivery;
 
-import dev.runway.cli.UsageException;
-import dev.runway.github.DeliverySummary;
+import dev.runway.platform.github.DeliverySummary;
 import java.time.Instant;
 
 /**
@@ -41,7 +40,8 @@ public record DeliveryFilter(
 
   public DeliveryFilter {
     if (since != null && until != null && until.isBefore(since)) {
-      throw new UsageException("--until " + until + " is before --since " + since);
+      // The CLI refuses this as a usage error first; a caller that gets here has a bug.
+      throw new IllegalArgumentException("--until " + until + " is before --since " + since);
     }
   }
 

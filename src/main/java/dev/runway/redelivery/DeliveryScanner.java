@@ -1,10 +1,9 @@
 package dev.runway.redelivery;
 
-import dev.runway.cli.UsageException;
-import dev.runway.github.DeliveryPage;
-import dev.runway.github.DeliverySummary;
-import dev.runway.github.GitHubClient;
-import dev.runway.github.GitHubException;
+import dev.runway.platform.github.DeliveryPage;
+import dev.runway.platform.github.DeliverySummary;
+import dev.runway.platform.github.GitHubClient;
+import dev.runway.platform.github.GitHubException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -46,7 +45,7 @@ public final class DeliveryScanner {
 
   public DeliveryScanner(GitHubClient client, int parallelism, Progress progress) {
     if (parallelism < 1) {
-      throw new UsageException("--parallelism must be at least 1");
+      throw new IllegalArgumentException("--parallelism must be at least 1");
     }
     this.client = client;
     this.parallelism = parallelism;

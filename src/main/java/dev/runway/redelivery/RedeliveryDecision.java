@@ -1,6 +1,6 @@
 package dev.runway.redelivery;
 
-import dev.runway.github.DeliverySummary;
+import dev.runway.platform.github.DeliverySummary;
 
 /** What {@link RedeliveryPlanner} decided for one event (one GUID). */
 public sealed interface RedeliveryDecision {

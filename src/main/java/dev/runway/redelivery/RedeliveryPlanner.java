@@ -1,6 +1,6 @@
 package dev.runway.redelivery;
 
-import dev.runway.github.DeliverySummary;
+import dev.runway.platform.github.DeliverySummary;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;

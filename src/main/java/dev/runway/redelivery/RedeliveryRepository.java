@@ -1,6 +1,6 @@
 package dev.runway.redelivery;
 
-import dev.runway.github.DeliverySummary;
+import dev.runway.platform.github.DeliverySummary;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -4,27 +4,27 @@ import dev.runway.accounts.Account;
 import dev.runway.accounts.AccountDirectory;
 import dev.runway.accounts.AccountRepository;
 import dev.runway.claims.RunnerMetrics;
-import dev.runway.config.Durations;
 import dev.runway.dispatch.DispatchQueue;
-import dev.runway.github.GitHubClient;
-import dev.runway.github.GitHubException;
-import dev.runway.http.HttpRoutes;
-import dev.runway.http.Listeners;
-import dev.runway.inbox.InboxRepository;
+import dev.runway.ingest.inbox.InboxRepository;
+import dev.runway.ingest.spool.Spool;
 import dev.runway.jobs.Job;
 import dev.runway.jobs.JobRepository;
 import dev.runway.ledger.JobLedger;
 import dev.runway.operators.OperatorAuthenticator;
 import dev.runway.operators.OperatorTokens;
+import dev.runway.platform.config.Durations;
+import dev.runway.platform.github.GitHubClient;
+import dev.runway.platform.github.GitHubException;
+import dev.runway.platform.http.HttpRoutes;
+import dev.runway.platform.http.Listeners;
+import dev.runway.pools.DegradedPools;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSnapshot;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolView;
-import dev.runway.provisioner.DegradedPools;
 import dev.runway.redelivery.RedeliveryRepository;
 import dev.runway.repos.RepositorySettings;
 import dev.runway.repos.RepositoryShares;
-import dev.runway.spool.Spool;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.sql.Connection;
@@ -206,7 +206,8 @@ public final class OperatorUi implements HttpRoutes {
     data.put("from", now.minus(MeterHistory.WINDOW).getEpochSecond());
     data.put("to", now.getEpochSecond());
     try {
-      return new Views.Chart(id, title, unit, dev.runway.Json.mapper().writeValueAsString(data));
+      return new Views.Chart(
+          id, title, unit, dev.runway.platform.http.Json.mapper().writeValueAsString(data));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

@@ -1,8 +1,8 @@
 package dev.runway.ui;
 
-import dev.runway.auth.BearerTokens;
 import dev.runway.operators.OperatorAuthenticator;
 import dev.runway.operators.OperatorTokens;
+import dev.runway.platform.auth.BearerTokens;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;

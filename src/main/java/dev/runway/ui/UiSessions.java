@@ -1,6 +1,6 @@
 package dev.runway.ui;
 
-import dev.runway.auth.BearerTokens;
+import dev.runway.platform.auth.BearerTokens;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package dev.runway.ui;
 
 import dev.runway.accounts.Account;
-import dev.runway.inbox.InboxRepository.InboxEntry;
+import dev.runway.ingest.inbox.InboxRepository.InboxEntry;
 import dev.runway.jobs.Job;
 import dev.runway.redelivery.RedeliveryRepository;
 import java.time.Duration;

@@ -3,7 +3,7 @@ package dev.runway.accounts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import dev.runway.db.Database;
+import dev.runway.platform.db.Database;
 import dev.runway.testing.TestDatabases;
 import java.sql.Connection;
 import java.time.Duration;

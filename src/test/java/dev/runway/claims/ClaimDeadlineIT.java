@@ -6,8 +6,8 @@ import static dev.runway.claims.ClaimsFixture.ACME;
 import static dev.runway.claims.ClaimsFixture.JIT;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.runway.config.RunwayConfig;
-import dev.runway.github.GitHubStub;
+import dev.runway.platform.config.RunwayConfig;
+import dev.runway.platform.github.GitHubStub;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.Map;

@@ -7,7 +7,7 @@ import static dev.runway.claims.ClaimsFixture.GLOBEX;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runway.github.GitHubStub;
+import dev.runway.platform.github.GitHubStub;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;

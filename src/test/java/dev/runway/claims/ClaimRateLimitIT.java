@@ -8,7 +8,7 @@ import static dev.runway.claims.ClaimsFixture.JIT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
-import dev.runway.github.GitHubStub;
+import dev.runway.platform.github.GitHubStub;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;

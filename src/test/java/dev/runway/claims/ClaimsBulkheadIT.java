@@ -7,7 +7,7 @@ import static dev.runway.claims.ClaimsFixture.JIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runway.github.GitHubStub;
+import dev.runway.platform.github.GitHubStub;
 import dev.runway.testing.RunwayHarness;
 import dev.runway.testing.Signed;
 import java.net.http.HttpClient;

@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.runway.github.GitHubStub;
+import dev.runway.platform.github.GitHubStub;
 import dev.runway.testing.Signed;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -294,7 +294,7 @@ class ClaimsIT {
     assertThat(f.body(r).get("error").asText())
         .contains("GitHub did not register the runner", "claimable again", "500");
     assertThat(f.github.requestsTo(JIT_PATH))
-        .hasSize(dev.runway.github.GitHubClient.MAX_REGISTRATIONS);
+        .hasSize(dev.runway.platform.github.GitHubClient.MAX_REGISTRATIONS);
     assertThat(f.status(171)).isEqualTo("queued");
     assertThat(f.string("select status || ' ' || end_reason from claims"))
         .isEqualTo("released github_error");

@@ -5,7 +5,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runway.github.GitHubStub;
+import dev.runway.platform.github.GitHubStub;
 import dev.runway.testing.PostgresProcess;
 import dev.runway.testing.ServiceProcess;
 import java.net.http.HttpResponse;

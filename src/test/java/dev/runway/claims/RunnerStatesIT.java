@@ -11,9 +11,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.client.WireMock;
-import dev.runway.github.AppJwtSigner;
-import dev.runway.github.GitHubClient;
-import dev.runway.github.GitHubStub;
+import dev.runway.platform.github.AppJwtSigner;
+import dev.runway.platform.github.GitHubClient;
+import dev.runway.platform.github.GitHubStub;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;

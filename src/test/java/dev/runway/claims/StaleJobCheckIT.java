@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.runway.config.RunwayConfig;
+import dev.runway.platform.config.RunwayConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;

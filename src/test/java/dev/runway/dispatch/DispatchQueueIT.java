@@ -2,7 +2,7 @@ package dev.runway.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.runway.db.Database;
+import dev.runway.platform.db.Database;
 import dev.runway.testing.TestDatabases;
 import java.sql.Connection;
 import java.sql.ResultSet;

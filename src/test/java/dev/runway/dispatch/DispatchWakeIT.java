@@ -3,9 +3,9 @@ package dev.runway.dispatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runway.config.RunwayConfig;
-import dev.runway.inbox.Delivery;
-import dev.runway.inbox.InboxRepository;
+import dev.runway.ingest.inbox.Delivery;
+import dev.runway.ingest.inbox.InboxRepository;
+import dev.runway.platform.config.RunwayConfig;
 import dev.runway.testing.RunwayHarness;
 import dev.runway.testing.Signed;
 import dev.runway.testing.TestDatabases;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.runway.dispatch.DispatchQueue;
-import dev.runway.inbox.Delivery;
-import dev.runway.inbox.InboxRepository;
+import dev.runway.ingest.inbox.Delivery;
+import dev.runway.ingest.inbox.InboxRepository;
 import dev.runway.testing.PostgresProcess;
 import dev.runway.testing.RunwayHarness;
 import dev.runway.testing.ServiceProcess;

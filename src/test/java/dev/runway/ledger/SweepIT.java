@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.runway.claims.ClaimsFixture;
-import dev.runway.config.RunwayConfig;
+import dev.runway.platform.config.RunwayConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

@@ -8,7 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.runway.claims.ClaimsFixture;
-import dev.runway.github.GitHubStub;
+import dev.runway.platform.github.GitHubStub;
 import java.net.CookieManager;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;

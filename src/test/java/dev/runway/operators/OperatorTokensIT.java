@@ -3,8 +3,8 @@ package dev.runway.operators;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runway.Main;
-import dev.runway.auth.BearerTokens;
-import dev.runway.db.Database;
+import dev.runway.platform.auth.BearerTokens;
+import dev.runway.platform.db.Database;
 import dev.runway.testing.TestDatabases;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;

@@ -59,7 +59,8 @@ class DeployManifestsTest {
     Object template =
         ((java.util.Map<?, ?>) example.getAdditionalProperties().get("spec")).get("template");
 
-    assertThat(new PodTemplatePolicy(dev.runway.config.PodPolicy.RESTRICTED).check(template))
+    assertThat(
+            new PodTemplatePolicy(dev.runway.platform.config.PodPolicy.RESTRICTED).check(template))
         .isEmpty();
   }
 

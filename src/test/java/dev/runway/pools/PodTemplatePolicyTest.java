@@ -2,7 +2,7 @@ package dev.runway.pools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.runway.config.PodPolicy;
+import dev.runway.platform.config.PodPolicy;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.client.utils.Serialization;

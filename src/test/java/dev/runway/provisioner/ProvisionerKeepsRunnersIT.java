@@ -5,7 +5,7 @@ import static dev.runway.provisioner.ProvisionerBed.NS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runway.config.RunwayConfig;
+import dev.runway.platform.config.RunwayConfig;
 import dev.runway.pools.KubernetesPoolSource;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;

@@ -1,11 +1,10 @@
 package dev.runway.redelivery;
 
-import static dev.runway.github.GitHubStub.delivery;
+import static dev.runway.platform.github.GitHubStub.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.runway.cli.UsageException;
-import dev.runway.github.DeliverySummary;
+import dev.runway.platform.github.DeliverySummary;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
@@ -56,7 +55,7 @@ class DeliveryFilterTest {
   @Test
   void until_before_since_is_refused() {
     assertThatThrownBy(() -> new DeliveryFilter(T, T.minusSeconds(1), null, null, null, null, null))
-        .isInstanceOf(UsageException.class);
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   private static DeliveryFilter filterWithStatus(DeliveryFilter.Status status) {

@@ -1,10 +1,10 @@
 package dev.runway.redelivery;
 
-import static dev.runway.github.GitHubStub.delivery;
-import static dev.runway.github.GitHubStub.redelivery;
+import static dev.runway.platform.github.GitHubStub.delivery;
+import static dev.runway.platform.github.GitHubStub.redelivery;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.runway.github.DeliverySummary;
+import dev.runway.platform.github.DeliverySummary;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -2,16 +2,16 @@ package dev.runway.redelivery;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-import static dev.runway.github.GitHubStub.delivery;
-import static dev.runway.github.GitHubStub.redelivery;
+import static dev.runway.platform.github.GitHubStub.delivery;
+import static dev.runway.platform.github.GitHubStub.redelivery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runway.config.RunwayConfig;
-import dev.runway.db.Database;
-import dev.runway.github.DeliverySummary;
-import dev.runway.github.GitHubStub;
-import dev.runway.github.TestKeys;
+import dev.runway.platform.config.RunwayConfig;
+import dev.runway.platform.db.Database;
+import dev.runway.platform.github.DeliverySummary;
+import dev.runway.platform.github.GitHubStub;
+import dev.runway.platform.github.TestKeys;
 import dev.runway.testing.RunwayHarness;
 import dev.runway.testing.Signed;
 import dev.runway.testing.TestDatabases;

@@ -1,13 +1,13 @@
 package dev.runway.redelivery;
 
-import static dev.runway.github.GitHubStub.delivery;
-import static dev.runway.github.GitHubStub.redelivery;
+import static dev.runway.platform.github.GitHubStub.delivery;
+import static dev.runway.platform.github.GitHubStub.redelivery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.runway.config.ConfigException;
-import dev.runway.config.RunwayConfig;
-import dev.runway.github.DeliverySummary;
+import dev.runway.platform.config.ConfigException;
+import dev.runway.platform.config.RunwayConfig;
+import dev.runway.platform.github.DeliverySummary;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

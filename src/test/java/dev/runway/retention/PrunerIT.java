@@ -2,9 +2,9 @@ package dev.runway.retention;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.runway.config.RunwayConfig;
-import dev.runway.db.Database;
-import dev.runway.github.MutableClock;
+import dev.runway.platform.config.RunwayConfig;
+import dev.runway.platform.db.Database;
+import dev.runway.platform.github.MutableClock;
 import dev.runway.testing.TestDatabases;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;

@@ -1,9 +1,9 @@
 package dev.runway.testing;
 
 import dev.runway.Runway;
-import dev.runway.config.RunwayConfig;
-import dev.runway.github.Sleeper;
 import dev.runway.operators.OperatorTokens;
+import dev.runway.platform.config.RunwayConfig;
+import dev.runway.platform.github.Sleeper;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -1,6 +1,6 @@
 package dev.runway.testing;
 
-import dev.runway.webhook.SignatureVerifier;
+import dev.runway.ingest.webhook.SignatureVerifier;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.runway.Main;
-import dev.runway.config.RunwayConfig;
-import dev.runway.github.GitHubStub;
-import dev.runway.github.TestKeys;
 import dev.runway.operators.OperatorTokens;
+import dev.runway.platform.config.RunwayConfig;
+import dev.runway.platform.github.GitHubStub;
+import dev.runway.platform.github.TestKeys;
 import dev.runway.testing.Browser;
 import dev.runway.testing.RunwayHarness;
 import dev.runway.testing.Signed;

@@ -2,8 +2,8 @@ package dev.runway.ui;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.runway.github.MutableClock;
 import dev.runway.jobs.Job;
+import dev.runway.platform.github.MutableClock;
 import dev.runway.pools.Pool;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -2,7 +2,7 @@ package dev.runway.ui;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.runway.github.MutableClock;
+import dev.runway.platform.github.MutableClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -4,7 +4,7 @@ import dev.runway.Main;
 import dev.runway.Runway;
 import dev.runway.agent.Agent;
 import dev.runway.agent.AgentSettings;
-import dev.runway.config.RunwayConfig;
+import dev.runway.platform.config.RunwayConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;

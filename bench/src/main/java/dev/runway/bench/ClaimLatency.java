@@ -1,7 +1,7 @@
 package dev.runway.bench;
 
 import dev.runway.claims.ClaimReserveProbe;
-import dev.runway.db.Database;
+import dev.runway.platform.db.Database;
 import dev.runway.pools.Pool;
 import java.nio.file.Files;
 import java.nio.file.Path;

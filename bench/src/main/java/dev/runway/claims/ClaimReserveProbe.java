@@ -28,7 +28,7 @@ public final class ClaimReserveProbe {
             new JobRepository(),
             null,
             Optional.empty(),
-            new ClaimMetrics(new dev.runway.telemetry.Metrics()),
+            new ClaimMetrics(new dev.runway.platform.telemetry.Metrics()),
             Clock.systemUTC(),
             Duration.ofMinutes(5),
             Duration.ofSeconds(20));

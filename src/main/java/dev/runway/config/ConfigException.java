@@ -1,8 +1,0 @@
-package dev.runway.config;
-
-/** A configuration value is missing or invalid; the message names the variable. */
-public final class ConfigException extends RuntimeException {
-  public ConfigException(String variable, String problem) {
-    super(variable + ": " + problem);
-  }
-}

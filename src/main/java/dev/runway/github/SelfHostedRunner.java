@@ -1,8 +1,0 @@
-package dev.runway.github;
-
-/** A self-hosted runner registration as GitHub lists it. */
-public record SelfHostedRunner(long id, String name, String status, boolean busy) {
-  public boolean offline() {
-    return "offline".equalsIgnoreCase(status);
-  }
-}

@@ -1,0 +1,4 @@
+package dev.runway.archfixture.jobs;
+
+/** The fixture's jobs feature. */
+public final class Jobs {}
