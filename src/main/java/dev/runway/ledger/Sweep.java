@@ -66,6 +66,13 @@ public final class Sweep {
 
   static final Duration IDLE_VISIT = Duration.ofHours(1);
 
+  /**
+   * Pages read of one list at the most (100 items a page): 1,000 repositories of an installation,
+   * 1,000 queued runs of a repository, 1,000 jobs of a run (a matrix holds at most 256). A list
+   * longer than that is read in part, and the next sweep reads the same first pages again.
+   */
+  static final int MAX_PAGES = 10;
+
   private final DataSource ds;
   private final GitHubClient github;
   private final DeliveryWriter writer;
@@ -74,6 +81,7 @@ public final class Sweep {
   private final ObjectMapper json = new ObjectMapper();
   private final Map<String, String> etags = new ConcurrentHashMap<>();
   private final Map<String, JsonNode> bodies = new ConcurrentHashMap<>();
+  private final Map<String, Integer> nextPages = new ConcurrentHashMap<>();
   private final Map<Long, Budget> budgets = new ConcurrentHashMap<>();
   private final Map<String, Instant> visited = new ConcurrentHashMap<>();
 
@@ -188,9 +196,10 @@ public final class Sweep {
    * once an hour (the sweep; the audit visits all).
    */
   void list(long installation, boolean skipIdle, Listed listed) throws SQLException {
-    JsonNode repos = get(installation, "/installation/repositories?per_page=100");
+    List<JsonNode> repos =
+        all(installation, "/installation/repositories?per_page=100", "repositories");
     Instant now = clock.instant();
-    for (JsonNode repo : repos.path("repositories")) {
+    for (JsonNode repo : repos) {
       String fullName = repo.path("full_name").asText("");
       int slash = fullName.indexOf('/');
       if (slash <= 0) {
@@ -206,13 +215,10 @@ public final class Sweep {
               + GitHubClient.pathSegment(fullName.substring(slash + 1))
               + "/actions/runs";
       for (String status : List.of("queued", "in_progress")) {
-        JsonNode runs = get(installation, base + "?status=" + status + "&per_page=100");
-        for (JsonNode run : runs.path("workflow_runs")) {
-          JsonNode jobs =
-              get(
-                  installation,
-                  base + "/" + run.path("id").asLong() + "/jobs?filter=latest&per_page=100");
-          for (JsonNode job : jobs.path("jobs")) {
+        String runs = base + "?status=" + status + "&per_page=100";
+        for (JsonNode run : all(installation, runs, "workflow_runs")) {
+          String jobs = base + "/" + run.path("id").asLong() + "/jobs?filter=latest&per_page=100";
+          for (JsonNode job : all(installation, jobs, "jobs")) {
             listed.job(repo, job);
           }
         }
@@ -223,9 +229,25 @@ public final class Sweep {
     }
   }
 
-  /** The repositories of {@code installation}, as {@code /installation/repositories} lists them. */
-  JsonNode repositories(long installation) {
-    return get(installation, "/installation/repositories?per_page=100").path("repositories");
+  /**
+   * Every item of a paged list ({@code field} of each page), following the {@code Link} header's
+   * next page up to {@link #MAX_PAGES}. Each page is its own conditional request, with its own
+   * ETag: an unchanged page costs nothing.
+   */
+  private List<JsonNode> all(long installation, String firstPage, String field) {
+    List<JsonNode> items = new ArrayList<>();
+    int page = 1;
+    for (int read = 0; read < MAX_PAGES; read++) {
+      String path = page == 1 ? firstPage : firstPage + "&page=" + page;
+      JsonNode body = get(installation, path);
+      body.path(field).forEach(items::add);
+      int next = nextPages.getOrDefault(installation + " " + path, 0);
+      if (next <= page) {
+        break;
+      }
+      page = next;
+    }
+    return items;
   }
 
   /** The installations the sweep visits: those of enabled accounts. */
@@ -324,6 +346,7 @@ public final class Sweep {
       b.limit = Math.max(1, (long) (answer.rateLimit() * BUDGET_SHARE));
     }
     requests("ok").increment();
+    nextPages.put(key, answer.nextPage());
     if (answer.etag() != null) {
       etags.put(key, answer.etag());
       bodies.put(key, answer.body());

@@ -1,5 +1,6 @@
 package dev.runway.ledger;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.absent;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
@@ -103,6 +104,95 @@ class SweepIT {
       assertThat(f.string("select source from jobs where job_id = 902")).isEqualTo("sweep");
       assertThat(f.github.authRejections()).isEmpty();
     }
+  }
+
+  /**
+   * Long lists come in pages: the second page of the repositories, of a repository's queued runs
+   * and of a run's jobs is read too, by the Link header's next page.
+   */
+  @Test
+  void every_page_of_a_long_list_is_read() throws Exception {
+    try (ClaimsFixture f =
+        ClaimsFixture.start(dir, POOLS, Map.of(RunwayConfig.SWEEP_INTERVAL, "1s"))) {
+      stubQueue(f, 901);
+      var wm = f.github.server();
+      String repos = f.github.path("/installation/repositories");
+      wm.stubFor(
+          get(urlPathEqualTo(repos))
+              .withQueryParam("page", absent())
+              .atPriority(2)
+              .willReturn(
+                  json(200, "{\"total_count\":2,\"repositories\":[" + repo("app") + "]}", 5000)
+                      .withHeader("Link", next(repos + "?per_page=100", 2))));
+      wm.stubFor(
+          get(urlPathEqualTo(repos))
+              .withQueryParam("page", equalTo("2"))
+              .atPriority(2)
+              .willReturn(
+                  json(200, "{\"total_count\":2,\"repositories\":[" + repo("lib") + "]}", 5000)));
+      String runs = f.github.path("/repos/acme/lib/actions/runs");
+      wm.stubFor(
+          get(urlPathEqualTo(runs))
+              .withQueryParam("status", equalTo("queued"))
+              .withQueryParam("page", absent())
+              .willReturn(
+                  json(200, "{\"total_count\":2,\"workflow_runs\":[{\"id\":88}]}", 5000)
+                      .withHeader("Link", next(runs + "?status=queued&per_page=100", 2))));
+      wm.stubFor(
+          get(urlPathEqualTo(runs))
+              .withQueryParam("status", equalTo("queued"))
+              .withQueryParam("page", equalTo("2"))
+              .willReturn(json(200, "{\"total_count\":2,\"workflow_runs\":[{\"id\":89}]}", 5000)));
+      wm.stubFor(
+          get(urlPathEqualTo(runs))
+              .withQueryParam("status", equalTo("in_progress"))
+              .willReturn(json(200, "{\"total_count\":0,\"workflow_runs\":[]}", 5000)));
+      wm.stubFor(get(urlPathEqualTo(runs + "/88/jobs")).willReturn(json(200, jobs(88, 903), 5000)));
+      String jobs89 = runs + "/89/jobs";
+      wm.stubFor(
+          get(urlPathEqualTo(jobs89))
+              .withQueryParam("page", absent())
+              .willReturn(
+                  json(200, jobs(89, 904), 5000)
+                      .withHeader("Link", next(jobs89 + "?filter=latest&per_page=100", 2))));
+      wm.stubFor(
+          get(urlPathEqualTo(jobs89))
+              .withQueryParam("page", equalTo("2"))
+              .willReturn(json(200, jobs(89, 905), 5000)));
+      f.account("acme", ACME, 5);
+
+      for (long job : new long[] {901, 903, 904, 905}) {
+        f.awaitStatus(job, "queued");
+        assertThat(f.string("select source from jobs where job_id = " + job)).isEqualTo("sweep");
+      }
+      assertThat(f.github.authRejections()).isEmpty();
+    }
+  }
+
+  private static String repo(String name) {
+    return "{\"id\":1,\"name\":\""
+        + name
+        + "\",\"full_name\":\"acme/"
+        + name
+        + "\",\"owner\":{\"login\":\"acme\",\"type\":\"Organization\"},\"pushed_at\":\""
+        + Instant.now()
+        + "\"}";
+  }
+
+  private static String next(String pathAndQuery, int page) {
+    String url = "https://api.github.com" + pathAndQuery + "&page=" + page;
+    return "<" + url + ">; rel=\"next\", <" + url + ">; rel=\"last\"";
+  }
+
+  private static String jobs(long run, long jobId) {
+    return "{\"total_count\":1,\"jobs\":[{\"id\":"
+        + jobId
+        + ",\"run_id\":"
+        + run
+        + ",\"run_attempt\":1,\"status\":\"queued\",\"conclusion\":null,\"name\":\"build\","
+        + "\"workflow_name\":\"CI\",\"labels\":[\"self-hosted\",\"linux\"],"
+        + "\"created_at\":\"2026-05-19T15:20:04Z\",\"started_at\":null,\"completed_at\":null,"
+        + "\"runner_id\":null,\"runner_name\":null,\"head_branch\":\"main\"}]}";
   }
 
   private static void stubQueue(ClaimsFixture f, long jobId) {

@@ -369,8 +369,9 @@ public final class GitHubClient {
    * since {@code etag}, and the request cost no rate limit). {@code rateRemaining} and {@code
    * rateLimit} are GitHub's {@code X-RateLimit-*} headers, -1 when absent.
    */
+  /** {@code nextPage}: the Link header's next page number, 0 when this is the last (or a 304). */
   public record Conditional(
-      int status, String etag, JsonNode body, long rateRemaining, long rateLimit) {
+      int status, String etag, JsonNode body, long rateRemaining, long rateLimit, int nextPage) {
     public boolean notModified() {
       return status == 304;
     }
@@ -407,7 +408,8 @@ public final class GitHubClient {
         r.headers().firstValue("ETag").orElse(etag),
         r.statusCode() == 304 ? null : readTree(r),
         r.headers().firstValueAsLong("X-RateLimit-Remaining").orElse(-1),
-        r.headers().firstValueAsLong("X-RateLimit-Limit").orElse(-1));
+        r.headers().firstValueAsLong("X-RateLimit-Limit").orElse(-1),
+        LinkHeader.nextPage(r.headers().firstValue("Link").orElse(null)));
   }
 
   /** {@code value} as one path segment (an owner or repository name). */

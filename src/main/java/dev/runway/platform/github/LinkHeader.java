@@ -7,7 +7,10 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Reads the {@code cursor} of the {@code rel="next"} page from a {@code Link} header. */
+/**
+ * Reads the {@code rel="next"} page (its {@code cursor} or {@code page}) from a {@code Link}
+ * header.
+ */
 final class LinkHeader {
 
   private static final Pattern LINK = Pattern.compile("<([^>]*)>\\s*((?:;\\s*[^;,]*)*)");
@@ -17,13 +20,26 @@ final class LinkHeader {
   private LinkHeader() {}
 
   static Optional<String> nextCursor(String header) {
+    return next(header, "cursor");
+  }
+
+  /** The {@code page} number of the next page, for the lists GitHub pages by number; 0 if none. */
+  static int nextPage(String header) {
+    try {
+      return next(header, "page").map(Integer::parseInt).filter(p -> p > 0).orElse(0);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static Optional<String> next(String header, String parameter) {
     if (header == null || header.isBlank()) {
       return Optional.empty();
     }
     Matcher link = LINK.matcher(header);
     while (link.find()) {
       if (isNext(link.group(2))) {
-        return queryParameter(link.group(1), "cursor");
+        return queryParameter(link.group(1), parameter);
       }
     }
     return Optional.empty();

@@ -36,4 +36,17 @@ class LinkHeaderTest {
   void a_next_link_without_cursor_gives_no_cursor() {
     assertThat(LinkHeader.nextCursor("<https://h/x?page=2>; rel=\"next\"")).isEmpty();
   }
+
+  @Test
+  void reads_the_page_number_of_the_next_link_and_zero_without_one() {
+    String header =
+        "<https://api.github.com/repos/o/r/actions/runs?status=queued&per_page=100&page=1>;"
+            + " rel=\"prev\", <https://api.github.com/repos/o/r/actions/runs?status=queued"
+            + "&per_page=100&page=3>; rel=\"next\"";
+
+    assertThat(LinkHeader.nextPage(header)).isEqualTo(3);
+    assertThat(LinkHeader.nextPage("<https://h/x?page=1>; rel=\"prev\"")).isZero();
+    assertThat(LinkHeader.nextPage("<https://h/x?page=two>; rel=\"next\"")).isZero();
+    assertThat(LinkHeader.nextPage(null)).isZero();
+  }
 }
