@@ -4,11 +4,14 @@ import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import dev.runway.jobs.Job;
 import dev.runway.jobs.JobRepository;
+import dev.runway.jobs.WaitStage;
+import dev.runway.jobs.WaitStages;
 import dev.runway.platform.telemetry.Metrics;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -26,6 +29,7 @@ final class Redispatch {
   private final JobRepository jobs;
   private final JobEvaluator evaluator;
   private final Metrics metrics;
+  private final WaitStages stages;
   private final Clock clock;
 
   Redispatch(
@@ -34,6 +38,7 @@ final class Redispatch {
     this.jobs = jobs;
     this.evaluator = evaluator;
     this.metrics = metrics;
+    this.stages = new WaitStages(metrics.registry());
     this.clock = clock;
   }
 
@@ -70,6 +75,7 @@ final class Redispatch {
           evaluator.evaluate(j.installationId(), j.ownerLogin(), j.labels());
       DispatchOutcome o = eval.outcome();
       boolean changed;
+      Instant now = clock.instant();
       try (Connection c = ds.getConnection()) {
         c.setAutoCommit(false);
         jobs.lock(c, jobId);
@@ -82,8 +88,15 @@ final class Redispatch {
                 o.pool(),
                 o.isIgnore() ? o.label() : null,
                 o.isIgnore() ? o.detail() : null,
-                clock.instant());
+                now);
         c.commit();
+      }
+      if (changed && !o.isIgnore()) {
+        // Claimable only now: its first dispatch ignored it, so neither stage was observed then.
+        // Its dispatch stage runs from its receipt to this re-evaluation, and says how long the
+        // cause (an account, a pool) took to be fixed.
+        stages.observe(o.pool(), WaitStage.GITHUB_DELAY, j.createdAtGithub(), j.receivedAt());
+        stages.observe(o.pool(), WaitStage.DISPATCH, j.receivedAt(), now);
       }
       if (changed) {
         metrics.dispatchOutcome("redispatch", o.label(), Duration.ZERO);

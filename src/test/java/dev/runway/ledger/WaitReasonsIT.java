@@ -225,6 +225,31 @@ class WaitReasonsIT {
     }
   }
 
+  /**
+   * A job ignored at first (no account yet) and made claimable by {@code jobs redispatch} gets its
+   * github_delay and dispatch observations then, the dispatch stage ending at the redispatch.
+   */
+  @Test
+  void a_redispatched_job_gets_its_dispatch_observation_when_it_becomes_claimable()
+      throws Exception {
+    try (ClaimsFixture f = ClaimsFixture.start(dir, POOLS, Map.of())) {
+      f.queued(702, "acme", ACME, "linux");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> "no_account".equals(f.string("select outcome from jobs where job_id = 702")));
+      assertThat(stageCount(f, "dispatch")).isZero();
+
+      f.account("acme", ACME, 5);
+      String[] r = f.cli("jobs", "redispatch", "--outcome", "no_account");
+      assertThat(r[0]).as(r[2]).isEqualTo("0");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> stageCount(f, "dispatch") == 1.0 && stageCount(f, "github_delay") == 1.0);
+      assertThat(f.string("select pool from jobs where job_id = 702")).isEqualTo("linux");
+    }
+  }
+
   @Test
   void an_unknown_job_is_404_and_a_bad_id_400() throws Exception {
     try (ClaimsFixture f = ClaimsFixture.start(dir, POOLS, Map.of())) {
