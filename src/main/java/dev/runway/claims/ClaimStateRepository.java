@@ -2,6 +2,7 @@ package dev.runway.claims;
 
 import static dev.runway.claims.ClaimRepository.setTime;
 
+import dev.runway.platform.github.GitHubClient;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -39,8 +40,6 @@ final class ClaimStateRepository {
    * Where a claim's runner is registered at GitHub: at the organisation {@code owner}, or on the
    * repository {@code owner/repo} when the owner is a user.
    */
-  record Scope(long installationId, String owner, String repo, boolean org) {}
-
   private static final String COLUMNS =
       "select id, job_id, run_attempt, pool, runner_name, status, state, warm from claims"
           + " where id = ?";
@@ -259,13 +258,13 @@ final class ClaimStateRepository {
    * Where the claim's runner was registered: the claim's job's owner, at organisation level, or on
    * its repository for a user-owned one (as {@link Claims} registers it).
    */
-  Optional<Scope> scope(Connection c, long claimId) throws SQLException {
-    List<Scope> s = scopes(c, "where cl.id = ?", ps -> ps.setLong(1, claimId));
+  Optional<GitHubClient.RunnerScope> scope(Connection c, long claimId) throws SQLException {
+    List<GitHubClient.RunnerScope> s = scopes(c, "where cl.id = ?", ps -> ps.setLong(1, claimId));
     return s.isEmpty() ? Optional.empty() : Optional.of(s.get(0));
   }
 
   /** Every place where claims created since {@code since} registered runners. */
-  List<Scope> scopesSince(Connection c, Instant since) throws SQLException {
+  List<GitHubClient.RunnerScope> scopesSince(Connection c, Instant since) throws SQLException {
     return scopes(c, "where cl.created_at >= ?", ps -> setTime(ps, 1, since));
   }
 
@@ -273,7 +272,8 @@ final class ClaimStateRepository {
     void bind(PreparedStatement ps) throws SQLException;
   }
 
-  private static List<Scope> scopes(Connection c, String where, Binder binder) throws SQLException {
+  private static List<GitHubClient.RunnerScope> scopes(Connection c, String where, Binder binder)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             // A warm claim says where its runner registered; a job claim's runner registered
@@ -289,7 +289,7 @@ final class ClaimStateRepository {
                 + where)) {
       binder.bind(ps);
       // A set: rows that differ in the repository name an organisation once (one sweep each).
-      java.util.Set<Scope> out = new java.util.LinkedHashSet<>();
+      java.util.Set<GitHubClient.RunnerScope> out = new java.util.LinkedHashSet<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           long installation = rs.getLong(1);
@@ -307,7 +307,8 @@ final class ClaimStateRepository {
             continue;
           }
           out.add(
-              new Scope(installation, owner, org ? null : repository.substring(slash + 1), org));
+              new GitHubClient.RunnerScope(
+                  installation, owner, org ? null : repository.substring(slash + 1), org));
         }
       }
       return new ArrayList<>(out);

@@ -60,12 +60,12 @@ public final class OrphanedRunners {
 
   /** One round; returns how many registrations it deleted. */
   public int run() throws SQLException {
-    List<ClaimStateRepository.Scope> scopes;
+    List<GitHubClient.RunnerScope> scopes;
     try (Connection c = ds.getConnection()) {
       scopes = repo.scopesSince(c, clock.instant().minus(LOOKBACK));
     }
     int deleted = 0;
-    for (ClaimStateRepository.Scope s : scopes) {
+    for (GitHubClient.RunnerScope s : scopes) {
       try {
         deleted += sweep(s, MAX_DELETES - deleted);
       } catch (GitHubException e) {
@@ -86,11 +86,10 @@ public final class OrphanedRunners {
     return deleted;
   }
 
-  private int sweep(ClaimStateRepository.Scope s, int budget) throws SQLException {
+  private int sweep(GitHubClient.RunnerScope s, int budget) throws SQLException {
     int deleted = 0;
     for (int page = 1; page <= MAX_PAGES && deleted < budget; page++) {
-      List<SelfHostedRunner> runners =
-          github.listRunners(s.installationId(), s.owner(), s.repo(), s.org(), null, page);
+      List<SelfHostedRunner> runners = github.listRunners(s, null, page);
       for (SelfHostedRunner r : runners) {
         if (deleted >= budget) {
           break;
@@ -101,12 +100,11 @@ public final class OrphanedRunners {
         }
         // A page of the list may be stale: the runner's own record decides, just before the
         // delete (GitHub also refuses to delete a busy one).
-        Optional<SelfHostedRunner> now =
-            github.getRunner(s.installationId(), s.owner(), s.repo(), s.org(), r.id());
+        Optional<SelfHostedRunner> now = github.getRunner(s, r.id());
         if (now.isEmpty() || !now.get().offline() || now.get().busy()) {
           continue;
         }
-        github.deleteRunner(s.installationId(), s.owner(), s.repo(), s.org(), r.id());
+        github.deleteRunner(s, r.id(), null);
         log.info("deleted orphaned runner registration {} (id {})", r.name(), r.id());
         deleted++;
       }

@@ -69,7 +69,7 @@ public final class RunnerRegistrations {
   }
 
   /** Where the runner registered, and GitHub's answer: its registration, or null when gone. */
-  private record Found(ClaimStateRepository.Scope scope, SelfHostedRunner runner) {
+  private record Found(GitHubClient.RunnerScope scope, SelfHostedRunner runner) {
     boolean gone() {
       return runner == null;
     }
@@ -87,7 +87,7 @@ public final class RunnerRegistrations {
       return Optional.empty();
     }
     Optional<ClaimStateRepository.ClaimState> claim;
-    Optional<ClaimStateRepository.Scope> scope;
+    Optional<GitHubClient.RunnerScope> scope;
     Optional<Long> runnerId;
     try (Connection c = ds.getConnection()) {
       claim = repo.find(c, claimId);
@@ -97,10 +97,10 @@ public final class RunnerRegistrations {
     if (claim.isEmpty() || scope.isEmpty()) {
       return Optional.empty();
     }
-    ClaimStateRepository.Scope s = scope.get();
+    GitHubClient.RunnerScope s = scope.get();
     String name = claim.get().runnerName();
     Optional<SelfHostedRunner> listed =
-        github.get().listRunners(s.installationId(), s.owner(), s.repo(), s.org(), name, 1).stream()
+        github.get().listRunners(s, name, 1).stream()
             .filter(r -> r.name().equals(name))
             .findFirst();
     if (listed.isPresent()) {
@@ -110,8 +110,7 @@ public final class RunnerRegistrations {
       return Optional.empty();
     }
     // Not on the page: only the runner's own record may say it is gone.
-    Optional<SelfHostedRunner> direct =
-        github.get().getRunner(s.installationId(), s.owner(), s.repo(), s.org(), runnerId.get());
+    Optional<SelfHostedRunner> direct = github.get().getRunner(s, runnerId.get());
     return Optional.of(new Found(s, direct.orElse(null)));
   }
 
@@ -147,14 +146,14 @@ public final class RunnerRegistrations {
     if (found.get().gone()) {
       return Deletion.NOT_FOUND;
     }
-    ClaimStateRepository.Scope s = found.get().scope();
+    GitHubClient.RunnerScope s = found.get().scope();
     SelfHostedRunner r = found.get().runner();
     if (r.busy()) {
       return Deletion.BUSY;
     }
     boolean deleted;
     try {
-      deleted = github.get().deleteRunner(s.installationId(), s.owner(), s.repo(), s.org(), r.id());
+      deleted = github.get().deleteRunner(s, r.id(), null);
     } catch (GitHubException e) {
       if (e.statusCode() == 422) {
         // GitHub refuses to delete a runner that is running a job.

@@ -235,33 +235,9 @@ public final class GitHubClient {
   // ---- Installation-level calls (installation token) ----
 
   /**
-   * Registers a just-in-time runner. Organisation-owned repositories register at organisation level
-   * (so the runner group applies); user-owned repositories have no organisation, so the runner
-   * registers on the repository.
-   *
-   * @param labels 1 to 100 labels
-   */
-  public JitConfig generateJitConfig(
-      long installationId,
-      String owner,
-      String repo,
-      boolean ownerIsOrganization,
-      String name,
-      long runnerGroupId,
-      List<String> labels,
-      String workFolder) {
-    return generateJitConfig(
-        new RunnerScope(installationId, owner, repo, ownerIsOrganization),
-        name,
-        runnerGroupId,
-        labels,
-        workFolder,
-        transport.defaultDeadline());
-  }
-
-  /**
-   * Where a runner registers: the organisation of an organisation-owned repository, otherwise the
-   * repository itself.
+   * Where a runner registers: the organisation of an organisation-owned repository (so the runner
+   * group applies), otherwise the repository itself (a user has no organisation). Every runner call
+   * of this client takes one, so the path is written once.
    */
   public record RunnerScope(
       long installationId, String owner, String repo, boolean ownerIsOrganization) {
@@ -285,6 +261,7 @@ public final class GitHubClient {
    * config was never received and nobody can start it, and the name is registered again.
    *
    * @param labels 1 to 100 labels
+   * @param deadline null for the client's default
    */
   public JitConfig generateJitConfig(
       RunnerScope scope,
@@ -296,6 +273,7 @@ public final class GitHubClient {
     if (labels == null || labels.isEmpty() || labels.size() > 100) {
       throw new IllegalArgumentException("a JIT runner needs 1 to 100 labels");
     }
+    Deadline until = deadline != null ? deadline : transport.defaultDeadline();
     ObjectNode body = json.createObjectNode();
     body.put("name", name);
     body.put("runner_group_id", runnerGroupId);
@@ -307,7 +285,7 @@ public final class GitHubClient {
         JsonNode answer =
             readTree(
                 sendAsInstallation(
-                    scope.installationId(), "POST", path, write(body), false, deadline));
+                    scope.installationId(), "POST", path, write(body), false, until));
         JsonNode runner = answer.path("runner");
         return new JitConfig(
             runner.path("id").asLong(),
@@ -317,8 +295,7 @@ public final class GitHubClient {
         if (!(e.outcomeUnknown() || nameTaken(e)) || attempt >= MAX_REGISTRATIONS) {
           throw e;
         }
-        findRunner(scope, name, deadline)
-            .ifPresent(runnerId -> deleteRunner(scope, runnerId, deadline));
+        findRunner(scope, name, until).ifPresent(runnerId -> deleteRunner(scope, runnerId, until));
       }
     }
   }
@@ -347,8 +324,13 @@ public final class GitHubClient {
     return Optional.empty();
   }
 
-  /** Deletes a runner registration; one that is already gone (404) counts as deleted. */
-  public void deleteRunner(RunnerScope scope, long runnerId, Deadline deadline) {
+  /**
+   * Removes a self-hosted runner registration, within {@code deadline} (null: the client's
+   * default).
+   *
+   * @return false when GitHub no longer knew it (404), which is as good as deleted
+   */
+  public boolean deleteRunner(RunnerScope scope, long runnerId, Deadline deadline) {
     try {
       sendAsInstallation(
           scope.installationId(),
@@ -356,20 +338,22 @@ public final class GitHubClient {
           scope.runnersPath() + "/" + runnerId,
           null,
           true,
-          deadline);
+          deadline != null ? deadline : transport.defaultDeadline());
+      return true;
     } catch (GitHubException e) {
-      if (e.statusCode() != 404) {
-        throw e;
+      if (e.statusCode() == 404) {
+        return false;
       }
+      throw e;
     }
   }
 
   /**
    * The answer of a conditional GET: {@code body} is null when GitHub answered 304 (nothing changed
    * since {@code etag}, and the request cost no rate limit). {@code rateRemaining} and {@code
-   * rateLimit} are GitHub's {@code X-RateLimit-*} headers, -1 when absent.
+   * rateLimit} are GitHub's {@code X-RateLimit-*} headers, -1 when absent. {@code nextPage} is the
+   * {@code Link} header's next page number, 0 on the last page (or a 304).
    */
-  /** {@code nextPage}: the Link header's next page number, 0 when this is the last (or a 304). */
   public record Conditional(
       int status, String etag, JsonNode body, long rateRemaining, long rateLimit, int nextPage) {
     public boolean notModified() {
@@ -441,21 +425,14 @@ public final class GitHubClient {
    * @param name only the runner of that name, or null for all
    * @param page 1-based
    */
-  public List<SelfHostedRunner> listRunners(
-      long installationId,
-      String owner,
-      String repo,
-      boolean ownerIsOrganization,
-      String name,
-      int page) {
+  public List<SelfHostedRunner> listRunners(RunnerScope scope, String name, int page) {
     StringBuilder path =
-        new StringBuilder(runnersPath(owner, repo, ownerIsOrganization))
-            .append("?per_page=100&page=")
-            .append(page);
+        new StringBuilder(scope.runnersPath()).append("?per_page=100&page=").append(page);
     if (name != null) {
       path.append("&name=").append(URLEncoder.encode(name, StandardCharsets.UTF_8));
     }
-    JsonNode answer = readTree(sendAsInstallation(installationId, "GET", path.toString(), null));
+    JsonNode answer =
+        readTree(sendAsInstallation(scope.installationId(), "GET", path.toString(), null));
     List<SelfHostedRunner> out = new java.util.ArrayList<>();
     for (JsonNode r : answer.path("runners")) {
       out.add(
@@ -474,16 +451,12 @@ public final class GitHubClient {
    *
    * @return empty when GitHub answers 404: no runner of that id is registered there
    */
-  public Optional<SelfHostedRunner> getRunner(
-      long installationId, String owner, String repo, boolean ownerIsOrganization, long runnerId) {
+  public Optional<SelfHostedRunner> getRunner(RunnerScope scope, long runnerId) {
     HttpResponse<String> response;
     try {
       response =
           sendAsInstallation(
-              installationId,
-              "GET",
-              runnersPath(owner, repo, ownerIsOrganization) + "/" + runnerId,
-              null);
+              scope.installationId(), "GET", scope.runnersPath() + "/" + runnerId, null);
     } catch (GitHubException e) {
       if (e.statusCode() == 404) {
         return Optional.empty();
@@ -497,34 +470,6 @@ public final class GitHubClient {
             r.path("name").asText(""),
             r.path("status").asText(""),
             r.path("busy").asBoolean(false)));
-  }
-
-  /**
-   * Removes a self-hosted runner registration.
-   *
-   * @return false when GitHub no longer knew it (404), which is as good as deleted
-   */
-  public boolean deleteRunner(
-      long installationId, String owner, String repo, boolean ownerIsOrganization, long runnerId) {
-    try {
-      sendAsInstallation(
-          installationId,
-          "DELETE",
-          runnersPath(owner, repo, ownerIsOrganization) + "/" + runnerId,
-          null);
-      return true;
-    } catch (GitHubException e) {
-      if (e.statusCode() == 404) {
-        return false;
-      }
-      throw e;
-    }
-  }
-
-  private static String runnersPath(String owner, String repo, boolean ownerIsOrganization) {
-    return ownerIsOrganization
-        ? "/orgs/" + segment(owner) + "/actions/runners"
-        : "/repos/" + segment(owner) + "/" + segment(repo) + "/actions/runners";
   }
 
   // ---- plumbing ----

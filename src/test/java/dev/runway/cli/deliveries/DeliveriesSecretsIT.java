@@ -104,7 +104,13 @@ class DeliveriesSecretsIT {
 
     String config =
         client
-            .generateJitConfig(4242, "acme", "app", true, "r-1", 1, List.of("linux"), "_work")
+            .generateJitConfig(
+                new GitHubClient.RunnerScope(4242, "acme", "app", true),
+                "r-1",
+                1,
+                List.of("linux"),
+                "_work",
+                null)
             .toString();
 
     assertThat(observed.toString())

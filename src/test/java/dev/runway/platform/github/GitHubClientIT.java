@@ -258,7 +258,12 @@ class GitHubClientIT {
     JitConfig config =
         client()
             .generateJitConfig(
-                4242, "acme", "app", true, "runway-linux-1", 3, List.of("linux", "x64"), "_work");
+                new GitHubClient.RunnerScope(4242, "acme", "app", true),
+                "runway-linux-1",
+                3,
+                List.of("linux", "x64"),
+                "_work",
+                null);
 
     assertThat(config.runnerId()).isEqualTo(77);
     assertThat(config.runnerName()).isEqualTo("runway-linux-1");
@@ -282,7 +287,12 @@ class GitHubClientIT {
     JitConfig config =
         client()
             .generateJitConfig(
-                99, "octocat", "hello", false, "runway-mac-2", 1, List.of("macos"), "_work");
+                new GitHubClient.RunnerScope(99, "octocat", "hello", false),
+                "runway-mac-2",
+                1,
+                List.of("macos"),
+                "_work",
+                null);
 
     assertThat(config.runnerId()).isEqualTo(78);
     assertThat(github.requestsTo("/repos/octocat/hello/actions/runners/generate-jitconfig"))
@@ -300,8 +310,20 @@ class GitHubClientIT {
     github.stubOrgJitConfig("acme", 77, "aml0");
     GitHubClient client = client();
 
-    client.generateJitConfig(4242, "acme", "app", true, "r-1", 1, List.of("linux"), "_work");
-    client.generateJitConfig(4242, "acme", "app", true, "r-2", 1, List.of("linux"), "_work");
+    client.generateJitConfig(
+        new GitHubClient.RunnerScope(4242, "acme", "app", true),
+        "r-1",
+        1,
+        List.of("linux"),
+        "_work",
+        null);
+    client.generateJitConfig(
+        new GitHubClient.RunnerScope(4242, "acme", "app", true),
+        "r-2",
+        1,
+        List.of("linux"),
+        "_work",
+        null);
 
     assertThat(github.accessTokenRequests(4242)).isEqualTo(1);
   }
@@ -407,7 +429,15 @@ class GitHubClientIT {
                 .withRequestBody(matchingJsonPath("$.labels[0]")));
 
     assertThatThrownBy(
-            () -> client().generateJitConfig(4242, "acme", "app", true, "r", 1, List.of(), "_work"))
+            () ->
+                client()
+                    .generateJitConfig(
+                        new GitHubClient.RunnerScope(4242, "acme", "app", true),
+                        "r",
+                        1,
+                        List.of(),
+                        "_work",
+                        null))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }
