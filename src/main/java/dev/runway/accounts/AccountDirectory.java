@@ -37,6 +37,17 @@ public final class AccountDirectory {
    * @throws SQLException when the database cannot answer; the caller retries, it is not a miss
    */
   public Optional<Account> lookup(Long installationId, String ownerLogin) throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      return lookup(c, installationId, ownerLogin);
+    }
+  }
+
+  /**
+   * As {@link #lookup(Long, String)}, a miss read on {@code c}: for a caller that holds a
+   * connection (a dispatch batch), so it never waits for a second one while it holds locks.
+   */
+  public Optional<Account> lookup(Connection c, Long installationId, String ownerLogin)
+      throws SQLException {
     String byInstallation = installationId == null ? null : "i:" + installationId;
     String byLogin =
         ownerLogin == null ? null : "l:" + ownerLogin.toLowerCase(java.util.Locale.ROOT);
@@ -47,12 +58,10 @@ public final class AccountDirectory {
       }
     }
     databaseLookups.incrementAndGet();
-    Optional<Account> found;
-    try (Connection c = ds.getConnection()) {
-      found = installationId == null ? Optional.empty() : repo.byInstallation(c, installationId);
-      if (found.isEmpty() && ownerLogin != null) {
-        found = repo.byLogin(c, ownerLogin);
-      }
+    Optional<Account> found =
+        installationId == null ? Optional.empty() : repo.byInstallation(c, installationId);
+    if (found.isEmpty() && ownerLogin != null) {
+      found = repo.byLogin(c, ownerLogin);
     }
     found
         .filter(Account::runnersAllowed)

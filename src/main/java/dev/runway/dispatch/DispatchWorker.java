@@ -30,7 +30,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
@@ -83,32 +82,39 @@ final class DispatchWorker {
     this.stages = new WaitStages(metrics.registry());
   }
 
-  /** Dispatches the delivery {@code guid}. */
+  /**
+   * Dispatches the delivery {@code guid}: db-scheduler's task (a retry, or every delivery with
+   * {@code RUNWAY_DISPATCH_BATCH=1}). It is a batch of one, through the batch's own code: one
+   * durable commit, then counted, so a crash cannot count it twice. Its queue row is db-scheduler's
+   * to complete once this returns.
+   */
   public void dispatch(String guid) {
     MDC.put("delivery", guid);
     try {
-      Optional<Delivery> d;
+      Batch done;
       try (Connection c = ds.getConnection()) {
-        d = inbox.load(c, guid);
-      }
-      if (d.isEmpty()) {
-        // Cannot happen while the task and the row are written in one transaction.
-        log.warn("dispatch task has no inbox row; dropping the task");
-        return;
-      }
-      try {
-        if (d.get().event().equals("workflow_job")) {
-          workflowJob(d.get());
-        } else {
-          installation(d.get());
+        c.setAutoCommit(false);
+        try {
+          Database.durableCommit(c);
+          done = settleBatch(c, List.of(guid), false);
+          c.commit();
+        } catch (SQLException | RuntimeException e) {
+          try {
+            c.rollback();
+          } catch (SQLException ignored) {
+            // The connection is broken; the rollback happened server side.
+          }
+          throw e;
         }
       } catch (SQLException | RuntimeException e) {
-        // A settled delivery records its attempt with its outcome; a failed one does it here.
+        // A settled delivery records its attempt with its outcome; a failed one does it here
+        // (best effort: when the database is what failed, db-scheduler retries the task anyway).
         inbox.recordFailedAttempt(ds, guid);
-        throw e;
+        throw e instanceof DispatchRetry r
+            ? r
+            : new DispatchRetry("dispatch: " + e.getMessage(), e);
       }
-    } catch (SQLException e) {
-      throw new DispatchRetry("database: " + e.getMessage(), e);
+      done.afterCommit();
     } finally {
       MDC.remove("delivery");
     }
@@ -143,7 +149,7 @@ final class DispatchWorker {
         // commit lost with a crashed server would dispatch and count its deliveries again. One
         // WAL flush per batch is cheap; per delivery it was not.
         Database.durableCommit(c);
-        done = settleBatch(c, taken);
+        done = settleBatch(c, taken, true);
         c.commit();
       } catch (SQLException | RuntimeException e) {
         try {
@@ -220,7 +226,12 @@ final class DispatchWorker {
     }
   }
 
-  private Batch settleBatch(Connection c, List<String> taken) throws SQLException {
+  /**
+   * Settles {@code taken} on {@code c}. {@code ownQueueRows}: the batch took the queue rows and
+   * deletes them; db-scheduler's single task leaves its row to db-scheduler.
+   */
+  private Batch settleBatch(Connection c, List<String> taken, boolean ownQueueRows)
+      throws SQLException {
     Batch batch = new Batch();
     Instant now = clock.instant();
     List<Delivery> loaded = new ArrayList<>(inbox.loadAll(c, taken));
@@ -277,11 +288,13 @@ final class DispatchWorker {
       }
     }
     // Account and pools first: a pool source that cannot answer throws before anything is written.
+    // An account the cache lacks is read on this connection: never a second one while the queue
+    // rows are locked, so batches cannot wait on each other for the pool.
     Map<String, JobEvaluator.Evaluation> evals = new HashMap<>();
     for (JobWork w : work.values()) {
       if (w.target() == JobStatus.QUEUED) {
         JobFacts f = w.event().facts();
-        evals.put(w.key(), evaluator.evaluate(f.installationId(), f.ownerLogin(), f.labels()));
+        evals.put(w.key(), evaluator.evaluate(c, f.installationId(), f.ownerLogin(), f.labels()));
       }
     }
     jobs.lockAll(c, work.values().stream().map(w -> w.event().facts().jobId()).toList());
@@ -341,7 +354,9 @@ final class DispatchWorker {
           }
         });
     Set<String> settled = inbox.settleAll(c, settlements);
-    DispatchQueue.completeBatch(c, done);
+    if (ownQueueRows) {
+      DispatchQueue.completeBatch(c, done);
+    }
     Map<String, JobWork> movedByGuid = new HashMap<>();
     moved.forEach(w -> movedByGuid.put(w.d().guid(), w));
     for (String guid : settled) {
@@ -460,122 +475,6 @@ final class DispatchWorker {
     }
   }
 
-  private void workflowJob(Delivery d) throws SQLException {
-    WorkflowJobEvent event;
-    try {
-      event = WorkflowJobEvent.parse(payload(d));
-    } catch (IllegalArgumentException e) {
-      settle(d, null, new DispatchOutcome.Ignored(e.getMessage()));
-      return;
-    }
-    JobStatus target = target(event.action());
-    if (target == null) {
-      settle(d, event.action(), new DispatchOutcome.Ignored("action " + event.action()));
-      return;
-    }
-    MDC.put("job", event.facts().jobId() + "/" + event.facts().runAttempt());
-    try {
-      // Account and pools are resolved before the transaction, so no connection is held while
-      // another is checked out, and the job lock is held only for the writes.
-      JobEvaluator.Evaluation eval =
-          target == JobStatus.QUEUED
-              ? evaluator.evaluate(
-                  event.facts().installationId(),
-                  event.facts().ownerLogin(),
-                  event.facts().labels())
-              : null;
-      DispatchOutcome outcome;
-      boolean settled;
-      Instant claimableAt = null;
-      try (Connection c = ds.getConnection()) {
-        c.setAutoCommit(false);
-        try {
-          Instant now = clock.instant();
-          jobs.lock(c, event.facts().jobId());
-          Optional<Job> existing = jobs.find(c, event.facts().jobId(), event.facts().runAttempt());
-          if (existing.isPresent() && !existing.get().jobStatus().before(target)) {
-            outcome = new DispatchOutcome.Ignored("job already " + existing.get().status());
-            if (eval != null) {
-              // A queued that arrives late still tells which account and pool the job belongs
-              // to, so the final row is the same whatever order the events came in.
-              jobs.fillDispatchFacts(
-                  c,
-                  event.facts().jobId(),
-                  event.facts().runAttempt(),
-                  eval.accountId(),
-                  eval.outcome().pool(),
-                  now);
-            }
-          } else {
-            outcome = apply(c, event, target, eval, d.receivedAt(), source(d), now);
-            listener.onTransition(c, event.facts(), target);
-            if (target == JobStatus.QUEUED && !outcome.isIgnore()) {
-              claimableAt = now;
-            }
-          }
-          settled = inbox.settle(c, d.guid(), outcome.label(), outcome.detail());
-          c.commit();
-        } catch (SQLException | RuntimeException e) {
-          c.rollback();
-          throw e;
-        }
-      }
-      if (settled) {
-        metrics.dispatchOutcome(
-            event.action(), outcome.label(), Duration.between(d.receivedAt(), clock.instant()));
-        if (claimableAt != null) {
-          observeClaimable(event.facts(), outcome.pool(), d.receivedAt(), claimableAt);
-        }
-        // Ignores are what an operator looks for; the normal lifecycle is only worth a debug line
-        // at thousands of deliveries a second.
-        if (outcome.isIgnore()) {
-          log.info("{} {}: {}", event.action(), outcome.label(), outcome.detail());
-        } else {
-          log.debug("{} {}", event.action(), outcome.label());
-        }
-      }
-    } finally {
-      MDC.remove("job");
-    }
-  }
-
-  /** Moves the job row to {@code target}; a row that does not exist yet is created. */
-  private DispatchOutcome apply(
-      Connection c,
-      WorkflowJobEvent event,
-      JobStatus target,
-      JobEvaluator.Evaluation eval,
-      Instant receivedAt,
-      String source,
-      Instant now)
-      throws SQLException {
-    if (target == JobStatus.QUEUED) {
-      DispatchOutcome o = eval.outcome();
-      jobs.upsertAll(
-          c,
-          List.of(
-              new JobRepository.Upsert(
-                  event.facts(),
-                  JobStatus.QUEUED,
-                  eval.accountId(),
-                  o.pool(),
-                  o.isIgnore() ? o.label() : null,
-                  o.isIgnore() ? o.detail() : null,
-                  true,
-                  receivedAt,
-                  source)),
-          now);
-      return o;
-    }
-    jobs.upsertAll(
-        c,
-        List.of(
-            new JobRepository.Upsert(
-                event.facts(), target, null, null, null, null, false, receivedAt, source)),
-        now);
-    return moved(target);
-  }
-
   private static JobStatus target(String action) {
     if (action == null) {
       return null;
@@ -587,40 +486,5 @@ final class DispatchWorker {
       case "completed" -> JobStatus.COMPLETED;
       default -> null;
     };
-  }
-
-  /** Installation deliveries keep accounts current; they are not dispatch outcomes. */
-  private void installation(Delivery d) throws SQLException {
-    InstallationEvents.Applied applied;
-    try (Connection c = ds.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        applied = installations.apply(c, payload(d));
-        inbox.settle(c, d.guid(), applied.outcome(), d.event() + "." + applied.action());
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    }
-    installations.committed();
-    log.info(
-        "{}.{} for installation {} ({}): {}",
-        d.event(),
-        applied.action(),
-        applied.installationId(),
-        applied.login(),
-        applied.outcome());
-  }
-
-  private void settle(Delivery d, String action, DispatchOutcome outcome) throws SQLException {
-    boolean settled;
-    try (Connection c = ds.getConnection()) {
-      settled = inbox.settle(c, d.guid(), outcome.label(), outcome.detail());
-    }
-    if (settled) {
-      metrics.dispatchOutcome(
-          action, outcome.label(), Duration.between(d.receivedAt(), clock.instant()));
-    }
   }
 }

@@ -7,6 +7,7 @@ import dev.runway.pools.PoolMatcher;
 import dev.runway.pools.PoolSnapshot;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolView;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -21,9 +22,10 @@ final class JobEvaluator {
   /** What a queued job's account and pools say, with the account it belongs to. */
   record Evaluation(Long accountId, DispatchOutcome outcome) {}
 
-  /** Finds the account of a job; throws when the database does not answer. */
+  /** Finds the account of a job, on the caller's connection; throws when it does not answer. */
   interface AccountLookup {
-    Optional<Account> lookup(Long installationId, String ownerLogin) throws SQLException;
+    Optional<Account> lookup(Connection c, Long installationId, String ownerLogin)
+        throws SQLException;
   }
 
   private final AccountLookup accounts;
@@ -39,14 +41,14 @@ final class JobEvaluator {
   }
 
   /**
-   * Resolves the account and matches a pool.
+   * Resolves the account (a cache miss is read on {@code c}) and matches a pool.
    *
    * @throws DispatchRetry when the database or the pool source cannot answer: unknown is not empty
    */
-  Evaluation evaluate(Long installationId, String ownerLogin, List<String> labels) {
+  Evaluation evaluate(Connection c, Long installationId, String ownerLogin, List<String> labels) {
     Optional<Account> account;
     try {
-      account = accounts.lookup(installationId, ownerLogin);
+      account = accounts.lookup(c, installationId, ownerLogin);
     } catch (SQLException e) {
       throw new DispatchRetry("account lookup: " + e.getMessage(), e);
     }

@@ -71,8 +71,7 @@ final class Redispatch {
       if (j.outcome() == null) {
         return j.pool() == null ? Optional.empty() : rematch(j);
       }
-      JobEvaluator.Evaluation eval =
-          evaluator.evaluate(j.installationId(), j.ownerLogin(), j.labels());
+      JobEvaluator.Evaluation eval = evaluate(j);
       DispatchOutcome o = eval.outcome();
       boolean changed;
       Instant now = clock.instant();
@@ -114,8 +113,7 @@ final class Redispatch {
    * that matches now, or gets the ignore outcome the evaluation gives, with a note saying why.
    */
   private Optional<DispatchOutcome> rematch(Job j) throws SQLException {
-    JobEvaluator.Evaluation eval =
-        evaluator.evaluate(j.installationId(), j.ownerLogin(), j.labels());
+    JobEvaluator.Evaluation eval = evaluate(j);
     DispatchOutcome o = eval.outcome();
     if (!o.isIgnore() && j.pool().equals(o.pool())) {
       return Optional.empty();
@@ -150,5 +148,12 @@ final class Redispatch {
     metrics.dispatchOutcome("rematch", o.label(), Duration.ZERO);
     log.info("job {}/{}: {}", j.jobId(), j.runAttempt(), note);
     return Optional.of(o);
+  }
+
+  /** Evaluated on a connection closed before the write: no two are held at once. */
+  private JobEvaluator.Evaluation evaluate(Job j) throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      return evaluator.evaluate(c, j.installationId(), j.ownerLogin(), j.labels());
+    }
   }
 }

@@ -20,7 +20,7 @@ class JobEvaluatorTest {
 
   @Test
   void an_unknown_account_is_no_account() {
-    var e = evaluator(Optional.empty(), snapshot()).evaluate(42L, "acme", List.of("linux"));
+    var e = evaluator(Optional.empty(), snapshot()).evaluate(null, 42L, "acme", List.of("linux"));
     assertThat(e.accountId()).isNull();
     assertThat(e.outcome()).isInstanceOf(DispatchOutcome.NoAccount.class);
   }
@@ -33,7 +33,8 @@ class JobEvaluatorTest {
             new Case(new Account(7, "acme", 42L, true, true, 10), "installation suspended"),
             new Case(new Account(7, "acme", 42L, false, false, 10), "runners disabled"),
             new Case(new Account(7, "acme", 42L, false, true, 0), "max_concurrent is 0"))) {
-      var e = evaluator(Optional.of(c.account()), snapshot()).evaluate(42L, "acme", List.of());
+      var e =
+          evaluator(Optional.of(c.account()), snapshot()).evaluate(null, 42L, "acme", List.of());
       assertThat(e.accountId()).isEqualTo(7L);
       assertThat(e.outcome()).isEqualTo(new DispatchOutcome.RunnersDisabled(c.why()));
     }
@@ -41,7 +42,7 @@ class JobEvaluatorTest {
 
   @Test
   void a_matching_pool_makes_the_job_queued_in_it() {
-    var e = evaluator(Optional.of(ACME), snapshot()).evaluate(42L, "acme", List.of("Linux"));
+    var e = evaluator(Optional.of(ACME), snapshot()).evaluate(null, 42L, "acme", List.of("Linux"));
     assertThat(e.outcome()).isEqualTo(new DispatchOutcome.Queued("linux"));
     assertThat(e.outcome().pool()).isEqualTo("linux");
   }
@@ -50,11 +51,11 @@ class JobEvaluatorTest {
   void no_match_and_zero_pools_are_different_answers() {
     assertThat(
             evaluator(Optional.of(ACME), snapshot())
-                .evaluate(42L, "acme", List.of("windows"))
+                .evaluate(null, 42L, "acme", List.of("windows"))
                 .outcome())
         .isEqualTo(new DispatchOutcome.NoMatchingPool(List.of("windows")));
     PoolView empty = new PoolView.Available(new PoolSnapshot(List.of(), Instant.EPOCH, "test"));
-    assertThat(evaluator(Optional.of(ACME), empty).evaluate(42L, "acme", List.of()).outcome())
+    assertThat(evaluator(Optional.of(ACME), empty).evaluate(null, 42L, "acme", List.of()).outcome())
         .isEqualTo(new DispatchOutcome.NoPools("test"));
   }
 
@@ -62,15 +63,15 @@ class JobEvaluatorTest {
   void a_database_or_pool_source_that_cannot_answer_is_a_retry_not_an_outcome() {
     JobEvaluator dbDown =
         new JobEvaluator(
-            (i, o) -> {
+            (c, i, o) -> {
               throw new SQLException("connection refused");
             },
             JobEvaluatorTest::snapshot);
-    assertThatThrownBy(() -> dbDown.evaluate(42L, "acme", List.of()))
+    assertThatThrownBy(() -> dbDown.evaluate(null, 42L, "acme", List.of()))
         .isInstanceOf(DispatchRetry.class);
     PoolView unavailable = new PoolView.Unavailable("never synced");
     assertThatThrownBy(
-            () -> evaluator(Optional.of(ACME), unavailable).evaluate(42L, "acme", List.of()))
+            () -> evaluator(Optional.of(ACME), unavailable).evaluate(null, 42L, "acme", List.of()))
         .isInstanceOf(DispatchRetry.class)
         .hasMessageContaining("never synced");
   }
@@ -82,7 +83,9 @@ class JobEvaluatorTest {
             new PoolSnapshot(
                 List.of(), Instant.EPOCH, "test", Map.of("gpu", "maxRunners must be at least 1")));
     assertThatThrownBy(
-            () -> evaluator(Optional.of(ACME), allInvalid).evaluate(42L, "acme", List.of("gpu")))
+            () ->
+                evaluator(Optional.of(ACME), allInvalid)
+                    .evaluate(null, 42L, "acme", List.of("gpu")))
         .isInstanceOf(DispatchRetry.class)
         .hasMessageContaining("gpu: maxRunners must be at least 1");
 
@@ -94,18 +97,20 @@ class JobEvaluatorTest {
                 "test",
                 Map.of("gpu", "no labels")));
     assertThatThrownBy(
-            () -> evaluator(Optional.of(ACME), oneInvalid).evaluate(42L, "acme", List.of("gpu")))
+            () ->
+                evaluator(Optional.of(ACME), oneInvalid)
+                    .evaluate(null, 42L, "acme", List.of("gpu")))
         .isInstanceOf(DispatchRetry.class);
     assertThat(
             evaluator(Optional.of(ACME), oneInvalid)
-                .evaluate(42L, "acme", List.of("linux"))
+                .evaluate(null, 42L, "acme", List.of("linux"))
                 .outcome())
         .as("a job a readable pool matches is not held up by another pool's problem")
         .isEqualTo(new DispatchOutcome.Queued("linux"));
   }
 
   private static JobEvaluator evaluator(Optional<Account> account, PoolView pools) {
-    return new JobEvaluator((i, o) -> account, () -> pools);
+    return new JobEvaluator((c, i, o) -> account, () -> pools);
   }
 
   private static PoolView snapshot() {
