@@ -9,25 +9,19 @@ import java.util.function.DoubleSupplier;
  * instance per loop; {@link #reset()} after a success.
  */
 final class Backoff {
-  private final Duration base;
-  private final Duration cap;
+  private final dev.runway.platform.retry.Backoff schedule;
   private final DoubleSupplier random;
   private int failures;
 
   Backoff(Duration base, Duration cap, DoubleSupplier random) {
-    this.base = base;
-    this.cap = cap;
+    this.schedule = new dev.runway.platform.retry.Backoff(base, cap);
     this.random = random;
   }
 
   Duration next() {
-    long ceiling = cap.toMillis();
-    if (failures < 30) {
-      ceiling = Math.min(ceiling, base.toMillis() << failures);
-    }
     failures++;
     // At least a tenth of the ceiling, so a tight loop cannot form.
-    return Duration.ofMillis((long) (ceiling * (0.1 + 0.9 * random.getAsDouble())));
+    return schedule.jittered(failures, 0.1, 1.0, random.getAsDouble());
   }
 
   void reset() {

@@ -67,13 +67,7 @@ final class StartBackoff {
 
   /** first · 2^(n-1), at most {@link #MAX}, times a jitter in [0.75, 1]. */
   Duration delay(int n) {
-    Duration ceiling = first;
-    for (int i = 1; i < n && ceiling.compareTo(MAX) < 0; i++) {
-      ceiling = ceiling.multipliedBy(2);
-    }
-    if (ceiling.compareTo(MAX) > 0) {
-      ceiling = MAX;
-    }
-    return Duration.ofMillis((long) (ceiling.toMillis() * (0.75 + 0.25 * random.getAsDouble())));
+    return new dev.runway.platform.retry.Backoff(first.compareTo(MAX) > 0 ? MAX : first, MAX)
+        .jittered(n, 0.75, 1.0, random.getAsDouble());
   }
 }

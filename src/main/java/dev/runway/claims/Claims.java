@@ -10,6 +10,7 @@ import dev.runway.platform.github.GitHubBusyException;
 import dev.runway.platform.github.GitHubClient;
 import dev.runway.platform.github.GitHubException;
 import dev.runway.platform.github.JitConfig;
+import dev.runway.platform.retry.Backoff;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSource;
 import java.sql.Connection;
@@ -79,8 +80,8 @@ public final class Claims implements AutoCloseable {
   /** What a rate-limited claim is told to wait when GitHub named no reset. */
   private static final long UNHINTED_RETRY_AFTER_SECONDS = 60;
 
-  private static final Duration FIRST_RELEASE_RETRY = Duration.ofMillis(500);
-  private static final Duration MAX_RELEASE_RETRY = Duration.ofSeconds(5);
+  private static final Backoff RELEASE_RETRY =
+      new Backoff(Duration.ofMillis(500), Duration.ofSeconds(5));
   private static final int MAX_RELEASE_ATTEMPTS = 60;
 
   /**
@@ -501,7 +502,7 @@ public final class Claims implements AutoCloseable {
 
   /** Releases the claim in its own transaction, under its job's lock like every job change. */
   private void release(ClaimRepository.Claim claim, ClaimedJob job, String reason) {
-    releaseAttempt(claim, job, reason, 1, FIRST_RELEASE_RETRY);
+    releaseAttempt(claim, job, reason, 1, RELEASE_RETRY.first());
   }
 
   private void releaseAttempt(
@@ -544,15 +545,9 @@ public final class Claims implements AutoCloseable {
             claim.id(),
             e.getMessage());
       }
-      Duration next = backoff.multipliedBy(2);
+      Duration next = RELEASE_RETRY.after(backoff);
       releaseRetries.schedule(
-          () ->
-              releaseAttempt(
-                  claim,
-                  job,
-                  reason,
-                  attempt + 1,
-                  next.compareTo(MAX_RELEASE_RETRY) > 0 ? MAX_RELEASE_RETRY : next),
+          () -> releaseAttempt(claim, job, reason, attempt + 1, next),
           backoff.toMillis(),
           TimeUnit.MILLISECONDS);
     }

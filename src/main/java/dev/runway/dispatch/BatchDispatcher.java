@@ -1,5 +1,6 @@
 package dev.runway.dispatch;
 
+import dev.runway.platform.retry.Backoff;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class BatchDispatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BatchDispatcher.class);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+  private static final Backoff RETRY = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
 
   /** Dispatches at most {@code max} due tasks in one transaction; answers how many it took. */
   @FunctionalInterface
@@ -76,7 +77,7 @@ public final class BatchDispatcher implements AutoCloseable {
   }
 
   private void run() {
-    Duration backoff = Duration.ofMillis(100);
+    Duration backoff = RETRY.first();
     long nextPoll = System.nanoTime();
     while (running) {
       if (!enter(nextPoll)) {
@@ -85,15 +86,12 @@ public final class BatchDispatcher implements AutoCloseable {
       int taken = 0;
       try {
         taken = worker.dispatchBatch(maxBatch);
-        backoff = Duration.ofMillis(100);
+        backoff = RETRY.first();
       } catch (DispatchRetry e) {
         log.warn("dispatch batch will be retried: {}", e.getMessage());
         leave(0);
         pause(backoff);
-        backoff =
-            backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0
-                ? MAX_BACKOFF
-                : backoff.multipliedBy(2);
+        backoff = RETRY.after(backoff);
         nextPoll = System.nanoTime(); // try again once the backoff is over
         continue;
       } catch (RuntimeException e) {

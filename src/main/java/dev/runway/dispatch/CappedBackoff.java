@@ -3,6 +3,7 @@ package dev.runway.dispatch;
 import com.github.kagkarlsson.scheduler.task.ExecutionComplete;
 import com.github.kagkarlsson.scheduler.task.ExecutionOperations;
 import com.github.kagkarlsson.scheduler.task.FailureHandler;
+import dev.runway.platform.retry.Backoff;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -15,16 +16,16 @@ record CappedBackoff<T>(Duration first, Duration max) implements FailureHandler<
 
   /** The delay before retry number {@code failures} (1-based), without jitter. */
   public Duration delay(int failures) {
-    int shift = Math.min(30, Math.max(0, failures - 1));
-    long millis = first.toMillis() << shift;
-    return millis <= 0 || millis > max.toMillis() ? max : Duration.ofMillis(millis);
+    return new Backoff(first, max).delay(failures);
   }
 
   @Override
   public void onFailure(ExecutionComplete complete, ExecutionOperations<T> ops) {
     int failures = complete.getExecution().consecutiveFailures + 1;
-    long base = delay(failures).toMillis();
-    long jitter = (long) (base * 0.2 * ThreadLocalRandom.current().nextDouble());
-    ops.reschedule(complete, complete.getTimeDone().plusMillis(base + jitter));
+    // Later, never sooner: up to a fifth more, so a backlog that failed together spreads out.
+    Duration wait =
+        new Backoff(first, max)
+            .jittered(failures, 1, 1.2, ThreadLocalRandom.current().nextDouble());
+    ops.reschedule(complete, complete.getTimeDone().plus(wait));
   }
 }

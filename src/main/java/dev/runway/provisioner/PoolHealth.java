@@ -1,6 +1,7 @@
 package dev.runway.provisioner;
 
 import dev.runway.claims.ClaimEvent;
+import dev.runway.platform.retry.Backoff;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -74,10 +75,6 @@ final class PoolHealth {
 
   /** 10 s, 20 s, 40 s, ... up to 5 min. */
   static Duration backoff(int step) {
-    Duration d = FIRST_BACKOFF;
-    for (int i = 0; i < step && d.compareTo(MAX_BACKOFF) < 0; i++) {
-      d = d.multipliedBy(2);
-    }
-    return d.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : d;
+    return new Backoff(FIRST_BACKOFF, MAX_BACKOFF).delay(step + 1);
   }
 }

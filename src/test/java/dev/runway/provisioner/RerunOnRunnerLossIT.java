@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RerunOnRunnerLossIT {
   static final String POOL = "linux";
-  static final Duration WAIT = Duration.ofSeconds(30);
+  static final Duration WAIT = Duration.ofSeconds(60);
 
   @TempDir Path dir;
   ProvisionerBed bed;

@@ -1,5 +1,6 @@
 package dev.runway.platform.db;
 
+import dev.runway.platform.retry.Backoff;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -75,10 +76,7 @@ public final class DatabaseWaiter implements AutoCloseable {
                   Thread.currentThread().interrupt();
                   return;
                 }
-                backoff = backoff.multipliedBy(2);
-                if (backoff.compareTo(maxBackoff) > 0) {
-                  backoff = maxBackoff;
-                }
+                backoff = new Backoff(firstBackoff, maxBackoff).after(backoff);
               }
             },
             "database-waiter");

@@ -1,5 +1,6 @@
 package dev.runway.platform.db;
 
+import dev.runway.platform.retry.Backoff;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -44,7 +45,8 @@ public final class Signals implements AutoCloseable {
   public static final String ANY = "*";
 
   private static final Duration POLL = Duration.ofMillis(500);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+  private static final Backoff RECONNECT =
+      new Backoff(Duration.ofMillis(250), Duration.ofSeconds(10));
 
   private final DataSource ds;
   private final Map<String, List<Consumer<String>>> handlers = new ConcurrentHashMap<>();
@@ -91,7 +93,7 @@ public final class Signals implements AutoCloseable {
   }
 
   private void listenLoop() {
-    Duration backoff = Duration.ofMillis(250);
+    Duration backoff = RECONNECT.first();
     boolean wasDown = false;
     while (running) {
       try (Connection c = ds.getConnection()) {
@@ -105,7 +107,7 @@ public final class Signals implements AutoCloseable {
         // Whatever was sent while no connection listened is lost: let subscribers re-check.
         handlers.keySet().forEach(topic -> deliver(topic, ANY));
         wasDown = false;
-        backoff = Duration.ofMillis(250);
+        backoff = RECONNECT.first();
         while (running) {
           PGNotification[] batch = pg.getNotifications((int) POLL.toMillis());
           if (batch != null) {
@@ -129,10 +131,7 @@ public final class Signals implements AutoCloseable {
           Thread.currentThread().interrupt();
           return;
         }
-        backoff =
-            backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0
-                ? MAX_BACKOFF
-                : backoff.multipliedBy(2);
+        backoff = RECONNECT.after(backoff);
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.runway.platform.github;
 
+import dev.runway.platform.retry.Backoff;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -102,14 +103,7 @@ public record RetryPolicy(
    * @param random a value in [0, 1) that picks the jittered share
    */
   public Duration backoff(int attempt, double random) {
-    long initial = initialBackoff.toMillis();
-    long cap = maxBackoff.toMillis();
-    int shift = Math.min(Math.max(attempt - 1, 0), 30);
-    long base = Math.min(cap, initial << shift);
-    if (base < 0) {
-      base = cap;
-    }
-    long jittered = Math.round(base * (1 - jitter * random));
-    return Duration.ofMillis(jittered);
+    // Never later than the schedule: a call's deadline is planned on it.
+    return new Backoff(initialBackoff, maxBackoff).jittered(attempt, 1, 1 - jitter, random);
   }
 }
