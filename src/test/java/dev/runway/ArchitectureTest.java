@@ -85,10 +85,7 @@ class ArchitectureTest {
   static final Map<String, Set<String>> TABLE_WRITERS =
       Map.ofEntries(
           Map.entry("accounts", Set.of("accounts/AccountRepository.java")),
-          // Two writers, one per state column (the claim's and its runner's): the split of
-          // claims and runners into rooms of their own is still open (docs/architecture.md).
-          Map.entry(
-              "claims", Set.of("claims/ClaimRepository.java", "claims/ClaimStateRepository.java")),
+          Map.entry("claims", Set.of("claims/ClaimRepository.java")),
           Map.entry("inbox", Set.of("ingest/inbox/InboxRepository.java")),
           Map.entry("job_reruns", Set.of("claims/RerunRepository.java")),
           Map.entry("jobs", Set.of("jobs/JobRepository.java")),
@@ -109,8 +106,8 @@ class ArchitectureTest {
           "claims.LeaseReaper",
           "claims.RunnerBinding",
           "claims.StaleJobCheck",
-          // Reads only (list, find); its redispatch goes through DispatchQueue like the CLI's.
-          "ui.OperatorUi",
+          // The jobs pages read only (list, find); redispatch goes through DispatchQueue.
+          "ui.JobsPage",
           // Takes the job's lock before releasing a claim whose runner failed (Claims.release).
           "claims.RunnerStates",
           // Reads the job's pool and outcome to signal waiting claimers; writes nothing.
@@ -130,7 +127,7 @@ class ArchitectureTest {
           // Claimable jobs whose pool vanished: redispatch tasks, the CLI's statement narrowed.
           "dispatch.VanishedPools",
           // The UI's redispatch buttons: the CLI's statement (one job, or one outcome).
-          "ui.OperatorUi");
+          "ui.JobsPage");
 
   // ---- the rules, over a base package ----
 

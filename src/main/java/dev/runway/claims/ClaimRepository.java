@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -23,6 +24,9 @@ import java.util.Optional;
  * for an account that account's advisory lock, while it counts and marks: so two claims can never
  * both see the last free slot. (A job taken by a runner Runway did not start also counts, but
  * Runway cannot cap what it did not start.)
+ *
+ * <p>Over 400 lines because it is the one writer of {@code claims}: every statement that changes
+ * the table is here, where the architecture test looks for them.
  */
 final class ClaimRepository {
   /** Advisory lock key spaces (two-int keys never collide with the jobs' one-bigint keys). */
@@ -616,6 +620,87 @@ final class ClaimRepository {
       setTime(ps, 1, before);
       ps.setInt(2, limit);
       return ps.executeUpdate();
+    }
+  }
+
+  // ---- the runner columns (state, stderr line, runner id, loss), moved by RunnerStates ----
+
+  /**
+   * Moves the claim to {@code to} if it is in one of {@code from}.
+   *
+   * @return whether it moved (the row count was 1)
+   */
+  boolean move(
+      Connection c,
+      long id,
+      RunnerState to,
+      String reason,
+      Integer exitCode,
+      Boolean jobStarted,
+      Instant now,
+      RunnerState... from)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set state = ?, state_reason = ?, state_changed_at = ?,"
+                + " exit_code = coalesce(?, exit_code), job_started = coalesce(?, job_started)"
+                + " where id = ? and state = any (?)")) {
+      ps.setString(1, to.label());
+      ps.setString(2, reason);
+      setTime(ps, 3, now);
+      if (exitCode == null) {
+        ps.setNull(4, Types.INTEGER);
+      } else {
+        ps.setInt(4, exitCode);
+      }
+      if (jobStarted == null) {
+        ps.setNull(5, Types.BOOLEAN);
+      } else {
+        ps.setBoolean(5, jobStarted);
+      }
+      ps.setLong(6, id);
+      ps.setArray(
+          7, c.createArrayOf("text", Arrays.stream(from).map(RunnerState::label).toArray()));
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** Keeps the last stderr line its starter reported for the claim's runner. */
+  void stderrLine(Connection c, long id, String line) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("update claims set stderr_line = ? where id = ?")) {
+      ps.setString(1, line);
+      ps.setLong(2, id);
+      if (ps.executeUpdate() != 1) {
+        throw new SQLException("claim " + id + " vanished inside its own transaction");
+      }
+    }
+  }
+
+  /** Records the id GitHub gave the claim's runner when it registered it. */
+  boolean setRunnerId(Connection c, long claimId, long runnerId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("update claims set runner_id = ? where id = ? and runner_id is null")) {
+      ps.setLong(1, runnerId);
+      ps.setLong(2, claimId);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * Records that the claim's runner was lost while it had a job (an {@code in_progress} bound the
+   * claim, or its starter says a job started); the first observation wins.
+   */
+  boolean markLost(Connection c, long claimId, RunnerLoss loss, boolean jobStarted)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update claims set lost_reason = ? where id = ? and lost_reason is null"
+                + " and (bound_at is not null or ?)")) {
+      ps.setString(1, loss.label());
+      ps.setLong(2, claimId);
+      ps.setBoolean(3, jobStarted);
+      return ps.executeUpdate() == 1;
     }
   }
 }

@@ -7,10 +7,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -18,10 +16,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * SQL for the runner-state columns of {@code claims} ({@code state}, {@code state_reason}, {@code
- * state_changed_at}, {@code exit_code}, {@code job_started}, {@code stderr_line}), and the reads
- * that the GitHub runner clean-up needs. Every state change is conditional on the expected previous
- * states; the row count says whether it happened.
+ * Reads of the runner-state columns of {@code claims} ({@code state}, {@code exit_code}, {@code
+ * stderr_line}, {@code runner_id}, …): a claim's state, start failures, live runners, and where a
+ * runner was registered, for the GitHub runner clean-up. It writes nothing: {@link ClaimRepository}
+ * is the one writer of {@code claims}, its runner columns included.
  */
 final class ClaimStateRepository {
 
@@ -51,58 +49,6 @@ final class ClaimStateRepository {
   /** The claim, row-locked for this transaction. */
   Optional<ClaimState> lock(Connection c, long id) throws SQLException {
     return one(c, COLUMNS + " for update", id);
-  }
-
-  /**
-   * Moves the claim to {@code to} if it is in one of {@code from}.
-   *
-   * @return whether it moved (the row count was 1)
-   */
-  boolean move(
-      Connection c,
-      long id,
-      RunnerState to,
-      String reason,
-      Integer exitCode,
-      Boolean jobStarted,
-      Instant now,
-      RunnerState... from)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update claims set state = ?, state_reason = ?, state_changed_at = ?,"
-                + " exit_code = coalesce(?, exit_code), job_started = coalesce(?, job_started)"
-                + " where id = ? and state = any (?)")) {
-      ps.setString(1, to.label());
-      ps.setString(2, reason);
-      setTime(ps, 3, now);
-      if (exitCode == null) {
-        ps.setNull(4, Types.INTEGER);
-      } else {
-        ps.setInt(4, exitCode);
-      }
-      if (jobStarted == null) {
-        ps.setNull(5, Types.BOOLEAN);
-      } else {
-        ps.setBoolean(5, jobStarted);
-      }
-      ps.setLong(6, id);
-      ps.setArray(
-          7, c.createArrayOf("text", Arrays.stream(from).map(RunnerState::label).toArray()));
-      return ps.executeUpdate() == 1;
-    }
-  }
-
-  /** Keeps the last stderr line its starter reported for the claim's runner. */
-  void stderrLine(Connection c, long id, String line) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("update claims set stderr_line = ? where id = ?")) {
-      ps.setString(1, line);
-      ps.setLong(2, id);
-      if (ps.executeUpdate() != 1) {
-        throw new SQLException("claim " + id + " vanished inside its own transaction");
-      }
-    }
   }
 
   /**
@@ -212,33 +158,6 @@ final class ClaimStateRepository {
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
       }
-    }
-  }
-
-  /** Records the id GitHub gave the claim's runner when it registered it. */
-  boolean setRunnerId(Connection c, long claimId, long runnerId) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("update claims set runner_id = ? where id = ? and runner_id is null")) {
-      ps.setLong(1, runnerId);
-      ps.setLong(2, claimId);
-      return ps.executeUpdate() == 1;
-    }
-  }
-
-  /**
-   * Records that the claim's runner was lost while it had a job (an {@code in_progress} bound the
-   * claim, or its starter says a job started); the first observation wins.
-   */
-  boolean markLost(Connection c, long claimId, RunnerLoss loss, boolean jobStarted)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update claims set lost_reason = ? where id = ? and lost_reason is null"
-                + " and (bound_at is not null or ?)")) {
-      ps.setString(1, loss.label());
-      ps.setLong(2, claimId);
-      ps.setBoolean(3, jobStarted);
-      return ps.executeUpdate() == 1;
     }
   }
 

@@ -61,7 +61,7 @@ public final class RunnerRegistrations {
    */
   static void remember(DataSource ds, long claimId, long runnerId) {
     try (Connection c = ds.getConnection()) {
-      new ClaimStateRepository().setRunnerId(c, claimId, runnerId);
+      new ClaimRepository().setRunnerId(c, claimId, runnerId);
     } catch (SQLException e) {
       // The name lookup still finds it; only "gone" cannot be concluded for this claim.
       log.warn("claim {}: runner id not recorded ({})", claimId, e.getMessage());

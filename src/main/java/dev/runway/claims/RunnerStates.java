@@ -99,7 +99,7 @@ public final class RunnerStates {
    */
   public boolean runnerLost(long claimId, RunnerLoss loss, boolean jobStarted) throws SQLException {
     try (Connection c = ds.getConnection()) {
-      boolean first = repo.markLost(c, claimId, loss, jobStarted);
+      boolean first = claims.markLost(c, claimId, loss, jobStarted);
       if (first) {
         log.warn("claim {}: its runner was lost mid-job ({})", claimId, loss.label());
       }
@@ -130,7 +130,7 @@ public final class RunnerStates {
     RunnerState to = event.target();
     try (Connection c = ds.getConnection()) {
       Instant now = clock.instant();
-      if (repo.move(c, claimId, to, null, null, null, now, to.predecessors())) {
+      if (claims.move(c, claimId, to, null, null, null, now, to.predecessors())) {
         if (to == RunnerState.RUNNING) {
           // The launch stage of the claim's job ends with the first report that its runner is up.
           claims
@@ -226,7 +226,7 @@ public final class RunnerStates {
     ClaimEvent.FailureReason reason = ranJob ? null : exited.reason();
     Instant now = clock.instant();
     boolean moved =
-        repo.move(
+        claims.move(
             c,
             claimId,
             to,
@@ -239,7 +239,7 @@ public final class RunnerStates {
       return Optional.of(new ExitResult(judge(claim, to), claim, null, false));
     }
     if (exited.stderrLine() != null) {
-      repo.stderrLine(c, claimId, exited.stderrLine());
+      claims.stderrLine(c, claimId, exited.stderrLine());
     }
     boolean released = false;
     if (!ranJob && claim.status().equals("active")) {
@@ -308,7 +308,7 @@ public final class RunnerStates {
    * starter's {@code exited}: it may still take a job.
    */
   static void leaseExpired(Connection c, long claimId, Instant now) throws SQLException {
-    new ClaimStateRepository()
+    new ClaimRepository()
         .move(
             c,
             claimId,
@@ -327,7 +327,7 @@ public final class RunnerStates {
    * runway_claims_total{result="github_error"}} counts it.
    */
   static void registrationFailed(Connection c, long claimId, Instant now) throws SQLException {
-    new ClaimStateRepository()
+    new ClaimRepository()
         .move(
             c,
             claimId,

@@ -111,28 +111,27 @@ class OverviewSignalsTest {
     Instant now = Instant.parse("2026-11-30T01:00:00Z");
     Pool capped = new Pool("p", List.of("linux"), 2, 1);
     Instant old = now.minus(Duration.ofMinutes(5));
-    assertThat(OperatorUi.verdict(capped, new UiQueries.PoolLoad(3, old, 1, 1), now))
+    assertThat(PoolsPage.verdict(capped, new UiQueries.PoolLoad(3, old, 1, 1), now))
         .isEqualTo("saturated");
-    assertThat(OperatorUi.verdict(capped, new UiQueries.PoolLoad(3, old, 0, 1), now))
+    assertThat(PoolsPage.verdict(capped, new UiQueries.PoolLoad(3, old, 0, 1), now))
         .isEqualTo("starved");
-    assertThat(
-            OperatorUi.verdict(capped, new UiQueries.PoolLoad(1, now.minusSeconds(5), 0, 0), now))
+    assertThat(PoolsPage.verdict(capped, new UiQueries.PoolLoad(1, now.minusSeconds(5), 0, 0), now))
         .isEqualTo("busy");
-    assertThat(OperatorUi.verdict(capped, UiQueries.PoolLoad.NONE, now)).isEqualTo("idle");
+    assertThat(PoolsPage.verdict(capped, UiQueries.PoolLoad.NONE, now)).isEqualTo("idle");
   }
 
   @Test
   void since_takes_an_instant_or_an_age() {
     Instant now = Instant.parse("2026-11-30T01:00:00Z");
-    assertThat(OperatorUi.parseSince("2h", now)).isEqualTo(Instant.parse("2026-11-29T23:00:00Z"));
-    assertThat(OperatorUi.parseSince("2026-11-29T00:00:00Z", now))
+    assertThat(JobsPage.parseSince("2h", now)).isEqualTo(Instant.parse("2026-11-29T23:00:00Z"));
+    assertThat(JobsPage.parseSince("2026-11-29T00:00:00Z", now))
         .isEqualTo(Instant.parse("2026-11-29T00:00:00Z"));
   }
 
   @Test
   void a_job_is_claimable_only_when_queued_in_a_pool_without_an_ignore_outcome() {
     Job ignored = IgnoreReasonsTest.job("no_matching_pool", null, "riscv");
-    assertThat(OperatorUi.claimable(ignored)).isEqualTo("no: ignored (no_matching_pool)");
+    assertThat(JobsPage.claimable(ignored)).isEqualTo("no: ignored (no_matching_pool)");
     Job ready =
         new Job(
             1,
@@ -164,14 +163,14 @@ class OverviewSignalsTest {
             Instant.EPOCH,
             null,
             "webhook");
-    assertThat(OperatorUi.claimable(ready)).isEqualTo("yes, in pool linux-x64");
+    assertThat(JobsPage.claimable(ready)).isEqualTo("yes, in pool linux-x64");
   }
 
   @Test
   void every_degraded_pool_gets_a_banner_and_a_healthy_one_none() {
-    assertThat(OperatorUi.degradedAlerts(java.util.Map.of())).isEmpty();
+    assertThat(Page.degradedAlerts(java.util.Map.of())).isEmpty();
     assertThat(
-            OperatorUi.degradedAlerts(
+            Page.degradedAlerts(
                 java.util.Map.of("gpu", "5 launch failures in a row, the last image_pull")))
         .singleElement()
         .asString()

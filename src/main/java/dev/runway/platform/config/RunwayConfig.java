@@ -39,6 +39,8 @@ import java.util.function.Function;
  * @param retention how long stored data is kept
  * @param provisioner the Kubernetes provisioner's settings
  * @param bulkheads the claims side's own threads and the cap on GitHub requests in flight
+ *     <p>Over 400 lines because it is the one validated record of every setting: each is a line or
+ *     two, and one place lists them all.
  */
 public record RunwayConfig(
     int port,
