@@ -70,10 +70,11 @@ class ArchitectureTest {
           Map.entry("operators", Set.of()),
           Map.entry("dispatch", Set.of("ingest", "accounts", "pools", "jobs")),
           Map.entry("claims", Set.of("jobs", "pools", "repos")),
-          Map.entry("provisioner", Set.of("claims", "pools")),
+          Map.entry("runners", Set.of("claims", "jobs", "pools")),
+          Map.entry("provisioner", Set.of("claims", "runners", "pools")),
           Map.entry("redelivery", Set.of("ingest")),
           Map.entry("retention", Set.of("claims", "ingest", "jobs", "redelivery")),
-          Map.entry("ledger", Set.of("claims", "ingest", "jobs", "pools")));
+          Map.entry("ledger", Set.of("claims", "runners", "ingest", "jobs", "pools")));
 
   /** Edges: what a person or another machine talks to. They may use features and platform. */
   static final List<String> EDGES = List.of("cli", "ui", "agent");
@@ -87,7 +88,7 @@ class ArchitectureTest {
           Map.entry("accounts", Set.of("accounts/AccountRepository.java")),
           Map.entry("claims", Set.of("claims/ClaimRepository.java")),
           Map.entry("inbox", Set.of("ingest/inbox/InboxRepository.java")),
-          Map.entry("job_reruns", Set.of("claims/RerunRepository.java")),
+          Map.entry("job_reruns", Set.of("runners/RerunRepository.java")),
           Map.entry("jobs", Set.of("jobs/JobRepository.java")),
           Map.entry("operator_tokens", Set.of("operators/OperatorTokens.java")),
           Map.entry("pool_tokens", Set.of("claims/PoolTokens.java")),
@@ -104,12 +105,12 @@ class ArchitectureTest {
           "dispatch.Redispatch",
           "claims.Claims",
           "claims.LeaseReaper",
-          "claims.RunnerBinding",
-          "claims.StaleJobCheck",
+          "runners.RunnerBinding",
+          "runners.StaleJobCheck",
           // The jobs pages read only (list, find); redispatch goes through DispatchQueue.
           "ui.JobsPage",
           // Takes the job's lock before releasing a claim whose runner failed (Claims.release).
-          "claims.RunnerStates",
+          "runners.RunnerStates",
           // Reads the job's pool and outcome to signal waiting claimers; writes nothing.
           "claims.ClaimableSignals",
           // Deletes completed jobs after RUNWAY_RETENTION_JOBS, through JobRepository.

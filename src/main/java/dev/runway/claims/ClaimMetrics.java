@@ -38,7 +38,7 @@ public final class ClaimMetrics {
   }
 
   /** {@code runway_job_wait_seconds}: the capacity stage ends at a claim, assign at a binding. */
-  dev.runway.jobs.WaitStages stages() {
+  public dev.runway.jobs.WaitStages stages() {
     return stages;
   }
 
@@ -53,7 +53,7 @@ public final class ClaimMetrics {
     record(queueWait, "runway.claim.queue.wait", "Time from a job's receipt to its claim", pool, d);
   }
 
-  void startLatency(String pool, Duration d) {
+  public void startLatency(String pool, Duration d) {
     record(
         startLatency,
         "runway.claim.start.latency",

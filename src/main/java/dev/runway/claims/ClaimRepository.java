@@ -13,6 +13,9 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * SQL for the {@code claims} table, and the claims' reads of {@code jobs} (its writes go through
@@ -28,7 +31,9 @@ import java.util.Optional;
  * <p>Over 400 lines because it is the one writer of {@code claims}: every statement that changes
  * the table is here, where the architecture test looks for them.
  */
-final class ClaimRepository {
+public final class ClaimRepository {
+  private static final Logger log = LoggerFactory.getLogger(ClaimRepository.class);
+
   /** Advisory lock key spaces (two-int keys never collide with the jobs' one-bigint keys). */
   private static final int POOL_LOCKS = 0x72770001;
 
@@ -43,7 +48,7 @@ final class ClaimRepository {
    * @param jobId the job it holds or took; {@link #NO_JOB} for a warm claim that has none yet
    * @param warm whether it was created for {@code minIdle}, not for a job
    */
-  record Claim(
+  public record Claim(
       long id,
       long jobId,
       int runAttempt,
@@ -53,13 +58,13 @@ final class ClaimRepository {
       Instant createdAt,
       Instant boundAt,
       boolean warm) {
-    boolean hasJob() {
+    public boolean hasJob() {
       return jobId != NO_JOB;
     }
   }
 
   /** The job id read from a null {@code claims.job_id}: job ids GitHub hands out are positive. */
-  static final long NO_JOB = 0;
+  public static final long NO_JOB = 0;
 
   private static final String CLAIM_COLUMNS =
       "id, job_id, run_attempt, pool, runner_name, status, created_at, bound_at, warm";
@@ -280,7 +285,7 @@ final class ClaimRepository {
    *
    * @return whether the claim was a warm one holding that job
    */
-  boolean unassign(Connection c, long claimId) throws SQLException {
+  public boolean unassign(Connection c, long claimId) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update claims set job_id = null, run_attempt = null where id = ? and warm"
@@ -291,7 +296,7 @@ final class ClaimRepository {
   }
 
   /** As {@link #unassign}, for the warm claims holding a job that completed before any took it. */
-  int unassignHoldersOf(Connection c, long jobId, int attempt) throws SQLException {
+  public int unassignHoldersOf(Connection c, long jobId, int attempt) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update claims set job_id = null, run_attempt = null where job_id = ?"
@@ -417,7 +422,7 @@ final class ClaimRepository {
     }
   }
 
-  Optional<Claim> find(Connection c, long id) throws SQLException {
+  public Optional<Claim> find(Connection c, long id) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("select " + CLAIM_COLUMNS + " from claims where id = ?")) {
       ps.setLong(1, id);
@@ -426,7 +431,7 @@ final class ClaimRepository {
   }
 
   /** The claim, locked for this transaction. */
-  Optional<Claim> lockClaim(Connection c, long id) throws SQLException {
+  public Optional<Claim> lockClaim(Connection c, long id) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("select " + CLAIM_COLUMNS + " from claims where id = ? for update")) {
       ps.setLong(1, id);
@@ -435,7 +440,7 @@ final class ClaimRepository {
   }
 
   /** The active claim other than {@code except} that holds the job's place, locked. */
-  Optional<Claim> activeHolder(Connection c, long jobId, int attempt, long except)
+  public Optional<Claim> activeHolder(Connection c, long jobId, int attempt, long except)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -456,7 +461,7 @@ final class ClaimRepository {
    * @return whether {@code to} was still active (it is locked by the caller, so false means the
    *     caller must roll back rather than leave a job naming an ended claim)
    */
-  boolean reassign(Connection c, long to, long jobId, int attempt) throws SQLException {
+  public boolean reassign(Connection c, long to, long jobId, int attempt) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update claims set job_id = ?, run_attempt = ? where id = ? and status = 'active'")) {
@@ -477,7 +482,7 @@ final class ClaimRepository {
    * Whether claim {@code id} was failed by Runway's bookkeeping (lease, scale-down) with no
    * reported end of its runner: a late {@code in_progress} revives it.
    */
-  boolean revivable(Connection c, long id) throws SQLException {
+  public boolean revivable(Connection c, long id) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "select 1 from claims where id = ? and state = 'failed' and exit_code is null"
@@ -496,7 +501,7 @@ final class ClaimRepository {
    *
    * @return whether the claim exists (the caller holds its row lock)
    */
-  boolean bind(Connection c, long claimId, long jobId, int attempt, Instant now)
+  public boolean bind(Connection c, long claimId, long jobId, int attempt, Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -527,7 +532,7 @@ final class ClaimRepository {
   /**
    * When the claim's runner was first reported up ({@code running_at}), or empty if it never was.
    */
-  Optional<Instant> runningAt(Connection c, long claimId) throws SQLException {
+  public Optional<Instant> runningAt(Connection c, long claimId) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("select running_at from claims where id = ?")) {
       ps.setLong(1, claimId);
       try (ResultSet rs = ps.executeQuery()) {
@@ -542,7 +547,7 @@ final class ClaimRepository {
    * Records the first report that the claim's runner is up; returns the claim (for its pool and
    * creation time) when this was that first report.
    */
-  Optional<Claim> markRunning(Connection c, long claimId, Instant now) throws SQLException {
+  public Optional<Claim> markRunning(Connection c, long claimId, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update claims set running_at = ? where id = ? and running_at is null returning "
@@ -554,7 +559,7 @@ final class ClaimRepository {
   }
 
   /** Ends the active or bound claims of a completed job. */
-  int complete(Connection c, long jobId, int attempt, Instant now) throws SQLException {
+  public int complete(Connection c, long jobId, int attempt, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update claims set status = 'completed', ended_at = ?, end_reason = 'job completed',"
@@ -598,7 +603,7 @@ final class ClaimRepository {
     }
   }
 
-  static void setTime(PreparedStatement ps, int i, Instant v) throws SQLException {
+  public static void setTime(PreparedStatement ps, int i, Instant v) throws SQLException {
     if (v == null) {
       ps.setNull(i, Types.TIMESTAMP_WITH_TIMEZONE);
     } else {
@@ -606,7 +611,7 @@ final class ClaimRepository {
     }
   }
 
-  static Instant time(ResultSet rs, String col) throws SQLException {
+  public static Instant time(ResultSet rs, String col) throws SQLException {
     OffsetDateTime t = rs.getObject(col, OffsetDateTime.class);
     return t == null ? null : t.toInstant();
   }
@@ -630,7 +635,7 @@ final class ClaimRepository {
    *
    * @return whether it moved (the row count was 1)
    */
-  boolean move(
+  public boolean move(
       Connection c,
       long id,
       RunnerState to,
@@ -666,7 +671,7 @@ final class ClaimRepository {
   }
 
   /** Keeps the last stderr line its starter reported for the claim's runner. */
-  void stderrLine(Connection c, long id, String line) throws SQLException {
+  public void stderrLine(Connection c, long id, String line) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("update claims set stderr_line = ? where id = ?")) {
       ps.setString(1, line);
@@ -691,7 +696,7 @@ final class ClaimRepository {
    * Records that the claim's runner was lost while it had a job (an {@code in_progress} bound the
    * claim, or its starter says a job started); the first observation wins.
    */
-  boolean markLost(Connection c, long claimId, RunnerLoss loss, boolean jobStarted)
+  public boolean markLost(Connection c, long claimId, RunnerLoss loss, boolean jobStarted)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -701,6 +706,59 @@ final class ClaimRepository {
       ps.setLong(2, claimId);
       ps.setBoolean(3, jobStarted);
       return ps.executeUpdate() == 1;
+    }
+  }
+
+  /** The failure reason of a runner that never came up before its claim's lease ran out. */
+  public static final String LEASE_EXPIRED = "lease_expired";
+
+  /**
+   * Marks a claim whose runner never came up before its lease ran out ({@code claimed}: nobody
+   * started it; {@code launching}: its start never finished) as failed with {@code lease_expired};
+   * called by the lease reaper in its release transaction. A {@code running} runner is left to its
+   * starter's {@code exited}: it may still take a job.
+   */
+  void leaseExpired(Connection c, long claimId, Instant now) throws SQLException {
+    move(
+        c,
+        claimId,
+        RunnerState.FAILED,
+        LEASE_EXPIRED,
+        null,
+        Boolean.FALSE,
+        now,
+        RunnerState.CLAIMED,
+        RunnerState.LAUNCHING);
+  }
+
+  /**
+   * Marks a claim for which GitHub registered no runner as failed with {@code github_error}; called
+   * by {@link Claims} in its release transaction. Not a launch failure: {@code
+   * runway_claims_total{result="github_error"}} counts it.
+   */
+  void registrationFailed(Connection c, long claimId, Instant now) throws SQLException {
+    move(
+        c,
+        claimId,
+        RunnerState.FAILED,
+        "github_error",
+        null,
+        Boolean.FALSE,
+        now,
+        RunnerState.CLAIMED);
+  }
+
+  /**
+   * Records the runner id GitHub answered when it registered claim {@code claimId}'s runner, so its
+   * registration can be looked up by id. Best effort, after the claim's commit: a claim without it
+   * falls back to the name, and is never concluded gone.
+   */
+  static void rememberRunnerId(DataSource ds, long claimId, long runnerId) {
+    try (Connection c = ds.getConnection()) {
+      new ClaimRepository().setRunnerId(c, claimId, runnerId);
+    } catch (SQLException e) {
+      // The name lookup still finds it; only "gone" cannot be concluded for this claim.
+      log.warn("claim {}: runner id not recorded ({})", claimId, e.getMessage());
     }
   }
 }

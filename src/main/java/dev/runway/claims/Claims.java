@@ -213,7 +213,7 @@ public final class Claims implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       return gitHubFailed(pool, job, claim, e);
     }
-    RunnerRegistrations.remember(ds, claim.id(), jit.runnerId());
+    ClaimRepository.rememberRunnerId(ds, claim.id(), jit.runnerId());
     configProblems.resolved(pool.name());
     metrics.queueWait(pool.name(), Duration.between(job.receivedAt(), claim.createdAt()));
     log.info(
@@ -487,7 +487,7 @@ public final class Claims implements AutoCloseable {
    *
    * @return whether the claim was active
    */
-  static boolean release(
+  public static boolean release(
       ClaimRepository repo,
       JobRepository jobs,
       Connection c,
@@ -517,7 +517,7 @@ public final class Claims implements AutoCloseable {
         if (release(repo, jobs, c, claim.id(), reason, clock.instant())) {
           // No runner was registered: the claim's runner state ends here, and the job is
           // claimable again.
-          RunnerStates.registrationFailed(c, claim.id(), clock.instant());
+          new ClaimRepository().registrationFailed(c, claim.id(), clock.instant());
           if (!reason.equals(RATE_LIMITED)) {
             // Not while GitHub's rate limit holds the installation: a woken claimer would only
             // meet the same pause and wake the next, through every waiter. The periodic re-check

@@ -139,7 +139,7 @@ public final class ClaimsApi implements HttpRoutes {
     }
   }
 
-  static String bearer(String header) {
+  public static String bearer(String header) {
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return null;
     }

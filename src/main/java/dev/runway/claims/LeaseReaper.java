@@ -118,7 +118,7 @@ public final class LeaseReaper {
         }
         boolean released = Claims.release(repo, jobs, c, claimId, "lease expired", now);
         if (released) {
-          RunnerStates.leaseExpired(c, claimId, now);
+          repo.leaseExpired(c, claimId, now);
           PoolWakeups.notifyClaimable(c, peek.get().pool());
         }
         c.commit();

@@ -23,7 +23,7 @@ public enum RunnerLoss {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  static RunnerLoss of(String label) {
+  public static RunnerLoss of(String label) {
     return valueOf(label.toUpperCase(Locale.ROOT));
   }
 

@@ -9,13 +9,13 @@ import java.util.regex.Pattern;
  * what binds an {@code in_progress} event back to its claim; the pool part is for people and is
  * checked against the claim, so a look-alike name from another system binds nothing.
  */
-final class RunnerNames {
+public final class RunnerNames {
   private static final Pattern NAME = Pattern.compile("^runway-(.+)-([0-9]{1,18})$");
 
   private RunnerNames() {}
 
   /** A runner name and what it says. */
-  record Parsed(String pool, long claimId) {}
+  public record Parsed(String pool, long claimId) {}
 
   public static String of(String pool, long claimId) {
     return "runway-" + pool + "-" + claimId;

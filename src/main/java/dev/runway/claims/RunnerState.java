@@ -24,7 +24,7 @@ public enum RunnerState {
   }
 
   /** The states a transition to this state may start from. */
-  RunnerState[] predecessors() {
+  public RunnerState[] predecessors() {
     return switch (this) {
       case CLAIMED -> new RunnerState[] {};
       case LAUNCHING -> new RunnerState[] {CLAIMED};
@@ -38,14 +38,14 @@ public enum RunnerState {
    * request for this state is a repeat, not an error. A terminal state is passed only by itself:
    * {@code failed} after {@code done} is a contradiction.
    */
-  boolean reachedBy(RunnerState current) {
+  public boolean reachedBy(RunnerState current) {
     if (terminal() || current == FAILED) {
       return current == this;
     }
     return current.ordinal() >= ordinal();
   }
 
-  static RunnerState of(String label) {
+  public static RunnerState of(String label) {
     return valueOf(label.toUpperCase(Locale.ROOT));
   }
 }

@@ -93,7 +93,7 @@ public final class WarmClaims {
                   Claims.runnerLabels(pool.get()),
                   WORK_FOLDER,
                   Deadline.after(deadline));
-      RunnerRegistrations.remember(ds, r.claim().id(), registered.runnerId());
+      ClaimRepository.rememberRunnerId(ds, r.claim().id(), registered.runnerId());
       String jit = registered.encodedJitConfig();
       log.info(
           "warm claim {} in pool {}: runner {} registered for {}",
@@ -185,7 +185,7 @@ public final class WarmClaims {
       try {
         Instant now = clock.instant();
         if (repo.release(c, claimId, "github_error", now).isPresent()) {
-          RunnerStates.registrationFailed(c, claimId, now);
+          new ClaimRepository().registrationFailed(c, claimId, now);
         }
         c.commit();
       } catch (SQLException | RuntimeException e) {

@@ -1,10 +1,10 @@
 package dev.runway.ledger;
 
 import dev.runway.claims.GitHubConfigProblems;
-import dev.runway.claims.Reruns;
 import dev.runway.jobs.Job;
 import dev.runway.jobs.JobRepository;
 import dev.runway.platform.db.Sql;
+import dev.runway.runners.Reruns;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

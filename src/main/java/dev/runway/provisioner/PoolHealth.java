@@ -1,7 +1,7 @@
 package dev.runway.provisioner;
 
-import dev.runway.claims.ClaimEvent;
 import dev.runway.platform.retry.Backoff;
+import dev.runway.runners.ClaimEvent;
 import java.time.Duration;
 import java.time.Instant;
 

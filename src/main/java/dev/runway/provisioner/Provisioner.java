@@ -1,15 +1,10 @@
 package dev.runway.provisioner;
 
-import dev.runway.claims.ClaimEvent;
 import dev.runway.claims.ClaimOutcome;
 import dev.runway.claims.Claims;
-import dev.runway.claims.LiveRunner;
 import dev.runway.claims.PoolWakeups;
 import dev.runway.claims.RunnerLoss;
-import dev.runway.claims.RunnerRegistrations;
 import dev.runway.claims.RunnerState;
-import dev.runway.claims.RunnerStates;
-import dev.runway.claims.Transition;
 import dev.runway.claims.WarmClaims;
 import dev.runway.claims.WarmOutcome;
 import dev.runway.platform.config.RunwayConfig;
@@ -18,6 +13,11 @@ import dev.runway.platform.db.Signals;
 import dev.runway.pools.DegradedPools;
 import dev.runway.pools.KubernetesPoolSource;
 import dev.runway.pools.PodTemplatePolicy;
+import dev.runway.runners.ClaimEvent;
+import dev.runway.runners.LiveRunner;
+import dev.runway.runners.RunnerRegistrations;
+import dev.runway.runners.RunnerStates;
+import dev.runway.runners.Transition;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;

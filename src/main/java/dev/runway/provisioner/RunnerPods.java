@@ -1,9 +1,9 @@
 package dev.runway.provisioner;
 
-import dev.runway.claims.ClaimEvent;
 import dev.runway.claims.RunnerLoss;
 import dev.runway.platform.config.PodPolicy;
 import dev.runway.pools.PodTemplatePolicy;
+import dev.runway.runners.ClaimEvent;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStateWaiting;

@@ -1,9 +1,9 @@
 package dev.runway.ui;
 
-import dev.runway.claims.RunnerMetrics;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSnapshot;
 import dev.runway.pools.PoolView;
+import dev.runway.runners.RunnerMetrics;
 import io.javalin.http.Context;
 import java.sql.Connection;
 import java.sql.SQLException;

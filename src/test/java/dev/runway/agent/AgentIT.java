@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.runway.claims.ClaimsFixture;
-import dev.runway.claims.PoolStartHealth;
+import dev.runway.runners.PoolStartHealth;
 import dev.runway.testing.RunwayHarness;
 import dev.runway.testing.Signed;
 import dev.runway.ui.UiClient;

@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runway.runners.ClaimEvent;
+import dev.runway.runners.ClaimEventsApi;
 import org.junit.jupiter.api.Test;
 
 class RunnerStateTest {

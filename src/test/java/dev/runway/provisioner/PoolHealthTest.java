@@ -2,7 +2,7 @@ package dev.runway.provisioner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.runway.claims.ClaimEvent.FailureReason;
+import dev.runway.runners.ClaimEvent.FailureReason;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;

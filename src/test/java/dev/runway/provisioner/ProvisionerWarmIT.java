@@ -11,12 +11,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
-import dev.runway.claims.OrphanedRunners;
 import dev.runway.platform.config.RunwayConfig;
 import dev.runway.platform.github.AppJwtSigner;
 import dev.runway.platform.github.GitHubClient;
 import dev.runway.platform.github.GitHubStub;
 import dev.runway.pools.KubernetesPoolSource;
+import dev.runway.runners.OrphanedRunners;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;

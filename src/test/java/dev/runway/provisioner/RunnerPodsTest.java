@@ -3,8 +3,8 @@ package dev.runway.provisioner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.runway.claims.ClaimEvent.FailureReason;
 import dev.runway.claims.RunnerLoss;
+import dev.runway.runners.ClaimEvent.FailureReason;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;

@@ -1,8 +1,9 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
 import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import com.github.kagkarlsson.scheduler.task.schedule.Schedules;
+import dev.runway.claims.ClaimRepository;
 import dev.runway.jobs.JobFacts;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;

@@ -1,4 +1,4 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.delete;
 import static com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor;
@@ -11,6 +11,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.client.WireMock;
+import dev.runway.claims.ClaimsFixture;
 import dev.runway.platform.github.AppJwtSigner;
 import dev.runway.platform.github.GitHubClient;
 import dev.runway.platform.github.GitHubStub;

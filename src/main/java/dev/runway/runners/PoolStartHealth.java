@@ -1,4 +1,4 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,5 +1,6 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
+import dev.runway.claims.RunnerState;
 import dev.runway.platform.telemetry.Metrics;
 import io.micrometer.core.instrument.Gauge;
 import java.sql.Connection;

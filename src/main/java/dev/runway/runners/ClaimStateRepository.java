@@ -1,7 +1,9 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
 import static dev.runway.claims.ClaimRepository.setTime;
 
+import dev.runway.claims.ClaimRepository;
+import dev.runway.claims.RunnerState;
 import dev.runway.platform.github.GitHubClient;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

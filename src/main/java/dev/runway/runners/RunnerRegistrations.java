@@ -1,4 +1,4 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
 import dev.runway.platform.github.GitHubClient;
 import dev.runway.platform.github.GitHubException;
@@ -52,20 +52,6 @@ public final class RunnerRegistrations {
     GONE,
     /** Not known: no App, no scope, GitHub failed, or no id and a list did not show it. */
     UNKNOWN
-  }
-
-  /**
-   * Records the runner id GitHub answered when it registered claim {@code claimId}'s runner, so its
-   * registration can be looked up by id. Best effort, after the claim's commit: a claim without it
-   * falls back to the name, and is never concluded gone.
-   */
-  static void remember(DataSource ds, long claimId, long runnerId) {
-    try (Connection c = ds.getConnection()) {
-      new ClaimRepository().setRunnerId(c, claimId, runnerId);
-    } catch (SQLException e) {
-      // The name lookup still finds it; only "gone" cannot be concluded for this claim.
-      log.warn("claim {}: runner id not recorded ({})", claimId, e.getMessage());
-    }
   }
 
   /** Where the runner registered, and GitHub's answer: its registration, or null when gone. */

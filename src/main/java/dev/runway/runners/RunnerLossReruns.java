@@ -1,4 +1,4 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
 import com.github.kagkarlsson.scheduler.task.helper.RecurringTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;

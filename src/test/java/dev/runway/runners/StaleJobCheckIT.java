@@ -1,10 +1,11 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
 import static dev.runway.claims.ClaimsFixture.ACME;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.runway.claims.ClaimsFixture;
 import dev.runway.platform.config.RunwayConfig;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,6 +1,8 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.runway.claims.ClaimsApi;
+import dev.runway.claims.PoolTokens;
 import dev.runway.platform.http.Bulkhead;
 import dev.runway.platform.http.HttpRoutes;
 import dev.runway.platform.http.JsonResponses;
@@ -129,7 +131,7 @@ public final class ClaimEventsApi implements HttpRoutes {
   }
 
   /** Reads one event; unknown names and wrongly typed fields are refused. */
-  static ClaimEvent parse(JsonNode body) {
+  public static ClaimEvent parse(JsonNode body) {
     if (body == null || !body.isObject()) {
       throw new IllegalArgumentException("the body must be a JSON object");
     }

@@ -1,4 +1,6 @@
-package dev.runway.claims;
+package dev.runway.runners;
+
+import dev.runway.claims.RunnerState;
 
 /**
  * What a request for a runner state change came to.

@@ -1,5 +1,6 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
+import dev.runway.claims.RunnerState;
 import java.util.Locale;
 
 /**
@@ -123,7 +124,7 @@ public sealed interface ClaimEvent {
     JOB_TIMEOUT,
     /** Killed because its starter stopped. */
     STOPPED,
-    /** No starter reported anything before the claim's lease ran out. */
+    /** No starter reported anything before the claim's lease ran out ({@code ClaimRepository}). */
     LEASE_EXPIRED,
     /** Kubernetes: the Pod was still {@code Pending} at the pool's {@code startTimeout}. */
     START_TIMEOUT,

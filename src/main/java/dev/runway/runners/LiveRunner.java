@@ -1,5 +1,6 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
+import dev.runway.claims.RunnerState;
 import java.time.Instant;
 
 /**

@@ -1,5 +1,10 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
+import dev.runway.claims.ClaimRepository;
+import dev.runway.claims.Claims;
+import dev.runway.claims.PoolWakeups;
+import dev.runway.claims.RunnerLoss;
+import dev.runway.claims.RunnerState;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.WaitStage;
 import dev.runway.jobs.WaitStages;
@@ -299,43 +304,5 @@ public final class RunnerStates {
     String why = "claim is " + claim.state().label() + ", cannot become " + to.label();
     log.warn("claim {} (runner {}): refused: {}", claim.id(), claim.runnerName(), why);
     return Transition.refused(claim.state(), why);
-  }
-
-  /**
-   * Marks a claim whose runner never came up before its lease ran out ({@code claimed}: nobody
-   * started it; {@code launching}: its start never finished) as failed with {@code lease_expired};
-   * called by the lease reaper in its release transaction. A {@code running} runner is left to its
-   * starter's {@code exited}: it may still take a job.
-   */
-  static void leaseExpired(Connection c, long claimId, Instant now) throws SQLException {
-    new ClaimRepository()
-        .move(
-            c,
-            claimId,
-            RunnerState.FAILED,
-            ClaimEvent.FailureReason.LEASE_EXPIRED.label(),
-            null,
-            Boolean.FALSE,
-            now,
-            RunnerState.CLAIMED,
-            RunnerState.LAUNCHING);
-  }
-
-  /**
-   * Marks a claim for which GitHub registered no runner as failed with {@code github_error}; called
-   * by {@link Claims} in its release transaction. Not a launch failure: {@code
-   * runway_claims_total{result="github_error"}} counts it.
-   */
-  static void registrationFailed(Connection c, long claimId, Instant now) throws SQLException {
-    new ClaimRepository()
-        .move(
-            c,
-            claimId,
-            RunnerState.FAILED,
-            "github_error",
-            null,
-            Boolean.FALSE,
-            now,
-            RunnerState.CLAIMED);
   }
 }

@@ -1,5 +1,7 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
+import dev.runway.claims.ClaimRepository;
+import dev.runway.claims.RunnerLoss;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

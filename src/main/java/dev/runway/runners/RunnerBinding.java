@@ -1,5 +1,8 @@
-package dev.runway.claims;
+package dev.runway.runners;
 
+import dev.runway.claims.ClaimMetrics;
+import dev.runway.claims.ClaimRepository;
+import dev.runway.claims.RunnerNames;
 import dev.runway.jobs.JobFacts;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
