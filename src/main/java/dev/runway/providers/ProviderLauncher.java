@@ -1,0 +1,880 @@
+package dev.runway.providers;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runway.claims.ClaimEvent;
+import dev.runway.claims.ClaimOutcome;
+import dev.runway.claims.Claims;
+import dev.runway.claims.LiveRunner;
+import dev.runway.claims.PoolWakeups;
+import dev.runway.claims.RunnerState;
+import dev.runway.claims.RunnerStates;
+import dev.runway.claims.Transition;
+import dev.runway.claims.WarmClaims;
+import dev.runway.claims.WarmOutcome;
+import dev.runway.pools.Pool;
+import dev.runway.pools.PoolSource;
+import dev.runway.pools.ProviderSpec;
+import dev.runway.provisioner.DegradedGauges;
+import dev.runway.provisioner.DegradedPools;
+import dev.runway.provisioner.LeaderLock;
+import dev.runway.provisioner.PoolHealth;
+import dev.runway.signals.Signals;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts one machine per claim for pools with a {@code provider}, through their GARM external
+ * provider executables, on the per-claim state machine the Pods use. One replica at a time acts
+ * (the holder of the provider pools' {@link LeaderLock}), in cycles on one thread: every {@code
+ * interval}, and sooner when a job becomes claimable or an instance reports on its bootstrap.
+ *
+ * <p>A cycle reads the pools, the {@code provider_instances} rows and the live claims, then:
+ *
+ * <ol>
+ *   <li>judges each row against its claim: a claim that ended (its job completed, or it was
+ *       released) → {@code DeleteInstance}; an instance whose bootstrap said {@code failed}, or
+ *       that did not say its runner is installed within {@code bootstrapTimeout} while its claim
+ *       has no job → {@link ClaimEvent.LaunchFailed} (which releases the claim, deletes the
+ *       registration at GitHub and counts {@code runway_runner_launch_failures_total}) and {@code
+ *       DeleteInstance}; a row left in {@code creating} by a leader that stopped mid-call → the
+ *       same, by name;
+ *   <li>releases live claims of provider pools that have no row ({@code instance_lost});
+ *   <li>claims through {@link Claims} (the caps, {@code maxRunners} included, are the claim
+ *       transaction's) and, for each claim, writes its row (a fresh instance token, hashed) and
+ *       runs {@code CreateInstance}: at most {@code launchesPerCycle} per pool, one per backoff
+ *       while the pool is Degraded; then tops the pool up to its {@code minIdle} warm instances;
+ *   <li>every {@code syncInterval}, runs {@code ListInstances} per pool: an instance of the pool
+ *       that has no row is an orphan and is deleted; a row whose instance vanished is released.
+ * </ol>
+ *
+ * A restart or hand-over adopts what the rows say: nothing is created for a claim that has a row,
+ * so no instance is started twice. Provider calls run on a pool of threads of their own; the cycle
+ * waits for them (each is bounded by its {@code callTimeout}) and then records what they came to on
+ * its own thread, so the pools' health is confined to it.
+ */
+public final class ProviderLauncher implements AutoCloseable, DegradedPools {
+  private static final Logger log = LoggerFactory.getLogger(ProviderLauncher.class);
+  private static final Duration RECHECK = Duration.ofSeconds(10);
+  private static final Duration DELETE_RETRY = Duration.ofSeconds(30);
+
+  /** The launcher's settings. */
+  public record Settings(
+      URI publicUrl, Duration interval, int launchesPerCycle, Duration syncInterval) {}
+
+  private final DataSource ds;
+  private final PoolSource pools;
+  private final Claims claims;
+  private final WarmClaims warm;
+  private final RunnerStates states;
+  private final RunnerTools tools;
+  private final Clock clock;
+  private final Settings settings;
+  private final ObjectMapper json;
+  private final LeaderLock leader;
+  private final InstanceRepository repo = new InstanceRepository();
+  private final InstanceTokens tokens = new InstanceTokens();
+  private final DegradedGauges degradedGauges;
+  private final String webUrl;
+  private final ScheduledExecutorService thread;
+  private final ExecutorService calls;
+  private final ExecutorService readers;
+  private final AtomicBoolean pending = new AtomicBoolean();
+  private final Set<String> signalled = ConcurrentHashMap.newKeySet();
+  private volatile boolean signalledAll = true;
+
+  // Confined to the launcher's thread.
+  private final Map<String, PoolHealth> health = new HashMap<>();
+  private final Map<String, Long> emptySince = new HashMap<>();
+  private final Map<String, Long> holdUntil = new HashMap<>();
+  private final Map<Long, Long> deleteHeld = new HashMap<>();
+  private final Map<String, ProviderSpec> lastSpec = new ConcurrentHashMap<>();
+  private final Map<String, Long> lastSync = new HashMap<>();
+  private String controllerId;
+  private boolean leading;
+  private boolean publicUrlLogged;
+
+  public ProviderLauncher(
+      DataSource ds,
+      PoolSource pools,
+      Claims claims,
+      WarmClaims warm,
+      RunnerStates states,
+      dev.runway.github.GitHubClient github,
+      URI githubApiUrl,
+      Clock clock,
+      Settings settings,
+      ObjectMapper json,
+      MeterRegistry registry) {
+    this.ds = ds;
+    this.pools = pools;
+    this.claims = claims;
+    this.warm = warm;
+    this.states = states;
+    this.tools = new RunnerTools(ds, github);
+    this.webUrl = webUrl(githubApiUrl);
+    this.clock = clock;
+    this.settings = settings;
+    this.json = json;
+    this.leader = new LeaderLock(ds, LeaderLock.PROVIDERS, "provider pools");
+    this.degradedGauges = new DegradedGauges(registry);
+    this.thread = Executors.newSingleThreadScheduledExecutor(daemon("runway-providers"));
+    this.calls = Executors.newFixedThreadPool(8, daemon("provider-call"));
+    this.readers = Executors.newCachedThreadPool(daemon("provider-output"));
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** The GitHub web address a bootstrap's {@code repo_url} starts with. */
+  static String webUrl(URI api) {
+    String s = api.toString().replaceAll("/+$", "");
+    if (s.equals("https://api.github.com")) {
+      return "https://github.com";
+    }
+    return s.endsWith("/api/v3") ? s.substring(0, s.length() - "/api/v3".length()) : s;
+  }
+
+  /** The routes the instances call, served through {@code bulkhead}. */
+  public dev.runway.http.HttpRoutes instanceApi(
+      dev.runway.http.JsonResponses out, dev.runway.http.Bulkhead bulkhead) {
+    return new InstanceApi(ds, clock, out, bulkhead, this::trigger);
+  }
+
+  /** Starts the cycles; claimable signals start one sooner. */
+  public void start(Signals signals) {
+    signals.subscribe(
+        PoolWakeups.TOPIC,
+        key -> {
+          if (Signals.ANY.equals(key)) {
+            signalledAll = true;
+          } else {
+            signalled.add(key);
+          }
+          trigger();
+        });
+    long every = settings.interval().toNanos();
+    thread.scheduleWithFixedDelay(this::cycleSafely, 0, every, TimeUnit.NANOSECONDS);
+    log.info(
+        "launching provider pools' instances: at most {} per pool per cycle, a cycle at least"
+            + " every {}, ListInstances every {}; instances call {}",
+        settings.launchesPerCycle(),
+        settings.interval(),
+        settings.syncInterval(),
+        settings.publicUrl());
+  }
+
+  /** Asks for a cycle soon; many asks while one is pending make one cycle. */
+  void trigger() {
+    if (pending.compareAndSet(false, true)) {
+      try {
+        thread.execute(
+            () -> {
+              pending.set(false);
+              cycleSafely();
+            });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // Stopping.
+      }
+    }
+  }
+
+  private void cycleSafely() {
+    try {
+      cycle();
+    } catch (RuntimeException e) {
+      // The next cycle starts from the database again; a failed one must not end the schedule.
+      log.warn("provider cycle failed: {}", e.toString());
+    }
+  }
+
+  private void cycle() {
+    boolean lead = leader.lead();
+    if (lead != leading) {
+      leading = lead;
+      health.clear();
+      lastSync.clear();
+      if (!lead) {
+        degradedGauges.clear();
+      }
+    }
+    if (!lead) {
+      return;
+    }
+    Optional<Map<String, Pool>> current =
+        pools
+            .current()
+            .fold(
+                s ->
+                    Optional.of(
+                        s.pools().stream()
+                            .filter(p -> p.provider() != null)
+                            .collect(
+                                Collectors.toMap(
+                                    Pool::name,
+                                    Function.identity(),
+                                    (a, b) -> a,
+                                    LinkedHashMap::new))),
+                reason -> Optional.empty());
+    if (current.isEmpty()) {
+      // Unknown is not empty: with no answer from the pool source, nothing is deleted.
+      return;
+    }
+    Map<String, Pool> providerPools = current.get();
+    if (settings.publicUrl() == null && !providerPools.isEmpty()) {
+      if (!publicUrlLogged) {
+        publicUrlLogged = true;
+        log.error(
+            "provider pools {} are not launched: RUNWAY_PUBLIC_URL is unset, and their instances"
+                + " need it to reach Runway; set it and restart",
+            providerPools.keySet());
+      }
+      return;
+    }
+    providerPools.forEach((name, p) -> lastSpec.put(name, p.provider()));
+    List<InstanceRepository.Row> rows;
+    Map<Long, LiveRunner> live;
+    try {
+      try (Connection c = ds.getConnection()) {
+        if (controllerId == null) {
+          controllerId = repo.controllerId(c);
+        }
+        rows = repo.list(c);
+      }
+      Set<String> poolNames = new HashSet<>(providerPools.keySet());
+      rows.forEach(r -> poolNames.add(r.pool()));
+      live =
+          states.liveIn(poolNames).stream()
+              .collect(Collectors.toMap(LiveRunner::claimId, Function.identity()));
+    } catch (SQLException e) {
+      log.warn("provider pools paused: database: {}", e.getMessage());
+      return;
+    }
+    Instant now = clock.instant();
+    Set<Long> withRow = new HashSet<>();
+    List<Runnable> deletions = new ArrayList<>();
+    for (InstanceRepository.Row row : rows) {
+      withRow.add(row.claimId());
+      judge(row, live.get(row.claimId()), providerPools.get(row.pool()), now, deletions);
+    }
+    for (LiveRunner claim : live.values()) {
+      if (providerPools.containsKey(claim.pool())
+          && !withRow.contains(claim.claimId())
+          && !claim.bound()) {
+        log.info(
+            "pool {}: claim {} has no instance (a leader stopped between claim and row); releasing"
+                + " it",
+            claim.pool(),
+            claim.claimId());
+        report(
+            claim.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.INSTANCE_LOST));
+      }
+    }
+    runAll(deletions);
+    Map<String, Optional<String>> degraded = new HashMap<>();
+    for (Pool pool : providerPools.values()) {
+      PoolHealth h = health(pool.name());
+      int max = pool.provider().maxLaunchFailures();
+      degraded.put(
+          pool.name(),
+          h.degraded(max)
+              ? Optional.of(
+                  h.failuresInARow()
+                      + " launch failures in a row, the last "
+                      + h.lastReason().label())
+              : Optional.empty());
+    }
+    degradedGauges.set(degraded);
+    boolean all = signalledAll;
+    signalledAll = false;
+    // Machines, not only claims, stay within maxRunners: an ended claim's instance counts until
+    // its DeleteInstance succeeded.
+    Map<String, Long> machines;
+    try (Connection c = ds.getConnection()) {
+      machines =
+          repo.list(c).stream()
+              .collect(Collectors.groupingBy(InstanceRepository.Row::pool, Collectors.counting()));
+    } catch (SQLException e) {
+      log.warn("provider pools paused: database: {}", e.getMessage());
+      return;
+    }
+    List<Launch> launches = new ArrayList<>();
+    for (Pool pool : providerPools.values()) {
+      boolean signalledNow = signalled.remove(pool.name()) || all;
+      PoolHealth h = health(pool.name());
+      int allowed =
+          h.launchesAllowed(pool.provider().maxLaunchFailures(), settings.launchesPerCycle(), now);
+      if (pool.maxRunners() != null) {
+        allowed =
+            (int)
+                Math.min(
+                    allowed,
+                    Math.max(0, pool.maxRunners() - machines.getOrDefault(pool.name(), 0L)));
+      }
+      if (allowed == 0 && signalledNow) {
+        // Full now: the signal stays for the cycle after a deletion makes room.
+        signalled.add(pool.name());
+      }
+      int claimed = claim(pool, now, signalledNow, allowed, launches);
+      long idleWarm =
+          live.values().stream().filter(r -> r.pool().equals(pool.name()) && r.idleWarm()).count();
+      warm(pool, now, allowed - claimed, idleWarm, launches);
+    }
+    create(launches, now);
+    sync(providerPools, now);
+  }
+
+  // ---- judging rows ----
+
+  private void judge(
+      InstanceRepository.Row row,
+      LiveRunner claim,
+      Pool pool,
+      Instant now,
+      List<Runnable> deletions) {
+    if (InstanceRepository.DELETING.equals(row.phase())) {
+      deletions.add(() -> delete(row, "its deletion is due"));
+      return;
+    }
+    if (claim == null) {
+      deletions.add(() -> delete(row, "its claim ended"));
+      return;
+    }
+    if (pool == null) {
+      if (!claim.bound()) {
+        report(row.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.STOPPED));
+        deletions.add(() -> delete(row, "its pool is no longer a provider pool"));
+      }
+      return;
+    }
+    if (InstanceRepository.CREATING.equals(row.phase())) {
+      fail(
+          row,
+          pool,
+          ClaimEvent.FailureReason.PROVIDER_ERROR,
+          "CreateInstance did not answer before the previous leader stopped",
+          now,
+          deletions);
+    } else if ("failed".equals(row.bootStatus()) && !claim.bound()) {
+      fail(
+          row,
+          pool,
+          ClaimEvent.FailureReason.BOOTSTRAP_FAILED,
+          "the bootstrap script reported failed",
+          now,
+          deletions);
+    } else if (!claim.bound()
+        && !"idle".equals(row.bootStatus())
+        && now.isAfter(row.bootDeadline())) {
+      fail(
+          row,
+          pool,
+          ClaimEvent.FailureReason.BOOTSTRAP_TIMEOUT,
+          "runner not installed within " + pool.provider().bootstrapTimeout(),
+          now,
+          deletions);
+    } else if ("idle".equals(row.bootStatus())) {
+      if (claim.state() != RunnerState.RUNNING && !claim.state().terminal()) {
+        report(row.claimId(), new ClaimEvent.Started());
+      }
+      if (health(pool.name()).success(pool.provider().maxLaunchFailures())) {
+        log.info("pool {}: a runner came up; no longer degraded", pool.name());
+      }
+    }
+  }
+
+  private void fail(
+      InstanceRepository.Row row,
+      Pool pool,
+      ClaimEvent.FailureReason reason,
+      String detail,
+      Instant now,
+      List<Runnable> deletions) {
+    Transition t = report(row.claimId(), new ClaimEvent.LaunchFailed(reason));
+    if (t == null) {
+      return;
+    }
+    if (t.kind() == Transition.Kind.APPLIED && t.state() == RunnerState.FAILED) {
+      failed(pool, reason, detail, now);
+      log.warn(
+          "pool {}: instance {} failed ({}): {}", pool.name(), row.name(), reason.label(), detail);
+    }
+    deletions.add(() -> delete(row, reason.label()));
+  }
+
+  private void failed(Pool pool, ClaimEvent.FailureReason reason, String detail, Instant now) {
+    PoolHealth h = health(pool.name());
+    if (h.failure(reason, detail, pool.provider().maxLaunchFailures(), now)) {
+      log.error(
+          "pool {} is Degraded: {} launch failures in a row, the last {} ({}); launching one"
+              + " instance per backoff until a runner comes up",
+          pool.name(),
+          h.failuresInARow(),
+          reason.label(),
+          detail);
+    }
+  }
+
+  /**
+   * Deletes the instance (by provider id, or by name when it never got one), and then its row. From
+   * the first attempt on, its token opens nothing and its JIT config is gone. Runs on a call
+   * thread; a failed delete is retried after {@link #DELETE_RETRY}.
+   */
+  private void delete(InstanceRepository.Row row, String why) {
+    Long held;
+    synchronized (deleteHeld) {
+      held = deleteHeld.get(row.claimId());
+    }
+    if (held != null && System.nanoTime() - held < 0) {
+      return;
+    }
+    ProviderSpec spec = lastSpec.get(row.pool());
+    try (Connection c = ds.getConnection()) {
+      repo.deleting(c, row.claimId(), clock.instant());
+    } catch (SQLException e) {
+      log.warn("instance {}: not deleted now: database: {}", row.name(), e.getMessage());
+      return;
+    }
+    if (spec == null) {
+      log.warn(
+          "instance {}: not deleted: pool {} has no provider known to this replica since it"
+              + " started; delete it by hand",
+          row.name(),
+          row.pool());
+      holdDelete(row.claimId());
+      return;
+    }
+    ProviderCall result = executable(row.pool(), spec).delete(row.instanceId());
+    if (result instanceof ProviderCall.Ok || result instanceof ProviderCall.NotFound) {
+      try (Connection c = ds.getConnection()) {
+        repo.remove(c, row.claimId());
+      } catch (SQLException e) {
+        log.warn("instance {}: row not removed now: {}", row.name(), e.getMessage());
+        return;
+      }
+      synchronized (deleteHeld) {
+        deleteHeld.remove(row.claimId());
+      }
+      log.info(
+          "pool {}: instance {} deleted{}: {}",
+          row.pool(),
+          row.name(),
+          result instanceof ProviderCall.NotFound ? " (the provider had no such instance)" : "",
+          why);
+    } else {
+      holdDelete(row.claimId());
+      log.warn(
+          "pool {}: DeleteInstance of {} failed ({}); retried in {}",
+          row.pool(),
+          row.name(),
+          ProviderCall.describe(result),
+          DELETE_RETRY);
+    }
+  }
+
+  private void holdDelete(long claimId) {
+    synchronized (deleteHeld) {
+      deleteHeld.put(claimId, System.nanoTime() + DELETE_RETRY.toNanos());
+    }
+  }
+
+  // ---- launching ----
+
+  /** A claim whose instance is to be created this cycle. */
+  private record Launch(
+      Pool pool, long claimId, String name, String encodedJitConfig, String forWhat) {
+    @Override
+    public String toString() {
+      return "Launch[pool=" + pool.name() + ", claim=" + claimId + ", name=" + name + "]";
+    }
+  }
+
+  /** What a launch's CreateInstance came to, recorded on the cycle's thread. */
+  private record Created(
+      Launch launch, ProviderCall call, String problem, ProviderInstance instance) {}
+
+  private int claim(Pool pool, Instant now, boolean signalledNow, int allowed, List<Launch> out) {
+    long ticks = System.nanoTime();
+    Long held = holdUntil.get(pool.name());
+    if (held != null && ticks - held < 0) {
+      return 0;
+    }
+    Long empty = emptySince.get(pool.name());
+    if (!signalledNow && empty != null && ticks - empty < RECHECK.toNanos()) {
+      return 0;
+    }
+    int launched = 0;
+    for (int i = 0; i < allowed; i++) {
+      ClaimOutcome outcome = claims.claim(pool.name());
+      if (outcome instanceof ClaimOutcome.Claimed c) {
+        emptySince.remove(pool.name());
+        health(pool.name()).probed(pool.provider().maxLaunchFailures(), now);
+        launched++;
+        out.add(
+            new Launch(
+                pool,
+                c.claimId(),
+                c.runnerName(),
+                c.encodedJitConfig(),
+                "job "
+                    + c.job().jobId()
+                    + "/"
+                    + c.job().runAttempt()
+                    + " of "
+                    + c.job().repository()));
+      } else if (outcome instanceof ClaimOutcome.Nothing) {
+        emptySince.put(pool.name(), System.nanoTime());
+        return launched;
+      } else {
+        // GitHub or the database did not answer, or the pool is unknown: wait a while.
+        holdUntil.put(pool.name(), System.nanoTime() + RECHECK.toNanos());
+        return launched;
+      }
+    }
+    return launched;
+  }
+
+  private void warm(Pool pool, Instant now, int allowed, long idleNow, List<Launch> out) {
+    int minIdle = pool.provider().minIdle();
+    for (long idle = idleNow; idle < minIdle && allowed > 0; idle++, allowed--) {
+      WarmOutcome outcome = warm.start(pool.name(), minIdle);
+      if (outcome instanceof WarmOutcome.Started s) {
+        health(pool.name()).probed(pool.provider().maxLaunchFailures(), now);
+        out.add(
+            new Launch(
+                pool,
+                s.claimId(),
+                s.runnerName(),
+                s.encodedJitConfig(),
+                "a warm runner for " + s.account()));
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Writes each launch's row, runs the CreateInstance calls at once, then records each result. */
+  private void create(List<Launch> launches, Instant now) {
+    List<CompletableFuture<Created>> running = new ArrayList<>();
+    for (Launch l : launches) {
+      Optional<Prepared> p = prepare(l, now);
+      if (p.isEmpty()) {
+        continue;
+      }
+      running.add(CompletableFuture.supplyAsync(() -> call(l, p.get()), calls));
+    }
+    for (CompletableFuture<Created> f : running) {
+      Created c = f.join();
+      record(c, clock.instant());
+    }
+  }
+
+  private record Prepared(byte[] stdin, String token) {
+    @Override
+    public String toString() {
+      return "Prepared[<redacted>]";
+    }
+  }
+
+  /**
+   * The row (with the token's hash and the JIT config) before the call, so that whatever happens to
+   * this leader, the next one knows the instance may exist. Empty when the launch failed here.
+   */
+  private Optional<Prepared> prepare(Launch l, Instant now) {
+    ProviderSpec spec = l.pool().provider();
+    JsonNode toolList;
+    RunnerTools.Place place;
+    try {
+      Optional<RunnerTools.Place> found = tools.placeOf(l.claimId(), webUrl);
+      if (found.isEmpty()) {
+        throw new IllegalStateException("the claim's account has no installation");
+      }
+      place = found.get();
+      toolList = tools.tools(place);
+    } catch (SQLException | RuntimeException e) {
+      log.warn(
+          "pool {}: no runner downloads for {} ({}); releasing claim {}",
+          l.pool().name(),
+          l.name(),
+          e.getMessage(),
+          l.claimId());
+      report(l.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
+      return Optional.empty();
+    }
+    InstanceTokens.Minted token = tokens.mint(l.name());
+    try (Connection c = ds.getConnection()) {
+      repo.insert(
+          c,
+          l.claimId(),
+          l.pool().name(),
+          l.name(),
+          token.hash(),
+          l.encodedJitConfig(),
+          now,
+          now.plus(spec.bootstrapTimeout()));
+    } catch (SQLException e) {
+      log.warn(
+          "pool {}: row of {} not written ({}); releasing claim {}",
+          l.pool().name(),
+          l.name(),
+          e.getMessage(),
+          l.claimId());
+      report(l.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
+      return Optional.empty();
+    }
+    report(l.claimId(), new ClaimEvent.Launching());
+    String base = settings.publicUrl().toString().replaceAll("/+$", "");
+    BootstrapInstance b =
+        new BootstrapInstance(
+            l.name(),
+            toolList,
+            place.repoUrl(),
+            base + InstanceApi.CALLBACKS,
+            base + InstanceApi.METADATA,
+            token.token(),
+            labels(l.pool()),
+            poolId(l.pool().name()),
+            spec,
+            l.pool().runnerGroupId());
+    return Optional.of(new Prepared(b.toJson(json), token.token()));
+  }
+
+  /** Runs on a call thread: CreateInstance, and what its output says. */
+  private Created call(Launch l, Prepared p) {
+    ProviderCall result =
+        executable(l.pool().name(), l.pool().provider())
+            .create(p.stdin(), List.of(p.token(), l.encodedJitConfig()));
+    if (!(result instanceof ProviderCall.Ok ok)) {
+      return new Created(l, result, ProviderCall.describe(result), null);
+    }
+    try {
+      ProviderInstance instance = ProviderInstance.parse(json, ok.stdout());
+      return new Created(l, result, null, instance);
+    } catch (IOException e) {
+      return new Created(l, result, "CreateInstance printed no instance JSON", null);
+    }
+  }
+
+  private void record(Created c, Instant now) {
+    Launch l = c.launch();
+    Pool pool = l.pool();
+    InstanceRepository.Row row =
+        new InstanceRepository.Row(
+            l.claimId(), pool.name(), l.name(), null, InstanceRepository.CREATING, null, now, now);
+    if (c.instance() == null || c.instance().faulty()) {
+      ClaimEvent.FailureReason reason =
+          c.instance() == null
+              ? ClaimEvent.FailureReason.PROVIDER_ERROR
+              : ClaimEvent.FailureReason.PROVIDER_FAULT;
+      String detail =
+          c.instance() == null
+              ? c.problem()
+              : "status " + c.instance().status() + ": " + oneLine(c.instance().providerFault());
+      List<Runnable> deletions = new ArrayList<>();
+      if (c.instance() != null) {
+        row =
+            new InstanceRepository.Row(
+                l.claimId(),
+                pool.name(),
+                l.name(),
+                c.instance().id(),
+                InstanceRepository.CREATED,
+                null,
+                now,
+                now);
+      }
+      fail(row, pool, reason, "CreateInstance for " + l.forWhat() + ": " + detail, now, deletions);
+      runAll(deletions);
+      return;
+    }
+    try (Connection conn = ds.getConnection()) {
+      repo.created(conn, l.claimId(), c.instance().id(), now);
+    } catch (SQLException e) {
+      // The row stays in creating: the next cycle treats it as a call that never answered.
+      log.warn("instance {}: not recorded as created: {}", l.name(), e.getMessage());
+      return;
+    }
+    // The machine exists: as with a Pod whose container runs, the claim's lease no longer ends it;
+    // its bootstrap timeout does.
+    report(l.claimId(), new ClaimEvent.Started());
+    log.info(
+        "pool {}: instance {} created ({}) for {}",
+        pool.name(),
+        l.name(),
+        c.instance().id(),
+        l.forWhat());
+  }
+
+  // ---- ListInstances ----
+
+  private void sync(Map<String, Pool> providerPools, Instant now) {
+    long ticks = System.nanoTime();
+    List<Runnable> work = new ArrayList<>();
+    for (Pool pool : providerPools.values()) {
+      Long last = lastSync.get(pool.name());
+      if (last != null && ticks - last < settings.syncInterval().toNanos()) {
+        continue;
+      }
+      lastSync.put(pool.name(), ticks);
+      work.add(() -> syncPool(pool));
+    }
+    runAll(work);
+  }
+
+  /** Runs on a call thread: deletes the pool's instances that have no row. */
+  private void syncPool(Pool pool) {
+    ProviderExecutable exe = executable(pool.name(), pool.provider());
+    ProviderCall result = exe.list();
+    if (!(result instanceof ProviderCall.Ok ok)) {
+      log.warn("pool {}: ListInstances failed ({})", pool.name(), ProviderCall.describe(result));
+      return;
+    }
+    List<ProviderInstance> listed;
+    try {
+      listed = ProviderInstance.parseList(json, ok.stdout());
+    } catch (IOException e) {
+      log.warn(
+          "pool {}: ListInstances printed no list of instances: {}", pool.name(), e.getMessage());
+      return;
+    }
+    Set<String> known;
+    try (Connection c = ds.getConnection()) {
+      known =
+          repo.list(c).stream()
+              .filter(r -> r.pool().equals(pool.name()))
+              .flatMap(r -> java.util.stream.Stream.of(r.name(), r.providerId()))
+              .filter(s -> s != null && !s.isEmpty())
+              .collect(Collectors.toSet());
+    } catch (SQLException e) {
+      log.warn("pool {}: ListInstances not acted on: database: {}", pool.name(), e.getMessage());
+      return;
+    }
+    for (ProviderInstance i : listed) {
+      if (known.contains(i.name()) || known.contains(i.providerId())) {
+        continue;
+      }
+      ProviderCall d = exe.delete(i.id());
+      if (d instanceof ProviderCall.Ok || d instanceof ProviderCall.NotFound) {
+        log.info(
+            "pool {}: orphan instance {} deleted: it is the pool's, and no claim of Runway's has it",
+            pool.name(),
+            i.name().isEmpty() ? i.id() : i.name());
+      } else {
+        log.warn(
+            "pool {}: orphan instance {} not deleted ({})",
+            pool.name(),
+            i.id(),
+            ProviderCall.describe(d));
+      }
+    }
+  }
+
+  // ---- helpers ----
+
+  private void runAll(List<Runnable> work) {
+    List<CompletableFuture<Void>> running = new ArrayList<>();
+    for (Runnable r : work) {
+      running.add(
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  r.run();
+                } catch (RuntimeException e) {
+                  log.warn("provider call failed: {}", e.toString());
+                }
+              },
+              calls));
+    }
+    running.forEach(CompletableFuture::join);
+  }
+
+  /** GARM_POOL_ID: a UUID of this installation and pool, stable across restarts. */
+  String poolId(String pool) {
+    return UUID.nameUUIDFromBytes((controllerId + "/" + pool).getBytes(StandardCharsets.UTF_8))
+        .toString();
+  }
+
+  private ProviderExecutable executable(String pool, ProviderSpec spec) {
+    return new ProviderExecutable(spec, controllerId, poolId(pool), readers);
+  }
+
+  private static List<String> labels(Pool pool) {
+    List<String> labels = new ArrayList<>(pool.labels());
+    if (labels.stream().noneMatch(l -> l.equalsIgnoreCase("self-hosted"))) {
+      labels.add(0, "self-hosted");
+    }
+    return labels;
+  }
+
+  private static String oneLine(String s) {
+    String line = s.replaceAll("\\s+", " ").strip();
+    return line.length() > 300 ? line.substring(0, 300) : line;
+  }
+
+  /** Records a claim event; null when the database did not answer (the next cycle retries). */
+  private Transition report(long claimId, ClaimEvent event) {
+    try {
+      return states.record(claimId, event);
+    } catch (SQLException e) {
+      log.warn("claim {}: {} not recorded now: {}", claimId, event.target(), e.getMessage());
+      return null;
+    }
+  }
+
+  private PoolHealth health(String pool) {
+    return health.computeIfAbsent(pool, p -> new PoolHealth());
+  }
+
+  @Override
+  public Map<String, String> degraded() {
+    return degradedGauges.degraded();
+  }
+
+  @Override
+  public void close() {
+    thread.shutdownNow();
+    try {
+      thread.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    calls.shutdownNow();
+    readers.shutdownNow();
+    leader.close();
+  }
+}
