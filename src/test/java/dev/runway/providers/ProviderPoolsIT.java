@@ -445,6 +445,59 @@ class ProviderPoolsIT {
   }
 
   @Test
+  void min_idle_keeps_a_warm_instance_that_takes_the_next_job_and_is_replaced() throws Exception {
+    start(3, "      minIdle: 1\n", Map.of());
+    // Warm runners go to accounts that used the pool lately: one job first.
+    f.queue(41, "acme", ACME, "vm");
+    Set<String> played = new HashSet<>();
+    await()
+        .atMost(LONG)
+        .untilAsserted(
+            () -> {
+              runJobs(f.svc, played);
+              assertThat(f.status(41)).isEqualTo("completed");
+            });
+    await()
+        .atMost(LONG)
+        .until(
+            () ->
+                f.svc.count(
+                        "select count(*) from claims c join provider_instances i on i.claim_id ="
+                            + " c.id where c.warm and c.job_id is null and i.boot_status = 'idle'")
+                    == 1);
+    String warmRunner =
+        f.string(
+            "select i.name from claims c join provider_instances i on i.claim_id = c.id"
+                + " where c.warm and c.job_id is null");
+    long creates = calls("CreateInstance");
+    f.queue(42, "acme", ACME, "vm");
+    // The job goes to the warm instance's claim: no instance is created for it...
+    await()
+        .atMost(LONG)
+        .until(
+            () ->
+                warmRunner.equals(
+                    f.string(
+                        "select c.runner_name from jobs j join claims c on c.id = j.claim_id"
+                            + " where j.job_id = 42")));
+    long job = 42;
+    send(f.svc, "in_progress", job, warmRunner);
+    send(f.svc, "completed", job, warmRunner);
+    await().atMost(LONG).until(() -> !instances().contains(warmRunner));
+    assertThat(f.status(42)).isEqualTo("completed");
+    // ...and minIdle brings a new idle warm instance, the only one created since.
+    await()
+        .atMost(LONG)
+        .until(
+            () ->
+                f.svc.count(
+                        "select count(*) from claims c join provider_instances i on i.claim_id ="
+                            + " c.id where c.warm and c.job_id is null and i.boot_status = 'idle'")
+                    == 1);
+    assertThat(calls("CreateInstance")).isEqualTo(creates + 1);
+  }
+
+  @Test
   void a_provider_pool_without_a_public_url_stops_the_start_with_a_message() throws Exception {
     Path svc = Files.createDirectories(dir.resolve("nourl"));
     Files.writeString(svc.resolve("pools.yaml"), pools(3, ""));
