@@ -377,6 +377,32 @@ class ProviderPoolsIT {
   }
 
   @Test
+  void repeated_create_failures_make_the_pool_degraded_until_an_instance_comes_up()
+      throws Exception {
+    Files.writeString(providerDir.resolve("fail-create"), "3");
+    start(3, "      maxLaunchFailures: 2\n", Map.of());
+    f.queue(51, "acme", ACME, "vm");
+    await().atMost(LONG).until(() -> f.svc.metric("runway_pool_degraded{pool=\"vm\"}") == 1.0);
+    assertThat(allLogs()).contains("pool vm is Degraded: 2 launch failures in a row");
+    // One probe per backoff (10 s, then 20 s, on the service's clock): the third fails, the
+    // fourth boots and clears it.
+    await()
+        .atMost(LONG)
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () -> {
+              f.clock.advance(Duration.ofSeconds(15));
+              return booted().size() == 1;
+            });
+    await().atMost(LONG).until(() -> f.svc.metric("runway_pool_degraded{pool=\"vm\"}") == 0.0);
+    assertThat(calls("CreateInstance")).isEqualTo(4);
+    assertThat(
+            f.svc.metric(
+                "runway_runner_launch_failures_total{pool=\"vm\",reason=\"provider_error\"}"))
+        .isEqualTo(3.0);
+  }
+
+  @Test
   void an_instance_that_never_boots_is_deleted_at_its_bootstrap_timeout_and_its_claim_released()
       throws Exception {
     Files.writeString(providerDir.resolve("no-boot"), "");
