@@ -87,6 +87,9 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
   private static final Duration RECHECK = Duration.ofSeconds(10);
   private static final Duration DELETE_RETRY = Duration.ofSeconds(30);
 
+  /** How long a new instance may be missing from ListInstances before it counts as vanished. */
+  static final Duration LIST_LAG = Duration.ofMinutes(2);
+
   /** The launcher's settings. */
   public record Settings(
       URI publicUrl, Duration interval, int launchesPerCycle, Duration syncInterval) {}
@@ -744,25 +747,33 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
 
   private void sync(Map<String, Pool> providerPools, Instant now) {
     long ticks = System.nanoTime();
-    List<Runnable> work = new ArrayList<>();
+    List<CompletableFuture<List<InstanceRepository.Row>>> running = new ArrayList<>();
     for (Pool pool : providerPools.values()) {
       Long last = lastSync.get(pool.name());
       if (last != null && ticks - last < settings.syncInterval().toNanos()) {
         continue;
       }
       lastSync.put(pool.name(), ticks);
-      work.add(() -> syncPool(pool));
+      running.add(CompletableFuture.supplyAsync(() -> syncPool(pool, now), calls));
     }
-    runAll(work);
+    for (CompletableFuture<List<InstanceRepository.Row>> f : running) {
+      for (InstanceRepository.Row row : f.join()) {
+        vanished(row);
+      }
+    }
   }
 
-  /** Runs on a call thread: deletes the pool's instances that have no row. */
-  private void syncPool(Pool pool) {
+  /**
+   * Runs on a call thread: deletes the pool's instances that have no row, and returns the rows
+   * whose instance the provider no longer lists (older than {@link #LIST_LAG}, as a cloud's list
+   * may lag behind its creates).
+   */
+  private List<InstanceRepository.Row> syncPool(Pool pool, Instant now) {
     ProviderExecutable exe = executable(pool.name(), pool.provider());
     ProviderCall result = exe.list();
     if (!(result instanceof ProviderCall.Ok ok)) {
       log.warn("pool {}: ListInstances failed ({})", pool.name(), ProviderCall.describe(result));
-      return;
+      return List.of();
     }
     List<ProviderInstance> listed;
     try {
@@ -770,28 +781,34 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
     } catch (IOException e) {
       log.warn(
           "pool {}: ListInstances printed no list of instances: {}", pool.name(), e.getMessage());
-      return;
+      return List.of();
     }
-    Set<String> known;
+    List<InstanceRepository.Row> rows;
     try (Connection c = ds.getConnection()) {
-      known =
-          repo.list(c).stream()
-              .filter(r -> r.pool().equals(pool.name()))
-              .flatMap(r -> java.util.stream.Stream.of(r.name(), r.providerId()))
-              .filter(s -> s != null && !s.isEmpty())
-              .collect(Collectors.toSet());
+      rows = repo.list(c).stream().filter(r -> r.pool().equals(pool.name())).toList();
     } catch (SQLException e) {
       log.warn("pool {}: ListInstances not acted on: database: {}", pool.name(), e.getMessage());
-      return;
+      return List.of();
     }
+    Set<String> known = new HashSet<>();
+    for (InstanceRepository.Row r : rows) {
+      known.add(r.name());
+      if (r.providerId() != null && !r.providerId().isEmpty()) {
+        known.add(r.providerId());
+      }
+    }
+    Set<String> seen = new HashSet<>();
     for (ProviderInstance i : listed) {
+      seen.add(i.name());
+      seen.add(i.providerId());
       if (known.contains(i.name()) || known.contains(i.providerId())) {
         continue;
       }
       ProviderCall d = exe.delete(i.id());
       if (d instanceof ProviderCall.Ok || d instanceof ProviderCall.NotFound) {
         log.info(
-            "pool {}: orphan instance {} deleted: it is the pool's, and no claim of Runway's has it",
+            "pool {}: orphan instance {} deleted: it is the pool's, and no claim of Runway's has"
+                + " it",
             pool.name(),
             i.name().isEmpty() ? i.id() : i.name());
       } else {
@@ -801,6 +818,33 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
             i.id(),
             ProviderCall.describe(d));
       }
+    }
+    return rows.stream()
+        .filter(r -> InstanceRepository.CREATED.equals(r.phase()))
+        .filter(r -> !seen.contains(r.name()) && !seen.contains(r.providerId()))
+        .filter(r -> r.createdAt().plus(LIST_LAG).isBefore(now))
+        .toList();
+  }
+
+  /** A created instance the provider no longer lists: its claim is released unless it has a job. */
+  private void vanished(InstanceRepository.Row row) {
+    Transition t =
+        report(row.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.INSTANCE_LOST));
+    if (t == null) {
+      return;
+    }
+    if (t.kind() == Transition.Kind.REFUSED) {
+      // Its runner has a job: the job's completed ends the claim, and the delete finds nothing.
+      return;
+    }
+    log.warn(
+        "pool {}: instance {} is no longer listed by its provider; its claim is released",
+        row.pool(),
+        row.name());
+    try (Connection c = ds.getConnection()) {
+      repo.remove(c, row.claimId());
+    } catch (SQLException e) {
+      log.warn("instance {}: row not removed now: {}", row.name(), e.getMessage());
     }
   }
 

@@ -201,16 +201,18 @@ class ProviderPoolsIT {
         providerDir.resolve("instances").resolve(name + ".files").resolve(file));
   }
 
-  private long jobOf(String runnerName) throws Exception {
+  /** The job the runner's claim holds, or null for an idle warm one. */
+  private Long jobOf(String runnerName) throws Exception {
     long claim = Long.parseLong(runnerName.substring(runnerName.lastIndexOf('-') + 1));
-    return Long.parseLong(f.string("select job_id from claims where id = ?", claim));
+    String job = f.string("select job_id from claims where id = ?", claim);
+    return job == null ? null : Long.parseLong(job);
   }
 
   /** GitHub's part: the job of each booted instance goes in progress on it and completes. */
   private void runJobs(RunwayHarness svc, Set<String> played) throws Exception {
     for (String name : booted()) {
-      if (played.add(name)) {
-        long job = jobOf(name);
+      Long job = jobOf(name);
+      if (job != null && played.add(name)) {
         send(svc, "in_progress", job, name);
         send(svc, "completed", job, name);
       }
@@ -365,7 +367,7 @@ class ProviderPoolsIT {
     await().atMost(LONG).until(() -> booted().size() == 1);
     assertThat(calls("CreateInstance")).isEqualTo(2);
     String name = booted().iterator().next();
-    assertThat(jobOf(name)).isEqualTo(11);
+    assertThat(jobOf(name)).isEqualTo(11L);
     assertThat(
             f.svc.metric(
                 "runway_runner_launch_failures_total{pool=\"vm\",reason=\"provider_error\"}"))
@@ -421,7 +423,7 @@ class ProviderPoolsIT {
     // Released: the job is claimed again, by a new instance.
     await().atMost(LONG).until(() -> booted().size() == 1);
     assertThat(booted().iterator().next()).isNotEqualTo(first);
-    assertThat(jobOf(booted().iterator().next())).isEqualTo(21);
+    assertThat(jobOf(booted().iterator().next())).isEqualTo(21L);
   }
 
   @Test
@@ -448,6 +450,24 @@ class ProviderPoolsIT {
     await().atMost(LONG).until(() -> !instances().contains("orphan"));
     assertThat(calls()).contains("DeleteInstance fake-orphan " + poolId);
     assertThat(instances()).containsExactly("someone-else");
+  }
+
+  @Test
+  void an_instance_that_vanishes_before_its_job_releases_the_claim_to_a_new_instance()
+      throws Exception {
+    start(3, "", Map.of(RunwayConfig.PROVIDER_SYNC_INTERVAL, "1s"));
+    f.queue(61, "acme", ACME, "vm");
+    await().atMost(LONG).until(() -> booted().size() == 1);
+    String first = booted().iterator().next();
+    // Someone deletes the machine in the cloud console.
+    Files.delete(providerDir.resolve("instances").resolve(first + ".json"));
+    f.clock.advance(ProviderLauncher.LIST_LAG.plusMinutes(1));
+    await().atMost(LONG).until(() -> booted().size() == 1 && !booted().contains(first));
+    assertThat(jobOf(booted().iterator().next())).isEqualTo(61L);
+    assertThat(
+            f.svc.metric(
+                "runway_runner_launch_failures_total{pool=\"vm\",reason=\"instance_lost\"}"))
+        .isEqualTo(1.0);
   }
 
   @Test
