@@ -576,7 +576,7 @@ public final class Runway implements AutoCloseable {
    */
   private Database database() throws IOException {
     // db-scheduler's threads, plus two batch dispatchers, the signal listener, the provisioner's
-    // leader lock and the rest (+6).
+    // and the provider launcher's leader locks and the rest (+7).
     Database db =
         config.databaseUrl().isPresent()
             ? Database.open(
@@ -584,8 +584,8 @@ public final class Runway implements AutoCloseable {
                     config.databaseUrl().get(),
                     config.databaseUser().orElse(null),
                     config.databasePassword().orElse(null)),
-                config.dispatchThreads() + 10)
-            : Database.openEmbeddedForService(config.dataDir(), config.dispatchThreads() + 10);
+                config.dispatchThreads() + 11)
+            : Database.openEmbeddedForService(config.dataDir(), config.dispatchThreads() + 11);
     stack.push(db);
     return db;
   }

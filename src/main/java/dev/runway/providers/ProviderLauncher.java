@@ -125,6 +125,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
   private String controllerId;
   private boolean leading;
   private boolean publicUrlLogged;
+  private long idleCheckedAt;
 
   public ProviderLauncher(
       DataSource ds,
@@ -227,18 +228,6 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
   }
 
   private void cycle() {
-    boolean lead = leader.lead();
-    if (lead != leading) {
-      leading = lead;
-      health.clear();
-      lastSync.clear();
-      if (!lead) {
-        degradedGauges.clear();
-      }
-    }
-    if (!lead) {
-      return;
-    }
     Optional<Map<String, Pool>> current =
         pools
             .current()
@@ -256,6 +245,27 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
                 reason -> Optional.empty());
     if (current.isEmpty()) {
       // Unknown is not empty: with no answer from the pool source, nothing is deleted.
+      return;
+    }
+    if (current.get().isEmpty()) {
+      // Without provider pools only leftover rows (of a pool since removed) need this loop: looked
+      // for once per sync interval, without holding the leader lock's connection in between.
+      long ticks = System.nanoTime();
+      if (idleCheckedAt != 0 && ticks - idleCheckedAt < settings.syncInterval().toNanos()) {
+        return;
+      }
+      idleCheckedAt = ticks;
+    }
+    boolean lead = leader.lead();
+    if (lead != leading) {
+      leading = lead;
+      health.clear();
+      lastSync.clear();
+      if (!lead) {
+        degradedGauges.clear();
+      }
+    }
+    if (!lead) {
       return;
     }
     Map<String, Pool> providerPools = current.get();
@@ -286,6 +296,12 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
               .collect(Collectors.toMap(LiveRunner::claimId, Function.identity()));
     } catch (SQLException e) {
       log.warn("provider pools paused: database: {}", e.getMessage());
+      return;
+    }
+    if (providerPools.isEmpty() && rows.isEmpty()) {
+      leader.close();
+      leading = false;
+      degradedGauges.clear();
       return;
     }
     Instant now = clock.instant();
