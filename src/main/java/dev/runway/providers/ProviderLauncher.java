@@ -401,7 +401,9 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
       }
       return;
     }
-    if (InstanceRepository.CREATING.equals(row.phase())) {
+    if (InstanceRepository.CREATING.equals(row.phase()) && !"idle".equals(row.bootStatus())) {
+      // A leader stopped between CreateInstance and its answer (an instance whose runner already
+      // said it is installed is adopted as it is, and deleted by name when its claim ends).
       fail(
           row,
           pool,
@@ -710,6 +712,11 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
   }
 
   private void record(Created c, Instant now) {
+    if (calls.isShutdown()) {
+      // Stopping: a call cut short is no launch failure. Its row stays in creating, and the next
+      // leader deletes what it may have left.
+      return;
+    }
     Launch l = c.launch();
     Pool pool = l.pool();
     InstanceRepository.Row row =
