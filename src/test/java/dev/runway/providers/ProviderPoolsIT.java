@@ -33,7 +33,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -258,22 +260,24 @@ class ProviderPoolsIT {
       throws Exception {
     start(3, "", Map.of());
     AtomicInteger most = new AtomicInteger();
-    AtomicBoolean sampling = new AtomicBoolean(true);
-    Thread sampler =
-        new Thread(
-            () -> {
-              while (sampling.get()) {
-                try {
-                  most.accumulateAndGet(instances().size(), Math::max);
-                  most.accumulateAndGet(
-                      (int) f.svc.count("select count(*) from provider_instances"), Math::max);
-                } catch (Exception e) {
-                  // A file vanished while listed: the next sample counts again.
-                }
-                Thread.onSpinWait();
-              }
-            });
-    sampler.start();
+    AtomicInteger samples = new AtomicInteger();
+    // A separate thread samples the machines (the provider's and Runway's rows) every few
+    // milliseconds for the whole run.
+    ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+    sampler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            most.accumulateAndGet(instances().size(), Math::max);
+            most.accumulateAndGet(
+                (int) f.svc.count("select count(*) from provider_instances"), Math::max);
+            samples.incrementAndGet();
+          } catch (Exception e) {
+            // A file vanished while listed: no evidence either way; the next sample counts.
+          }
+        },
+        0,
+        20,
+        TimeUnit.MILLISECONDS);
     for (long job = 1; job <= 6; job++) {
       f.queue(job, "acme", ACME, "vm");
     }
@@ -334,8 +338,8 @@ class ProviderPoolsIT {
               assertThat(instances()).isEmpty();
               assertThat(f.svc.count("select count(*) from provider_instances")).isZero();
             });
-    sampling.set(false);
-    sampler.join();
+    sampler.shutdownNow();
+    assertThat(samples.get()).isPositive();
     assertThat(calls("CreateInstance")).isEqualTo(6);
     assertThat(calls("DeleteInstance")).isGreaterThanOrEqualTo(6);
     assertThat(most.get()).isLessThanOrEqualTo(3);
