@@ -1,6 +1,5 @@
 package dev.runway.providers;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runway.claims.ClaimEvent;
 import dev.runway.claims.ClaimOutcome;
@@ -14,16 +13,13 @@ import dev.runway.claims.WarmClaims;
 import dev.runway.claims.WarmOutcome;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSource;
-import dev.runway.pools.ProviderSpec;
 import dev.runway.provisioner.DegradedGauges;
 import dev.runway.provisioner.DegradedPools;
 import dev.runway.provisioner.LeaderLock;
 import dev.runway.provisioner.PoolHealth;
 import dev.runway.signals.Signals;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -37,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -85,10 +80,9 @@ import org.slf4j.LoggerFactory;
 public final class ProviderLauncher implements AutoCloseable, DegradedPools {
   private static final Logger log = LoggerFactory.getLogger(ProviderLauncher.class);
   private static final Duration RECHECK = Duration.ofSeconds(10);
-  private static final Duration DELETE_RETRY = Duration.ofSeconds(30);
 
   /** How long a new instance may be missing from ListInstances before it counts as vanished. */
-  static final Duration LIST_LAG = Duration.ofMinutes(2);
+  static final Duration LIST_LAG = InstanceSync.LIST_LAG;
 
   /** The launcher's settings. */
   public record Settings(
@@ -99,18 +93,19 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
   private final Claims claims;
   private final WarmClaims warm;
   private final RunnerStates states;
-  private final RunnerTools tools;
   private final Clock clock;
   private final Settings settings;
   private final ObjectMapper json;
   private final LeaderLock leader;
   private final InstanceRepository repo = new InstanceRepository();
-  private final InstanceTokens tokens = new InstanceTokens();
   private final DegradedGauges degradedGauges;
-  private final String webUrl;
   private final ScheduledExecutorService thread;
   private final ExecutorService calls;
   private final ExecutorService readers;
+  private final Executables executables;
+  private final InstanceDeleter deleter;
+  private final InstanceSync sync;
+  private final InstanceCreator creator;
   private final AtomicBoolean pending = new AtomicBoolean();
   private final Set<String> signalled = ConcurrentHashMap.newKeySet();
   private volatile boolean signalledAll = true;
@@ -119,10 +114,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
   private final Map<String, PoolHealth> health = new HashMap<>();
   private final Map<String, Long> emptySince = new HashMap<>();
   private final Map<String, Long> holdUntil = new HashMap<>();
-  private final Map<Long, Long> deleteHeld = new HashMap<>();
-  private final Map<String, ProviderSpec> lastSpec = new ConcurrentHashMap<>();
   private final Map<String, Long> lastSync = new HashMap<>();
-  private String controllerId;
   private boolean leading;
   private boolean publicUrlLogged;
   private long idleCheckedAt;
@@ -144,8 +136,6 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
     this.claims = claims;
     this.warm = warm;
     this.states = states;
-    this.tools = new RunnerTools(ds, github);
-    this.webUrl = webUrl(githubApiUrl);
     this.clock = clock;
     this.settings = settings;
     this.json = json;
@@ -154,6 +144,18 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
     this.thread = Executors.newSingleThreadScheduledExecutor(daemon("runway-providers"));
     this.calls = Executors.newFixedThreadPool(8, daemon("provider-call"));
     this.readers = Executors.newCachedThreadPool(daemon("provider-output"));
+    this.executables = new Executables(readers);
+    this.deleter = new InstanceDeleter(ds, repo, executables, clock);
+    this.sync = new InstanceSync(ds, repo, executables, json);
+    this.creator =
+        new InstanceCreator(
+            ds,
+            repo,
+            executables,
+            new RunnerTools(ds, github),
+            webUrl(githubApiUrl),
+            settings.publicUrl(),
+            json);
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -279,13 +281,13 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
       }
       return;
     }
-    providerPools.forEach((name, p) -> lastSpec.put(name, p.provider()));
+    providerPools.forEach((name, p) -> executables.remember(name, p.provider()));
     List<InstanceRepository.Row> rows;
     Map<Long, LiveRunner> live;
     try {
       try (Connection c = ds.getConnection()) {
-        if (controllerId == null) {
-          controllerId = repo.controllerId(c);
+        if (!executables.knowsController()) {
+          executables.controllerId(repo.controllerId(c));
         }
         rows = repo.list(c);
       }
@@ -305,6 +307,29 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
       return;
     }
     Instant now = clock.instant();
+    judgeAll(rows, live, providerPools, now);
+    publishHealth(providerPools);
+    // Machines, not only claims, stay within maxRunners: an ended claim's instance counts until
+    // its DeleteInstance succeeded.
+    Map<String, Long> machines;
+    try (Connection c = ds.getConnection()) {
+      machines =
+          repo.list(c).stream()
+              .collect(Collectors.groupingBy(InstanceRepository.Row::pool, Collectors.counting()));
+    } catch (SQLException e) {
+      log.warn("provider pools paused: database: {}", e.getMessage());
+      return;
+    }
+    create(launches(providerPools, live, machines, now), now);
+    sync(providerPools, now);
+  }
+
+  /** Each row against its claim, then the live claims without a row; runs the deletions due. */
+  private void judgeAll(
+      List<InstanceRepository.Row> rows,
+      Map<Long, LiveRunner> live,
+      Map<String, Pool> providerPools,
+      Instant now) {
     Set<Long> withRow = new HashSet<>();
     List<Runnable> deletions = new ArrayList<>();
     for (InstanceRepository.Row row : rows) {
@@ -325,13 +350,16 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
       }
     }
     runAll(deletions);
+  }
+
+  /** {@code runway_pool_degraded} and the UI's view, from this leader's failures in a row. */
+  private void publishHealth(Map<String, Pool> providerPools) {
     Map<String, Optional<String>> degraded = new HashMap<>();
     for (Pool pool : providerPools.values()) {
       PoolHealth h = health(pool.name());
-      int max = pool.provider().maxLaunchFailures();
       degraded.put(
           pool.name(),
-          h.degraded(max)
+          h.degraded(pool.provider().maxLaunchFailures())
               ? Optional.of(
                   h.failuresInARow()
                       + " launch failures in a row, the last "
@@ -339,20 +367,20 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
               : Optional.empty());
     }
     degradedGauges.set(degraded);
+  }
+
+  /**
+   * Claims (jobs first, then warm runners for {@code minIdle}) within each pool's allowance: the
+   * per-cycle bound, one per backoff while Degraded, and the room {@code maxRunners} leaves.
+   */
+  private List<InstanceCreator.Launch> launches(
+      Map<String, Pool> providerPools,
+      Map<Long, LiveRunner> live,
+      Map<String, Long> machines,
+      Instant now) {
     boolean all = signalledAll;
     signalledAll = false;
-    // Machines, not only claims, stay within maxRunners: an ended claim's instance counts until
-    // its DeleteInstance succeeded.
-    Map<String, Long> machines;
-    try (Connection c = ds.getConnection()) {
-      machines =
-          repo.list(c).stream()
-              .collect(Collectors.groupingBy(InstanceRepository.Row::pool, Collectors.counting()));
-    } catch (SQLException e) {
-      log.warn("provider pools paused: database: {}", e.getMessage());
-      return;
-    }
-    List<Launch> launches = new ArrayList<>();
+    List<InstanceCreator.Launch> launches = new ArrayList<>();
     for (Pool pool : providerPools.values()) {
       boolean signalledNow = signalled.remove(pool.name()) || all;
       PoolHealth h = health(pool.name());
@@ -374,8 +402,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
           live.values().stream().filter(r -> r.pool().equals(pool.name()) && r.idleWarm()).count();
       warm(pool, now, allowed - claimed, idleWarm, launches);
     }
-    create(launches, now);
-    sync(providerPools, now);
+    return launches;
   }
 
   // ---- judging rows ----
@@ -387,17 +414,17 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
       Instant now,
       List<Runnable> deletions) {
     if (InstanceRepository.DELETING.equals(row.phase())) {
-      deletions.add(() -> delete(row, "its deletion is due"));
+      deletions.add(() -> deleter.delete(row, "its deletion is due"));
       return;
     }
     if (claim == null) {
-      deletions.add(() -> delete(row, "its claim ended"));
+      deletions.add(() -> deleter.delete(row, "its claim ended"));
       return;
     }
     if (pool == null) {
       if (!claim.bound()) {
         report(row.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.STOPPED));
-        deletions.add(() -> delete(row, "its pool is no longer a provider pool"));
+        deletions.add(() -> deleter.delete(row, "its pool is no longer a provider pool"));
       }
       return;
     }
@@ -455,7 +482,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
       log.warn(
           "pool {}: instance {} failed ({}): {}", pool.name(), row.name(), reason.label(), detail);
     }
-    deletions.add(() -> delete(row, reason.label()));
+    deletions.add(() -> deleter.delete(row, reason.label()));
   }
 
   private void failed(Pool pool, ClaimEvent.FailureReason reason, String detail, Instant now) {
@@ -471,85 +498,10 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
     }
   }
 
-  /**
-   * Deletes the instance (by provider id, or by name when it never got one), and then its row. From
-   * the first attempt on, its token opens nothing and its JIT config is gone. Runs on a call
-   * thread; a failed delete is retried after {@link #DELETE_RETRY}.
-   */
-  private void delete(InstanceRepository.Row row, String why) {
-    Long held;
-    synchronized (deleteHeld) {
-      held = deleteHeld.get(row.claimId());
-    }
-    if (held != null && System.nanoTime() - held < 0) {
-      return;
-    }
-    ProviderSpec spec = lastSpec.get(row.pool());
-    try (Connection c = ds.getConnection()) {
-      repo.deleting(c, row.claimId(), clock.instant());
-    } catch (SQLException e) {
-      log.warn("instance {}: not deleted now: database: {}", row.name(), e.getMessage());
-      return;
-    }
-    if (spec == null) {
-      log.warn(
-          "instance {}: not deleted: pool {} has no provider known to this replica since it"
-              + " started; delete it by hand",
-          row.name(),
-          row.pool());
-      holdDelete(row.claimId());
-      return;
-    }
-    ProviderCall result = executable(row.pool(), spec).delete(row.instanceId());
-    if (result instanceof ProviderCall.Ok || result instanceof ProviderCall.NotFound) {
-      try (Connection c = ds.getConnection()) {
-        repo.remove(c, row.claimId());
-      } catch (SQLException e) {
-        log.warn("instance {}: row not removed now: {}", row.name(), e.getMessage());
-        return;
-      }
-      synchronized (deleteHeld) {
-        deleteHeld.remove(row.claimId());
-      }
-      log.info(
-          "pool {}: instance {} deleted{}: {}",
-          row.pool(),
-          row.name(),
-          result instanceof ProviderCall.NotFound ? " (the provider had no such instance)" : "",
-          why);
-    } else {
-      holdDelete(row.claimId());
-      log.warn(
-          "pool {}: DeleteInstance of {} failed ({}); retried in {}",
-          row.pool(),
-          row.name(),
-          ProviderCall.describe(result),
-          DELETE_RETRY);
-    }
-  }
-
-  private void holdDelete(long claimId) {
-    synchronized (deleteHeld) {
-      deleteHeld.put(claimId, System.nanoTime() + DELETE_RETRY.toNanos());
-    }
-  }
-
   // ---- launching ----
 
-  /** A claim whose instance is to be created this cycle. */
-  private record Launch(
-      Pool pool, long claimId, String name, String encodedJitConfig, String forWhat) {
-    @Override
-    public String toString() {
-      return "Launch[pool=" + pool.name() + ", claim=" + claimId + ", name=" + name + "]";
-    }
-  }
-
-  /** What a launch's CreateInstance came to, recorded on the cycle's thread. */
-  private record Created(
-      Launch launch, ProviderCall call, String problem, ProviderInstance instance) {}
-
-  private int claim(Pool pool, Instant now, boolean signalledNow, int allowed, List<Launch> out) {
+  private int claim(
+      Pool pool, Instant now, boolean signalledNow, int allowed, List<InstanceCreator.Launch> out) {
     long ticks = System.nanoTime();
     Long held = holdUntil.get(pool.name());
     if (held != null && ticks - held < 0) {
@@ -567,7 +519,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
         health(pool.name()).probed(pool.provider().maxLaunchFailures(), now);
         launched++;
         out.add(
-            new Launch(
+            new InstanceCreator.Launch(
                 pool,
                 c.claimId(),
                 c.runnerName(),
@@ -590,14 +542,15 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
     return launched;
   }
 
-  private void warm(Pool pool, Instant now, int allowed, long idleNow, List<Launch> out) {
+  private void warm(
+      Pool pool, Instant now, int allowed, long idleNow, List<InstanceCreator.Launch> out) {
     int minIdle = pool.provider().minIdle();
     for (long idle = idleNow; idle < minIdle && allowed > 0; idle++, allowed--) {
       WarmOutcome outcome = warm.start(pool.name(), minIdle);
       if (outcome instanceof WarmOutcome.Started s) {
         health(pool.name()).probed(pool.provider().maxLaunchFailures(), now);
         out.add(
-            new Launch(
+            new InstanceCreator.Launch(
                 pool,
                 s.claimId(),
                 s.runnerName(),
@@ -610,114 +563,30 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
   }
 
   /** Writes each launch's row, runs the CreateInstance calls at once, then records each result. */
-  private void create(List<Launch> launches, Instant now) {
-    List<CompletableFuture<Created>> running = new ArrayList<>();
-    for (Launch l : launches) {
-      Optional<Prepared> p = prepare(l, now);
+  private void create(List<InstanceCreator.Launch> launches, Instant now) {
+    List<CompletableFuture<InstanceCreator.Created>> running = new ArrayList<>();
+    for (InstanceCreator.Launch l : launches) {
+      Optional<InstanceCreator.Prepared> p = creator.prepare(l, now);
       if (p.isEmpty()) {
+        report(l.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
         continue;
       }
-      running.add(CompletableFuture.supplyAsync(() -> call(l, p.get()), calls));
+      report(l.claimId(), new ClaimEvent.Launching());
+      running.add(CompletableFuture.supplyAsync(() -> creator.call(l, p.get()), calls));
     }
-    for (CompletableFuture<Created> f : running) {
-      Created c = f.join();
+    for (CompletableFuture<InstanceCreator.Created> f : running) {
+      InstanceCreator.Created c = f.join();
       record(c, clock.instant());
     }
   }
 
-  private record Prepared(byte[] stdin, String token) {
-    @Override
-    public String toString() {
-      return "Prepared[<redacted>]";
-    }
-  }
-
-  /**
-   * The row (with the token's hash and the JIT config) before the call, so that whatever happens to
-   * this leader, the next one knows the instance may exist. Empty when the launch failed here.
-   */
-  private Optional<Prepared> prepare(Launch l, Instant now) {
-    ProviderSpec spec = l.pool().provider();
-    JsonNode toolList;
-    RunnerTools.Place place;
-    try {
-      Optional<RunnerTools.Place> found = tools.placeOf(l.claimId(), webUrl);
-      if (found.isEmpty()) {
-        throw new IllegalStateException("the claim's account has no installation");
-      }
-      place = found.get();
-      toolList = tools.tools(place);
-    } catch (SQLException | RuntimeException e) {
-      log.warn(
-          "pool {}: no runner downloads for {} ({}); releasing claim {}",
-          l.pool().name(),
-          l.name(),
-          e.getMessage(),
-          l.claimId());
-      report(l.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
-      return Optional.empty();
-    }
-    InstanceTokens.Minted token = tokens.mint(l.name());
-    try (Connection c = ds.getConnection()) {
-      repo.insert(
-          c,
-          l.claimId(),
-          l.pool().name(),
-          l.name(),
-          token.hash(),
-          l.encodedJitConfig(),
-          now,
-          now.plus(spec.bootstrapTimeout()));
-    } catch (SQLException e) {
-      log.warn(
-          "pool {}: row of {} not written ({}); releasing claim {}",
-          l.pool().name(),
-          l.name(),
-          e.getMessage(),
-          l.claimId());
-      report(l.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
-      return Optional.empty();
-    }
-    report(l.claimId(), new ClaimEvent.Launching());
-    String base = settings.publicUrl().toString().replaceAll("/+$", "");
-    BootstrapInstance b =
-        new BootstrapInstance(
-            l.name(),
-            toolList,
-            place.repoUrl(),
-            base + InstanceApi.CALLBACKS,
-            base + InstanceApi.METADATA,
-            token.token(),
-            labels(l.pool()),
-            poolId(l.pool().name()),
-            spec,
-            l.pool().runnerGroupId());
-    return Optional.of(new Prepared(b.toJson(json), token.token()));
-  }
-
-  /** Runs on a call thread: CreateInstance, and what its output says. */
-  private Created call(Launch l, Prepared p) {
-    ProviderCall result =
-        executable(l.pool().name(), l.pool().provider())
-            .create(p.stdin(), List.of(p.token(), l.encodedJitConfig()));
-    if (!(result instanceof ProviderCall.Ok ok)) {
-      return new Created(l, result, ProviderCall.describe(result), null);
-    }
-    try {
-      ProviderInstance instance = ProviderInstance.parse(json, ok.stdout());
-      return new Created(l, result, null, instance);
-    } catch (IOException e) {
-      return new Created(l, result, "CreateInstance printed no instance JSON", null);
-    }
-  }
-
-  private void record(Created c, Instant now) {
+  private void record(InstanceCreator.Created c, Instant now) {
     if (calls.isShutdown()) {
       // Stopping: a call cut short is no launch failure. Its row stays in creating, and the next
       // leader deletes what it may have left.
       return;
     }
-    Launch l = c.launch();
+    InstanceCreator.Launch l = c.launch();
     Pool pool = l.pool();
     InstanceRepository.Row row =
         new InstanceRepository.Row(
@@ -777,76 +646,13 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
         continue;
       }
       lastSync.put(pool.name(), ticks);
-      running.add(CompletableFuture.supplyAsync(() -> syncPool(pool, now), calls));
+      running.add(CompletableFuture.supplyAsync(() -> sync.sync(pool, now), calls));
     }
     for (CompletableFuture<List<InstanceRepository.Row>> f : running) {
       for (InstanceRepository.Row row : f.join()) {
         vanished(row);
       }
     }
-  }
-
-  /**
-   * Runs on a call thread: deletes the pool's instances that have no row, and returns the rows
-   * whose instance the provider no longer lists (older than {@link #LIST_LAG}, as a cloud's list
-   * may lag behind its creates).
-   */
-  private List<InstanceRepository.Row> syncPool(Pool pool, Instant now) {
-    ProviderExecutable exe = executable(pool.name(), pool.provider());
-    ProviderCall result = exe.list();
-    if (!(result instanceof ProviderCall.Ok ok)) {
-      log.warn("pool {}: ListInstances failed ({})", pool.name(), ProviderCall.describe(result));
-      return List.of();
-    }
-    List<ProviderInstance> listed;
-    try {
-      listed = ProviderInstance.parseList(json, ok.stdout());
-    } catch (IOException e) {
-      log.warn(
-          "pool {}: ListInstances printed no list of instances: {}", pool.name(), e.getMessage());
-      return List.of();
-    }
-    List<InstanceRepository.Row> rows;
-    try (Connection c = ds.getConnection()) {
-      rows = repo.list(c).stream().filter(r -> r.pool().equals(pool.name())).toList();
-    } catch (SQLException e) {
-      log.warn("pool {}: ListInstances not acted on: database: {}", pool.name(), e.getMessage());
-      return List.of();
-    }
-    Set<String> known = new HashSet<>();
-    for (InstanceRepository.Row r : rows) {
-      known.add(r.name());
-      if (r.providerId() != null && !r.providerId().isEmpty()) {
-        known.add(r.providerId());
-      }
-    }
-    Set<String> seen = new HashSet<>();
-    for (ProviderInstance i : listed) {
-      seen.add(i.name());
-      seen.add(i.providerId());
-      if (known.contains(i.name()) || known.contains(i.providerId())) {
-        continue;
-      }
-      ProviderCall d = exe.delete(i.id());
-      if (d instanceof ProviderCall.Ok || d instanceof ProviderCall.NotFound) {
-        log.info(
-            "pool {}: orphan instance {} deleted: it is the pool's, and no claim of Runway's has"
-                + " it",
-            pool.name(),
-            i.name().isEmpty() ? i.id() : i.name());
-      } else {
-        log.warn(
-            "pool {}: orphan instance {} not deleted ({})",
-            pool.name(),
-            i.id(),
-            ProviderCall.describe(d));
-      }
-    }
-    return rows.stream()
-        .filter(r -> InstanceRepository.CREATED.equals(r.phase()))
-        .filter(r -> !seen.contains(r.name()) && !seen.contains(r.providerId()))
-        .filter(r -> r.createdAt().plus(LIST_LAG).isBefore(now))
-        .toList();
   }
 
   /** A created instance the provider no longer lists: its claim is released unless it has a job. */
@@ -888,24 +694,6 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
               calls));
     }
     running.forEach(CompletableFuture::join);
-  }
-
-  /** GARM_POOL_ID: a UUID of this installation and pool, stable across restarts. */
-  String poolId(String pool) {
-    return UUID.nameUUIDFromBytes((controllerId + "/" + pool).getBytes(StandardCharsets.UTF_8))
-        .toString();
-  }
-
-  private ProviderExecutable executable(String pool, ProviderSpec spec) {
-    return new ProviderExecutable(spec, controllerId, poolId(pool), readers);
-  }
-
-  private static List<String> labels(Pool pool) {
-    List<String> labels = new ArrayList<>(pool.labels());
-    if (labels.stream().noneMatch(l -> l.equalsIgnoreCase("self-hosted"))) {
-      labels.add(0, "self-hosted");
-    }
-    return labels;
   }
 
   private static String oneLine(String s) {
