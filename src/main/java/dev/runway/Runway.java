@@ -61,6 +61,7 @@ import dev.runway.pools.DegradedPools;
 import dev.runway.pools.KubernetesPoolSource;
 import dev.runway.pools.PoolSource;
 import dev.runway.pools.PoolSources;
+import dev.runway.providers.ProviderLauncher;
 import dev.runway.provisioner.Provisioner;
 import dev.runway.redelivery.ReconcilerCheckpoints;
 import dev.runway.redelivery.RedeliveryReconciler;
@@ -126,6 +127,11 @@ public final class Runway implements AutoCloseable {
 
   private static final int CLAIM_EVENT_QUEUE = 256;
 
+  /** Booting instances' metadata and callback calls running at once, and waiting at most. */
+  private static final int PROVIDER_INSTANCE_THREADS = 4;
+
+  private static final int PROVIDER_INSTANCE_QUEUE = 128;
+
   /** Work that waited longer than this for a bulkhead's thread is answered 503, not run. */
   private static final Duration BULKHEAD_MAX_QUEUE_WAIT = Duration.ofSeconds(10);
 
@@ -188,6 +194,7 @@ public final class Runway implements AutoCloseable {
     log.info("spool in {}", config.spoolDir().toAbsolutePath());
 
     PoolSource pools = pools(metrics, kubernetes);
+    requirePublicUrl(pools);
 
     AccountRepository accountRepo = new AccountRepository();
     AccountDirectory accounts =
@@ -352,6 +359,7 @@ public final class Runway implements AutoCloseable {
     RunnerStates runnerStates =
         new RunnerStates(db.main(), jobs, runnerRegistrations, runnerMetrics, clock, runnerCleanup);
     DegradedPools degradedPools = DegradedPools.NONE;
+    ProviderLauncher providers = null;
     if (pools instanceof KubernetesPoolSource kubernetesPools && github.isPresent()) {
       Provisioner provisioner =
           new Provisioner(
@@ -368,6 +376,30 @@ public final class Runway implements AutoCloseable {
       provisioner.start(signals);
       stack.push(provisioner);
       degradedPools = provisioner;
+    }
+    if (github.isPresent()) {
+      ProviderLauncher launcher =
+          new ProviderLauncher(
+              db.main(),
+              pools,
+              claims,
+              new WarmClaims(
+                  db.main(), pools, github, clock, config.claimLease(), config.claimDeadline()),
+              runnerStates,
+              github.get(),
+              config.githubApiUrl(),
+              clock,
+              new ProviderLauncher.Settings(
+                  config.providers().publicUrl().orElse(null),
+                  config.provisioner().interval(),
+                  config.provisioner().launchesPerCycle(),
+                  config.providers().syncInterval()),
+              json,
+              metrics.registry());
+      launcher.start(signals);
+      stack.push(launcher);
+      providers = launcher;
+      degradedPools = DegradedPools.both(degradedPools, launcher);
     }
     // Runners that fail to start, as agents report them: file pools become Degraded too.
     degradedPools =
@@ -393,6 +425,17 @@ public final class Runway implements AutoCloseable {
             out,
             metrics.registry());
     stack.push(eventsBulkhead);
+    // What booting instances call: a bulkhead of their own, so a boot storm cannot take the threads
+    // claims or the webhook need.
+    Bulkhead instancesBulkhead =
+        new Bulkhead(
+            "provider_instances",
+            PROVIDER_INSTANCE_THREADS,
+            PROVIDER_INSTANCE_QUEUE,
+            BULKHEAD_MAX_QUEUE_WAIT,
+            out,
+            metrics.registry());
+    stack.push(instancesBulkhead);
     OperatorTokens operatorTokens = new OperatorTokens();
     OperatorAuthenticator operators =
         new OperatorAuthenticator(db.main(), operatorTokens, clock, metrics.registry());
@@ -402,37 +445,41 @@ public final class Runway implements AutoCloseable {
     stack.push(sampler);
     sampler.every(history::sample);
     List<HttpRoutes> routes =
-        List.of(
-            new WebhookHandler(
-                new SignatureVerifier(config.webhookSecrets()),
-                payloads,
-                intake,
-                metrics,
-                json,
-                clock,
-                config.webhookBodyTimeout(),
-                config.webhookUnverifiedMemory(),
-                config.dataDir().resolve("unverified")),
-            new ClaimsApi(db.main(), new PoolTokens(), claims, longPoll, out, claimsBulkhead),
-            new ClaimEventsApi(db.main(), new PoolTokens(), runnerStates, out, eventsBulkhead),
-            new HealthRoutes(() -> !stopping && intake.ready(), health, spool, out),
-            metrics,
-            new DeliveriesApi(db.main(), inbox, out),
-            new JobsApi(db.main(), jobs, out),
-            new JobDetailApi(db.main(), jobLedger, out),
-            new OperatorUi(
-                new OperatorUi.Sources(
-                    db.main(),
-                    operators,
-                    operatorTokens,
-                    pools,
-                    spool,
-                    history,
-                    accounts,
-                    github,
-                    degradedPools,
+        new ArrayList<>(
+            List.of(
+                new WebhookHandler(
+                    new SignatureVerifier(config.webhookSecrets()),
+                    payloads,
+                    intake,
+                    metrics,
+                    json,
                     clock,
-                    jobLedger)));
+                    config.webhookBodyTimeout(),
+                    config.webhookUnverifiedMemory(),
+                    config.dataDir().resolve("unverified")),
+                new ClaimsApi(db.main(), new PoolTokens(), claims, longPoll, out, claimsBulkhead),
+                new ClaimEventsApi(db.main(), new PoolTokens(), runnerStates, out, eventsBulkhead),
+                new HealthRoutes(() -> !stopping && intake.ready(), health, spool, out),
+                metrics,
+                new DeliveriesApi(db.main(), inbox, out),
+                new JobsApi(db.main(), jobs, out),
+                new JobDetailApi(db.main(), jobLedger, out),
+                new OperatorUi(
+                    new OperatorUi.Sources(
+                        db.main(),
+                        operators,
+                        operatorTokens,
+                        pools,
+                        spool,
+                        history,
+                        accounts,
+                        github,
+                        degradedPools,
+                        clock,
+                        jobLedger))));
+    if (providers != null) {
+      routes.add(providers.instanceApi(out, instancesBulkhead));
+    }
     http =
         HttpServer.start(
             config.port(),
@@ -539,7 +586,7 @@ public final class Runway implements AutoCloseable {
    */
   private Database database() throws IOException {
     // db-scheduler's threads, plus two batch dispatchers, the signal listener, the provisioner's
-    // leader lock and the rest (+6).
+    // and the provider launcher's leader locks and the rest (+7).
     Database db =
         config.databaseUrl().isPresent()
             ? Database.open(
@@ -547,10 +594,38 @@ public final class Runway implements AutoCloseable {
                     config.databaseUrl().get(),
                     config.databaseUser().orElse(null),
                     config.databasePassword().orElse(null)),
-                config.dispatchThreads() + 10)
-            : Database.openEmbeddedForService(config.dataDir(), config.dispatchThreads() + 10);
+                config.dispatchThreads() + 11)
+            : Database.openEmbeddedForService(config.dataDir(), config.dispatchThreads() + 11);
     stack.push(db);
     return db;
+  }
+
+  /**
+   * Stops the start when a pool of the pools file has a {@code provider} and {@code
+   * RUNWAY_PUBLIC_URL} is unset: its instances would have no address to fetch their runner from.
+   */
+  private void requirePublicUrl(PoolSource pools) throws InterruptedException {
+    if (config.providers().publicUrl().isPresent() || !config.pools().startsWith("file:")) {
+      return;
+    }
+    Optional<String> providerPool =
+        pools
+            .awaitAvailable(Duration.ofSeconds(5))
+            .fold(
+                s ->
+                    s.pools().stream()
+                        .filter(p -> p.provider() != null)
+                        .map(p -> p.name())
+                        .findFirst(),
+                reason -> Optional.empty());
+    if (providerPool.isPresent()) {
+      throw new ConfigException(
+          RunwayConfig.PUBLIC_URL,
+          "is required: pool "
+              + providerPool.get()
+              + " has a provider, and its instances fetch their runner's config from this address"
+              + " (e.g. https://runway.example.com)");
+    }
   }
 
   /** Starts the configured pool source; it answers from memory from now on. */

@@ -17,13 +17,16 @@ import java.util.Objects;
  * @param runnerGroupId the GitHub runner group the pool's just-in-time runners join
  * @param rerunOnRunnerLoss how many times Runway asks GitHub to rerun a job of this pool that
  *     failed or was cancelled because Runway saw its runner end abnormally mid-job (0: never)
+ * @param provider for a provider pool, the GARM-compatible executable that starts one machine per
+ *     claim; null for a pool whose runners agents or Pods start
  */
 public record Pool(
     String name,
     List<String> labels,
     Integer maxRunners,
     long runnerGroupId,
-    int rerunOnRunnerLoss) {
+    int rerunOnRunnerLoss,
+    ProviderSpec provider) {
 
   /** The runner group GitHub calls "Default". */
   public static final long DEFAULT_RUNNER_GROUP_ID = 1;
@@ -51,6 +54,12 @@ public record Pool(
       throw new IllegalArgumentException(
           "pool " + name + ": runnerGroupId must be at least 1, got " + runnerGroupId);
     }
+  }
+
+  /** A pool whose runners agents or Pods start. */
+  public Pool(
+      String name, List<String> labels, Integer maxRunners, long runnerGroupId, int reruns) {
+    this(name, labels, maxRunners, runnerGroupId, reruns, null);
   }
 
   /** A pool that never asks for a rerun. */

@@ -17,6 +17,7 @@ final class PoolFields {
   static final String MAX_RUNNERS = "maxRunners";
   static final String RUNNER_GROUP_ID = "runnerGroupId";
   static final String RERUN_ON_RUNNER_LOSS = "rerunOnRunnerLoss";
+  static final String PROVIDER = "provider";
 
   private PoolFields() {}
 
@@ -34,11 +35,16 @@ final class PoolFields {
     Integer maxRunners = maxRunners(fields.get(MAX_RUNNERS), where, problems);
     long runnerGroupId = runnerGroupId(fields.get(RUNNER_GROUP_ID), where, problems);
     int reruns = rerunOnRunnerLoss(fields.get(RERUN_ON_RUNNER_LOSS), where, problems);
+    JsonNode providerNode = fields.get(PROVIDER);
+    ProviderSpec provider =
+        providerNode == null || providerNode.isNull()
+            ? null
+            : ProviderSpec.read(providerNode, where, problems);
     if (problems.size() > before) {
       return null;
     }
     try {
-      return new Pool(name, labels, maxRunners, runnerGroupId, reruns);
+      return new Pool(name, labels, maxRunners, runnerGroupId, reruns, provider);
     } catch (IllegalArgumentException e) {
       problems.add(where + ": " + e.getMessage());
       return null;

@@ -24,6 +24,7 @@ import java.util.Set;
  *   maxRunners: 3        # optional, at least 1
  *   runnerGroupId: 1     # optional, default 1
  *   rerunOnRunnerLoss: 1 # optional, default 0: reruns of a job whose runner was lost
+ *   provider: {...}      # optional: a provider pool, see ProviderSpec
  * </pre>
  *
  * <p>An empty document is rejected rather than read as zero pools: a half-written file looks empty,
@@ -40,7 +41,8 @@ final class PoolsFileParser {
               PoolFields.LABELS,
               PoolFields.MAX_RUNNERS,
               PoolFields.RUNNER_GROUP_ID,
-              PoolFields.RERUN_ON_RUNNER_LOSS));
+              PoolFields.RERUN_ON_RUNNER_LOSS,
+              PoolFields.PROVIDER));
 
   private final ObjectMapper yaml =
       new ObjectMapper(new YAMLFactory()).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);

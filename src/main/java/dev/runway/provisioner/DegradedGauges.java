@@ -16,14 +16,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code max by (pool)} over all replicas is the leader's truth and never a stale 1. Written by the
  * provisioning thread, read on scrape.
  */
-final class DegradedGauges {
+public final class DegradedGauges {
   private final MeterRegistry registry;
   private final Map<String, Registered> pools = new ConcurrentHashMap<>();
   private volatile Map<String, String> degraded = Map.of();
 
   private record Registered(AtomicInteger value, Gauge gauge) {}
 
-  DegradedGauges(MeterRegistry registry) {
+  public DegradedGauges(MeterRegistry registry) {
     this.registry = registry;
   }
 
@@ -31,7 +31,7 @@ final class DegradedGauges {
    * The leader's view after a cycle: exactly these provisioned pools, each with why it is degraded,
    * or empty when it is not.
    */
-  void set(Map<String, Optional<String>> byPool) {
+  public void set(Map<String, Optional<String>> byPool) {
     pools.entrySet().removeIf(e -> !byPool.containsKey(e.getKey()) && remove(e.getValue()));
     Map<String, String> now = new TreeMap<>();
     byPool.forEach(
@@ -43,13 +43,13 @@ final class DegradedGauges {
   }
 
   /** This replica no longer leads: it knows nothing about the pools' health. */
-  void clear() {
+  public void clear() {
     degraded = Map.of();
     pools.values().removeIf(this::remove);
   }
 
   /** Degraded pools by name, with why, as of the last {@link #set}. */
-  Map<String, String> degraded() {
+  public Map<String, String> degraded() {
     return degraded;
   }
 

@@ -12,7 +12,7 @@ import java.time.Instant;
  * queue. The first runner that comes up clears it. Confined to the provisioning thread; a new
  * leader starts from zero, and its first failures find the pool broken again.
  */
-final class PoolHealth {
+public final class PoolHealth {
   static final Duration FIRST_BACKOFF = Duration.ofSeconds(10);
   static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
@@ -22,7 +22,7 @@ final class PoolHealth {
   private Instant backoffUntil = Instant.MIN;
 
   /** Counts a failure; returns whether this one made the pool degraded. */
-  boolean failure(
+  public boolean failure(
       ClaimEvent.FailureReason reason, String error, int maxLaunchFailures, Instant now) {
     boolean was = degraded(maxLaunchFailures);
     failuresInARow++;
@@ -35,19 +35,19 @@ final class PoolHealth {
   }
 
   /** A runner came up; returns whether the pool was degraded until now. */
-  boolean success(int maxLaunchFailures) {
+  public boolean success(int maxLaunchFailures) {
     boolean was = degraded(maxLaunchFailures);
     failuresInARow = 0;
     backoffUntil = Instant.MIN;
     return was;
   }
 
-  boolean degraded(int maxLaunchFailures) {
+  public boolean degraded(int maxLaunchFailures) {
     return failuresInARow >= maxLaunchFailures;
   }
 
   /** How many Pods the pool may launch now, given the per-cycle bound. */
-  int launchesAllowed(int maxLaunchFailures, int perCycle, Instant now) {
+  public int launchesAllowed(int maxLaunchFailures, int perCycle, Instant now) {
     if (!degraded(maxLaunchFailures)) {
       return perCycle;
     }
@@ -55,21 +55,21 @@ final class PoolHealth {
   }
 
   /** Called when a degraded pool launched its one probe: wait a backoff before the next. */
-  void probed(int maxLaunchFailures, Instant now) {
+  public void probed(int maxLaunchFailures, Instant now) {
     if (degraded(maxLaunchFailures)) {
       backoffUntil = now.plus(backoff(failuresInARow - maxLaunchFailures));
     }
   }
 
-  ClaimEvent.FailureReason lastReason() {
+  public ClaimEvent.FailureReason lastReason() {
     return lastReason;
   }
 
-  String lastError() {
+  public String lastError() {
     return lastError;
   }
 
-  int failuresInARow() {
+  public int failuresInARow() {
     return failuresInARow;
   }
 

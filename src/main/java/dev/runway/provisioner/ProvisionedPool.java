@@ -42,6 +42,10 @@ record ProvisionedPool(
       return Optional.empty();
     }
     String name = resource.getMetadata().getName();
+    if (spec.get("provider") != null) {
+      throw new IllegalArgumentException(
+          "RunnerPool " + name + ": template and provider exclude each other; set one");
+    }
     PodTemplateSpec template;
     try {
       template =

@@ -135,7 +135,17 @@ public sealed interface ClaimEvent {
     /** Kubernetes: {@code CreateContainerConfigError}: a referenced Secret or ConfigMap is bad. */
     CREATE_CONTAINER_CONFIG,
     /** Kubernetes: the Pod vanished (deleted or evicted by someone else) before any job. */
-    POD_LOST;
+    POD_LOST,
+    /** Provider pools: the executable exited non-zero or ran past its call timeout. */
+    PROVIDER_ERROR,
+    /** Provider pools: the instance came back with status {@code error} or a provider fault. */
+    PROVIDER_FAULT,
+    /** Provider pools: the bootstrap script reported {@code failed}. */
+    BOOTSTRAP_FAILED,
+    /** Provider pools: the instance did not report its runner installed within the timeout. */
+    BOOTSTRAP_TIMEOUT,
+    /** Provider pools: the instance vanished (or Runway lost track of it) before any job. */
+    INSTANCE_LOST;
 
     public String label() {
       return name().toLowerCase(Locale.ROOT);

@@ -47,6 +47,11 @@ class DeployManifestsTest {
     assertThat(properties.at("/maxRunners/minimum").asInt()).isEqualTo(1);
     assertThat(properties.at("/runnerGroupId/minimum").asInt()).isEqualTo(1);
     assertThat(properties.at("/runnerGroupId/default").asInt()).isEqualTo(1);
+    assertThat(properties.at("/provider/required").toString())
+        .contains("executable", "config", "image", "flavor");
+    java.util.Set<String> providerFields = new java.util.TreeSet<>();
+    properties.at("/provider/properties").fieldNames().forEachRemaining(providerFields::add);
+    assertThat(providerFields).isEqualTo(new java.util.TreeSet<>(ProviderSpec.KEYS));
   }
 
   @Test

@@ -17,6 +17,9 @@ import java.util.function.Function;
  * same meaning are merged in by the CLI under the same names) and validated here, so that a bad
  * value stops the start with a message naming the variable.
  *
+ * <p>Over 400 lines because it is the one validated record of every setting: each is a line or two,
+ * and one place lists them all.
+ *
  * @param databaseUrl a JDBC URL; empty means "start an embedded PostgreSQL in {@code dataDir}"
  * @param intakeBudget how long a webhook request may wait for its database commit before the
  *     delivery is spooled to disk instead
@@ -39,8 +42,8 @@ import java.util.function.Function;
  * @param retention how long stored data is kept
  * @param provisioner the Kubernetes provisioner's settings
  * @param bulkheads the claims side's own threads and the cap on GitHub requests in flight
- *     <p>Over 400 lines because it is the one validated record of every setting: each is a line or
- *     two, and one place lists them all.
+ * @param sweep the sweep of GitHub's queue
+ * @param providers the provider pools' settings
  */
 public record RunwayConfig(
     int port,
@@ -75,7 +78,8 @@ public record RunwayConfig(
     Retention retention,
     Provisioner provisioner,
     Bulkheads bulkheads,
-    Sweep sweep) {
+    Sweep sweep,
+    Providers providers) {
 
   public static final String PORT = "RUNWAY_PORT";
   public static final String DATABASE_URL = "RUNWAY_DATABASE_URL";
@@ -125,6 +129,8 @@ public record RunwayConfig(
   public static final String CLAIM_THREADS = "RUNWAY_CLAIM_THREADS";
   public static final String CLAIM_QUEUE = "RUNWAY_CLAIM_QUEUE";
   public static final String GITHUB_MAX_CONCURRENCY = "RUNWAY_GITHUB_MAX_CONCURRENCY";
+  public static final String PUBLIC_URL = "RUNWAY_PUBLIC_URL";
+  public static final String PROVIDER_SYNC_INTERVAL = "RUNWAY_PROVIDER_SYNC_INTERVAL";
 
   public RunwayConfig {
     if (port < 0 || port > 65535) {
@@ -262,7 +268,10 @@ public record RunwayConfig(
                 SWEEP_ENABLED,
                 String.valueOf(get.apply(GITHUB_APP_ID).isPresent()),
                 RunwayConfig::parseBoolean),
-            parse(get, SWEEP_INTERVAL, "2m", Durations::parse)));
+            parse(get, SWEEP_INTERVAL, "2m", Durations::parse)),
+        new Providers(
+            get.apply(PUBLIC_URL).map(u -> parse(get, PUBLIC_URL, u, URI::create)),
+            parse(get, PROVIDER_SYNC_INTERVAL, "30s", Durations::parse)));
   }
 
   private static <T> T parse(
@@ -361,6 +370,8 @@ public record RunwayConfig(
     m.put(POD_POLICY, provisioner.podPolicy().label());
     m.put(SWEEP_ENABLED, sweep.enabled());
     m.put(SWEEP_INTERVAL, sweep.interval());
+    m.put(PUBLIC_URL, providers.publicUrl().map(URI::toString).orElse("(unset)"));
+    m.put(PROVIDER_SYNC_INTERVAL, providers.syncInterval());
     return m;
   }
 
@@ -371,6 +382,29 @@ public record RunwayConfig(
   public record Sweep(boolean enabled, Duration interval) {
     public Sweep {
       positive(SWEEP_INTERVAL, interval);
+    }
+  }
+
+  /**
+   * The provider pools' settings (pools with a {@code provider}).
+   *
+   * @param publicUrl where instances reach Runway's public port; the metadata and callback URLs
+   *     handed to them start with it. Required once a provider pool exists
+   * @param syncInterval how often each provider pool's {@code ListInstances} runs, to delete
+   *     orphans
+   */
+  public record Providers(Optional<URI> publicUrl, Duration syncInterval) {
+    public Providers {
+      publicUrl.ifPresent(
+          u -> {
+            if (!u.isAbsolute()
+                || u.getHost() == null
+                || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
+              throw new ConfigException(
+                  PUBLIC_URL, "must be an http:// or https:// URL with a host, was " + u);
+            }
+          });
+      positive(PROVIDER_SYNC_INTERVAL, syncInterval);
     }
   }
 

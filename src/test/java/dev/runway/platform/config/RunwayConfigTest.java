@@ -61,6 +61,28 @@ class RunwayConfigTest {
   }
 
   @Test
+  void provider_pools_settings_default_to_no_public_url_and_a_30s_sync() {
+    RunwayConfig c = RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a"));
+    assertThat(c.providers().publicUrl()).isEmpty();
+    assertThat(c.providers().syncInterval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.redacted()).containsKeys("RUNWAY_PUBLIC_URL", "RUNWAY_PROVIDER_SYNC_INTERVAL");
+    RunwayConfig set =
+        RunwayConfig.from(
+            Map.of(
+                "RUNWAY_WEBHOOK_SECRETS", "a",
+                "RUNWAY_PUBLIC_URL", "https://runway.example.com",
+                "RUNWAY_PROVIDER_SYNC_INTERVAL", "1m"));
+    assertThat(set.providers().publicUrl())
+        .hasValue(java.net.URI.create("https://runway.example.com"));
+    assertThat(set.providers().syncInterval()).isEqualTo(Duration.ofMinutes(1));
+    assertThatThrownBy(
+            () ->
+                RunwayConfig.from(
+                    Map.of("RUNWAY_WEBHOOK_SECRETS", "a", "RUNWAY_PUBLIC_URL", "runway:8080")))
+        .hasMessageContaining("RUNWAY_PUBLIC_URL");
+  }
+
+  @Test
   void the_provisioner_has_its_documented_defaults_and_a_bounded_launch_rate() {
     RunwayConfig c = RunwayConfig.from(Map.of("RUNWAY_WEBHOOK_SECRETS", "a"));
     assertThat(c.provisioner().interval()).isEqualTo(Duration.ofSeconds(2));
