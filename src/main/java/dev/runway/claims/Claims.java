@@ -83,6 +83,9 @@ public final class Claims implements AutoCloseable {
   /** What a rate-limited claim is told to wait when GitHub named no reset. */
   private static final long UNHINTED_RETRY_AFTER_SECONDS = 60;
 
+  /** The end reason of a claim whose commit failed in a way that may have committed. */
+  static final String COMMIT_IN_DOUBT = "commit_in_doubt";
+
   private static final Backoff RELEASE_RETRY =
       new Backoff(Duration.ofMillis(500), Duration.ofSeconds(5));
   private static final int MAX_RELEASE_ATTEMPTS = 60;
@@ -310,16 +313,42 @@ public final class Claims implements AutoCloseable {
   Reservation reserve(Pool pool) throws SQLException {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
+      Reservation r = null;
       try {
         // A runner is registered at GitHub under this claim's id once this commits.
         Database.durableCommit(c);
-        Reservation r = reserveIn(c, pool);
+        r = reserveIn(c, pool);
         c.commit();
         return r;
       } catch (SQLException | RuntimeException e) {
-        c.rollback();
+        try {
+          c.rollback();
+        } catch (SQLException ignored) {
+          // The connection is broken: the server rolled back, or had already committed.
+        }
+        if (r != null && r.claim() != null) {
+          releaseInDoubt(r);
+        }
         throw e;
       }
+    }
+  }
+
+  /**
+   * The commit of a claim failed, and may still have landed: the connection can break after the
+   * server committed (a database killed mid-commit). Nobody got the claim's answer, so nobody will
+   * start its runner; left alone, the job would wait for the lease (minutes). The claim is released
+   * as soon as the database answers, on the release retries' thread; when the commit did not land
+   * there is no such claim and the release does nothing.
+   */
+  private void releaseInDoubt(Reservation r) {
+    try {
+      releaseRetries.schedule(
+          () -> releaseAttempt(r.claim(), r.job(), COMMIT_IN_DOUBT, 1, RELEASE_RETRY.first()),
+          RELEASE_RETRY.first().toMillis(),
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+      // Stopping: the lease releases it, as after a crash.
     }
   }
 

@@ -1,0 +1,153 @@
+package dev.runway.claims;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.runway.jobs.JobRepository;
+import dev.runway.platform.db.Database;
+import dev.runway.platform.telemetry.Metrics;
+import dev.runway.pools.Pool;
+import dev.runway.testing.TestDatabases;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A claim whose commit lands on the server while the connection breaks before the answer (a
+ * database killed mid-commit): nobody gets the claim, so its job must be claimable again once the
+ * database answers, not after the lease (minutes). Real PostgreSQL; the connection's {@code
+ * commit()} commits and then throws, as a broken connection does.
+ */
+class ClaimCommitInDoubtIT {
+  private static final Pool LINUX = new Pool("linux", List.of("linux"));
+
+  private Database db;
+  private Claims claims;
+  private final AtomicBoolean breakNextCommit = new AtomicBoolean();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    db = Database.open(new Database.Target(TestDatabases.fresh(), "postgres", null), 4);
+    Database.migrate(db.main());
+    try (Connection c = db.main().getConnection();
+        Statement st = c.createStatement()) {
+      st.executeUpdate(
+          "insert into accounts (id, login, installation_id, runners_enabled, max_concurrent)"
+              + " values (1, 'acme', 4242, true, 10)");
+      st.executeUpdate(
+          "insert into jobs (job_id, run_attempt, repository, owner_login, account_id, pool,"
+              + " status, labels, received_at, dispatched_at, updated_at) values (901, 1,"
+              + " 'acme/app', 'acme', 1, 'linux', 'queued', array['linux'], now(), now(), now())");
+    }
+    claims =
+        new Claims(
+            breaking(db.main()),
+            new JobRepository(),
+            null,
+            Optional.empty(),
+            new ClaimMetrics(new Metrics()),
+            Clock.systemUTC(),
+            Duration.ofMinutes(5),
+            Duration.ofSeconds(20));
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (claims != null) {
+      claims.close();
+    }
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  @Test
+  void a_claim_committed_behind_a_broken_connection_is_released_not_left_to_its_lease()
+      throws Exception {
+    breakNextCommit.set(true);
+    assertThatThrownBy(() -> claims.reserve(LINUX)).isInstanceOf(SQLException.class);
+    // The commit landed: the job is claimed by a claim nobody was told of.
+    assertThat(breakNextCommit.get()).isFalse();
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> "queued".equals(text("select status from jobs where job_id = 901")));
+    assertThat(text("select status || ' ' || end_reason from claims"))
+        .isEqualTo("released " + Claims.COMMIT_IN_DOUBT);
+    assertThat(text("select claim_id is null from jobs where job_id = 901")).isEqualTo("t");
+
+    // And the next claim takes it.
+    assertThat(claims.reserve(LINUX).job().jobId()).isEqualTo(901);
+  }
+
+  @Test
+  void a_claim_whose_commit_did_not_land_releases_nothing() throws Exception {
+    try (Connection c = db.main().getConnection();
+        Statement st = c.createStatement()) {
+      st.executeUpdate("update jobs set status = 'completed' where job_id = 901");
+    }
+    // No job to claim: nothing is reserved, so nothing is in doubt.
+    assertThat(claims.reserve(LINUX).job()).isNull();
+    assertThat(text("select count(*) from claims")).isEqualTo("0");
+  }
+
+  private String text(String sql) throws SQLException {
+    try (Connection c = db.main().getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  /** A data source whose connections, once asked to, commit and then throw as if broken. */
+  private DataSource breaking(DataSource real) {
+    return (DataSource)
+        Proxy.newProxyInstance(
+            getClass().getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (proxy, method, args) -> {
+              Object result = invoke(real, method, args);
+              if (method.getName().equals("getConnection")) {
+                return connection((Connection) result);
+              }
+              return result;
+            });
+  }
+
+  private Connection connection(Connection real) {
+    return (Connection)
+        Proxy.newProxyInstance(
+            getClass().getClassLoader(),
+            new Class<?>[] {Connection.class},
+            (proxy, method, args) -> {
+              Object result = invoke(real, method, args);
+              if (method.getName().equals("commit") && breakNextCommit.compareAndSet(true, false)) {
+                throw new SQLException(
+                    "An I/O error occurred while sending to the backend.", "08006");
+              }
+              return result;
+            });
+  }
+
+  private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args)
+      throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
+    }
+  }
+}
