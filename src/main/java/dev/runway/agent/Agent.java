@@ -1,3 +1,5 @@
+// Over 400 lines because the agent's loop, its slots, drain and events are one state machine on the
+// host.
 package dev.runway.agent;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -42,9 +44,6 @@ import org.slf4j.LoggerFactory;
  * timeout, then are killed and reported. A claim that arrives while draining (its request was
  * already waiting) is given back at once. {@link #stopNow()} (second SIGTERM): kill every runner,
  * report, return.
- *
- * <p>Over 400 lines because the agent's loop, its slots, drain and events are one state machine on
- * the host.
  */
 public final class Agent {
   private static final Logger log = LoggerFactory.getLogger(Agent.class);

@@ -1,3 +1,6 @@
+// Over 400 lines because it is the one writer of the claims table, its runner columns included:
+// every statement that changes the table is here, where ArchitectureTest looks for them; each is a
+// short method.
 package dev.runway.claims;
 
 import java.sql.Connection;
@@ -27,9 +30,6 @@ import org.slf4j.LoggerFactory;
  * for an account that account's advisory lock, while it counts and marks: so two claims can never
  * both see the last free slot. (A job taken by a runner Runway did not start also counts, but
  * Runway cannot cap what it did not start.)
- *
- * <p>Over 400 lines because it is the one writer of {@code claims}: every statement that changes
- * the table is here, where the architecture test looks for them.
  */
 public final class ClaimRepository {
   private static final Logger log = LoggerFactory.getLogger(ClaimRepository.class);

@@ -1,3 +1,5 @@
+// Over 400 lines because the claim transaction and what follows it (the mint at GitHub, each way it
+// can fail, the release and its retries) read best as one story; each step is a short method.
 package dev.runway.claims;
 
 import dev.runway.jobs.JobRepository;
@@ -40,9 +42,6 @@ import org.slf4j.LoggerFactory;
  * minted after the commit; if GitHub fails (after the client's own retries), the claim is released
  * in the same request and the job is claimable again. A crash in between leaves a claim whose lease
  * runs out, and {@link LeaseReaper} releases it.
- *
- * <p>Over 400 lines because the claim transaction and what follows it (the mint at GitHub, each way
- * it can fail, the release) read best as one story; each step is a short method.
  */
 public final class Claims implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Claims.class);

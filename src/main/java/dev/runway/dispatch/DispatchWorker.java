@@ -1,3 +1,5 @@
+// Over 400 lines because one batch transaction settles every kind of delivery, and its steps share
+// the batch's state.
 package dev.runway.dispatch;
 
 import com.fasterxml.jackson.core.JsonParser;
@@ -45,9 +47,6 @@ import org.slf4j.MDC;
  * DispatchRetry}: db-scheduler retries the task with backoff, and nothing is counted until the
  * delivery settles. Each delivery is counted once: the count follows the commit that settled its
  * inbox row, and a row settles only once.
- *
- * <p>Over 400 lines because one batch transaction settles every kind of delivery, and its steps
- * share the batch's state.
  */
 final class DispatchWorker {
   private static final Logger log = LoggerFactory.getLogger(DispatchWorker.class);

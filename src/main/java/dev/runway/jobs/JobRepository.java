@@ -1,3 +1,5 @@
+// Over 400 lines because it is the one writer of the jobs table: every statement that changes the
+// table is here, where ArchitectureTest looks for them; each is a short method.
 package dev.runway.jobs;
 
 import dev.runway.platform.db.Sql;
@@ -18,9 +20,6 @@ import java.util.Optional;
  * callers). Every instant it writes comes from the caller's injected clock, passed as {@code now},
  * never from the database's {@code now()}: the stale-job check and the lease reaper compare these
  * columns with that clock, and tests move it.
- *
- * <p>Over 400 lines because it is the one writer of {@code jobs}: every statement that changes the
- * table is here, where the architecture test looks for them.
  */
 public final class JobRepository {
   static final String COLUMNS =

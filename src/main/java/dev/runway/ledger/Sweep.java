@@ -1,3 +1,5 @@
+// Over 400 lines because the listing, its budget and ETags, and the writing of what it found are
+// one reconciler with shared state.
 package dev.runway.ledger;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -47,9 +49,6 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A db-scheduler recurring task: one replica at a time. The ETags, budgets and visit times are
  * that replica's memory; when the task moves, the next replica starts with full requests once.
- *
- * <p>Over 400 lines because the listing, its budget and ETags, and the writing of what it found are
- * one reconciler with shared state.
  */
 public final class Sweep {
   private static final Logger log = LoggerFactory.getLogger(Sweep.class);

@@ -1,3 +1,5 @@
+// Over 400 lines because the informer, the validation of each RunnerPool and the status it writes
+// back are one lifecycle of one resource.
 package dev.runway.pools;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -66,9 +68,6 @@ import org.slf4j.LoggerFactory;
  * <p>Thread safety: the informer's threads write its store and {@code lastHealthy}; {@link
  * #current()} reads them from any thread. The client is not closed by this class unless it was
  * created by {@link PoolSources}.
- *
- * <p>Over 400 lines because the informer, the validation of each RunnerPool and the status it
- * writes back are one lifecycle of one resource.
  */
 public final class KubernetesPoolSource implements PoolSource {
 

@@ -1,3 +1,5 @@
+// Over 400 lines because it checks every field of a Pod template a RunnerPool may set, one short
+// rule each.
 package dev.runway.pools;
 
 import dev.runway.platform.config.PodPolicy;
@@ -55,9 +57,6 @@ import java.util.TreeSet;
  * at every launch, so the template has to say it ({@code runAsNonRoot: true}, {@code runAsUser:
  * 1001} for that image). {@link #check} judges the template with these defaults applied, as the Pod
  * will be.
- *
- * <p>Over 400 lines because it checks every field of a Pod template a RunnerPool may set, one short
- * rule each.
  */
 public final class PodTemplatePolicy {
 

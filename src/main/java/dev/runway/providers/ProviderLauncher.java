@@ -1,3 +1,8 @@
+// Over 400 lines because it is one cycle on one thread (judge rows against claims, release lost
+// claims, launch, sync) whose steps share the cycle's confined state; the provider calls themselves
+// are in InstanceCreator, InstanceDeleter and InstanceSync. Its loop plumbing (leader lock,
+// trigger, safe cycle) repeats the Kubernetes Provisioner's; one shared leader loop for both is
+// open (docs/architecture.md).
 package dev.runway.providers;
 
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,3 +1,5 @@
+// Over 400 lines, not for a good reason: its planning and its Kubernetes calls are still one class.
+// The split into a pure planner (sealed actions) and an executor is open (docs/architecture.md).
 package dev.runway.provisioner;
 
 import dev.runway.claims.ClaimOutcome;
@@ -78,9 +80,6 @@ import org.slf4j.LoggerFactory;
  *
  * A Pod whose runner has a job (an {@code in_progress} named it) is deleted only when it ended, or
  * when its pool was deleted (Kubernetes' garbage collector would delete it anyway).
- *
- * <p>Over 400 lines, and not for a good reason: its planning and its Kubernetes calls are still one
- * class; the split into a pure planner and an executor is open (docs/architecture.md).
  */
 public final class Provisioner implements AutoCloseable, DegradedPools {
   private static final Logger log = LoggerFactory.getLogger(Provisioner.class);

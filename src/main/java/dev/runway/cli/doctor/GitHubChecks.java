@@ -1,3 +1,5 @@
+// Over 400 lines because it holds one check per GitHub concern doctor reports (key, permissions,
+// installations, webhook, deliveries), each short.
 package dev.runway.cli.doctor;
 
 import dev.runway.accounts.Account;
@@ -30,9 +32,6 @@ import java.util.stream.Collectors;
  * The checks that ask GitHub, as the App: the key ({@code GET /app}), the App's permissions, its
  * installations against Runway's accounts, the webhook's subscription, and the recent deliveries.
  * Each later check needs the App's answer, so a key GitHub refuses skips them.
- *
- * <p>Over 400 lines because it holds one check per GitHub concern doctor reports (key, permissions,
- * installations, webhook, deliveries), each short.
  */
 final class GitHubChecks {
 

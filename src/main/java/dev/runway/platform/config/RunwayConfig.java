@@ -1,3 +1,5 @@
+// Over 400 lines because it is the one validated record of every RUNWAY_* setting: each is a line
+// or two, and one place lists them all.
 package dev.runway.platform.config;
 
 import java.net.URI;
@@ -16,9 +18,6 @@ import java.util.function.Function;
  * The service's effective configuration, read once from {@code RUNWAY_*} variables (flags of the
  * same meaning are merged in by the CLI under the same names) and validated here, so that a bad
  * value stops the start with a message naming the variable.
- *
- * <p>Over 400 lines because it is the one validated record of every setting: each is a line or two,
- * and one place lists them all.
  *
  * @param databaseUrl a JDBC URL; empty means "start an embedded PostgreSQL in {@code dataDir}"
  * @param intakeBudget how long a webhook request may wait for its database commit before the

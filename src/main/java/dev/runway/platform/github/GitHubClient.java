@@ -1,3 +1,6 @@
+// Over 400 lines because it is the one typed face of every GitHub endpoint Runway calls, each a
+// short method over the same token, retry and deadline plumbing; splitting it by endpoint would
+// repeat that plumbing.
 package dev.runway.platform.github;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -40,10 +43,6 @@ import java.util.function.LongSupplier;
  * before it expires. Every request has a timeout; 5xx answers and connection errors are retried
  * with backoff, and rate limits are waited out, as the {@link RetryPolicy} says. Failures surface
  * as {@link GitHubException}. Thread-safe.
- *
- * <p>Over 400 lines because it is the one typed face of every GitHub endpoint Runway calls, each a
- * short method over the same token, retry and deadline plumbing; splitting by endpoint would repeat
- * that plumbing.
  */
 public final class GitHubClient {
 

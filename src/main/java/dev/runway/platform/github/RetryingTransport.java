@@ -1,3 +1,5 @@
+// Over 400 lines because retries, rate-limit pauses, the deadline and the concurrency limit all
+// decide around one send, and must agree on it.
 package dev.runway.platform.github;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -36,9 +38,6 @@ import org.slf4j.LoggerFactory;
  * once. A call that is not safe to repeat (it creates something) is never retried after a
  * connection error or a 5xx, because GitHub may have carried it out: it fails with {@link
  * GitHubException#outcomeUnknown()} and the caller looks before trying again.
- *
- * <p>Over 400 lines because retries, rate-limit pauses, the deadline and the concurrency limit all
- * decide around one send, and must agree on it.
  */
 final class RetryingTransport {
 
