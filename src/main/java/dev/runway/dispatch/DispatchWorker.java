@@ -94,20 +94,8 @@ final class DispatchWorker {
     MDC.put("delivery", guid);
     try {
       Batch done;
-      try (Connection c = ds.getConnection()) {
-        c.setAutoCommit(false);
-        try {
-          Database.durableCommit(c);
-          done = settleBatch(c, List.of(guid), false);
-          c.commit();
-        } catch (SQLException | RuntimeException e) {
-          try {
-            c.rollback();
-          } catch (SQLException ignored) {
-            // The connection is broken; the rollback happened server side.
-          }
-          throw e;
-        }
+      try {
+        done = transaction(new ArrayList<>(), c -> List.of(guid), false);
       } catch (SQLException | RuntimeException e) {
         // A settled delivery records its attempt with its outcome; a failed one does it here
         // (best effort: when the database is what failed, db-scheduler retries the task anyway).
@@ -137,22 +125,53 @@ final class DispatchWorker {
    * @return how many queue rows the batch took; 0 means nothing was due
    */
   int dispatchBatch(int max) {
-    List<String> taken = List.of();
+    List<String> taken = new ArrayList<>();
     Batch done;
+    try {
+      done = transaction(taken, c -> DispatchQueue.claimBatch(c, max), true);
+    } catch (SQLException | RuntimeException e) {
+      failBatch(taken);
+      throw e instanceof DispatchRetry r
+          ? r
+          : new DispatchRetry("batch of " + taken.size() + ": " + e.getMessage(), e);
+    }
+    if (done == null) {
+      return 0;
+    }
+    done.afterCommit();
+    if (taken.size() == max) {
+      analyzeBacklog();
+    }
+    return taken.size();
+  }
+
+  /** Which deliveries a transaction settles: the batch's due queue rows, or db-scheduler's one. */
+  @FunctionalInterface
+  private interface Take {
+    List<String> from(Connection c) throws SQLException;
+  }
+
+  /**
+   * The one dispatch transaction: takes its deliveries (into {@code taken}, which the caller's
+   * failure handling reads), settles them and commits durably; null when it took none. Any failure
+   * rolls it back whole and is rethrown. The main pool commits asynchronously, but a batch is
+   * counted as soon as it commits: a commit lost with a crashed server would dispatch and count its
+   * deliveries again. One WAL flush per batch is cheap; per delivery it was not.
+   */
+  private Batch transaction(List<String> taken, Take take, boolean ownQueueRows)
+      throws SQLException {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       try {
-        taken = DispatchQueue.claimBatch(c, max);
+        taken.addAll(take.from(c));
         if (taken.isEmpty()) {
           c.commit();
-          return 0;
+          return null;
         }
-        // The main pool commits asynchronously, but a batch is counted as soon as it commits: a
-        // commit lost with a crashed server would dispatch and count its deliveries again. One
-        // WAL flush per batch is cheap; per delivery it was not.
         Database.durableCommit(c);
-        done = settleBatch(c, taken, true);
+        Batch done = settleBatch(c, taken, ownQueueRows);
         c.commit();
+        return done;
       } catch (SQLException | RuntimeException e) {
         try {
           c.rollback();
@@ -161,17 +180,7 @@ final class DispatchWorker {
         }
         throw e;
       }
-    } catch (SQLException | RuntimeException e) {
-      failBatch(taken);
-      throw e instanceof DispatchRetry r
-          ? r
-          : new DispatchRetry("batch of " + taken.size() + ": " + e.getMessage(), e);
     }
-    done.afterCommit();
-    if (taken.size() == max) {
-      analyzeBacklog();
-    }
-    return taken.size();
   }
 
   private static final long ANALYZE_EVERY_NANOS = Duration.ofMinutes(1).toNanos();
