@@ -541,6 +541,11 @@ public final class Claims implements AutoCloseable {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       try {
+        // Durable, as the claim it undoes: the main pool commits asynchronously, and a release
+        // lost with a crashed server would leave its job claimed, by a claim nobody holds, until
+        // the lease (ClaimsOutageDrillIT saw exactly that: the release committed 12 ms before
+        // PostgreSQL was killed, and the job came back claimed).
+        Database.durableCommit(c);
         jobs.lock(c, job.jobId());
         if (release(repo, jobs, c, claim.id(), reason, clock.instant())) {
           // No runner was registered: the claim's runner state ends here, and the job is
