@@ -305,6 +305,17 @@ class ArchitectureTest {
                 .containsExactlyInAnyOrderElementsOf(owners));
   }
 
+  /**
+   * SQL functions in the migrations write tables too (the claim runs in the server, V34): each one
+   * is named for the one table it writes ({@code jobs_mark_claimed} writes only {@code jobs}), so
+   * it belongs to that table's owner, and another table's rows change only by calling that table's
+   * own function.
+   */
+  @Test
+  void everySqlFunctionWritesOnlyTheTableItIsNamedFor() {
+    assertThat(functionsWritingOtherTables(Path.of("src/main/resources/db/migration"))).isEmpty();
+  }
+
   // ---- on the fixture: each rule fails ----
 
   @Test
@@ -322,6 +333,12 @@ class ArchitectureTest {
     assertThatThrownBy(
             () -> onlyNamedClassesCallTheJobsWriter(BASE + ".jobs.JobRepository").check(BAD))
         .hasMessageContaining("UsesClaims");
+  }
+
+  @Test
+  void theFunctionCheckNamesAFunctionWritingAnotherTable() {
+    assertThat(functionsWritingOtherTables(Path.of("src/test/resources/archfixture")))
+        .containsExactly("claims_steal writes jobs");
   }
 
   @Test
@@ -382,6 +399,34 @@ class ArchitectureTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** "function writes table" for each SQL function writing a table it is not named for. */
+  private static List<String> functionsWritingOtherTables(Path dir) {
+    Pattern function =
+        Pattern.compile(
+            "(?is)create\\s+(?:or\\s+replace\\s+)?function\\s+(\\w+).*?\\$\\$(.*?)\\$\\$");
+    Pattern write =
+        Pattern.compile("(?i)(?:insert\\s+into|(?<!for\\s)update|delete\\s+from)\\s+(\\w+)");
+    List<String> out = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.filter(f -> f.toString().matches(".*\\.sql(\\.txt)?$")).toList()) {
+        Matcher f = function.matcher(read(p));
+        while (f.find()) {
+          String name = f.group(1).toLowerCase(java.util.Locale.ROOT);
+          Matcher w = write.matcher(f.group(2));
+          while (w.find()) {
+            String table = w.group(1).toLowerCase(java.util.Locale.ROOT);
+            if (!name.startsWith(table + "_")) {
+              out.add(name + " writes " + table);
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
   }
 
   private static String read(Path p) {

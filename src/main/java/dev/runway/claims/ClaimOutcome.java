@@ -107,6 +107,16 @@ public sealed interface ClaimOutcome {
     public String label() {
       return label;
     }
+
+    /** The reason a label names, as the claim transaction's SQL answers it. */
+    static Reason of(String label) {
+      for (Reason r : values()) {
+        if (r.label.equals(label)) {
+          return r;
+        }
+      }
+      throw new IllegalArgumentException("no claim reason " + label);
+    }
   }
 
   /** Nothing to claim now; the agent asks again later. */

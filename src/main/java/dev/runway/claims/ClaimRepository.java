@@ -3,6 +3,9 @@
 // short method.
 package dev.runway.claims;
 
+import dev.runway.jobs.JobRepository.ClaimedJob;
+import dev.runway.pools.Pool;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,7 +16,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -38,9 +40,6 @@ public final class ClaimRepository {
   private static final int POOL_LOCKS = 0x72770001;
 
   private static final int ACCOUNT_LOCKS = 0x72770002;
-
-  /** A claimable job, locked by this transaction. */
-  record Candidate(long jobId, int runAttempt, long accountId) {}
 
   /**
    * A claim row.
@@ -148,55 +147,93 @@ public final class ClaimRepository {
     }
   }
 
+  /** An idle warm claim that the claim transaction handed a claimable job. */
+  record Handoff(long claimId, long jobId, int runAttempt) {}
+
   /**
-   * The account of the oldest claimable job of {@code pool}, among accounts not in {@code
-   * excluded}: which account a claim serves is decided as before fair share, by age; which of its
-   * jobs, by {@link FairShare}. No row is locked here.
+   * What one claim transaction decided: the jobs handed to idle warm runners, then either the new
+   * claim and its job or why there is none ({@code nothing}).
    */
-  Optional<Long> nextAccount(Connection c, String pool, Collection<Long> excluded)
+  record Decision(
+      List<Handoff> handoffs, Claim claim, ClaimedJob job, ClaimOutcome.Reason nothing) {}
+
+  /**
+   * The claim transaction, decided in the server in one round trip by {@code claims_claim} (V34):
+   * the pool's lock; idle warm runners of the pool take claimable jobs first; the pool's cap; then
+   * the accounts in the order of their oldest claimable job, each locked in the order of {@link
+   * ClaimLocks} and stepped past when at its cap, held by another claim or with nothing to take;
+   * inside the first that has room, the job of the fair-share rule ({@code claims_fair_pick}): the
+   * oldest job of the repository with the lowest share (its claimed and in-progress jobs across all
+   * pools divided by {@code repository_settings.weight}), ties to the oldest job, a repository at
+   * its own {@code max_concurrent} skipped. Jobs change only through {@code jobs_mark_claimed}, the
+   * jobs feature's claim intent. The caller commits; the locks hold until then.
+   *
+   * @param maxSkipped how many accounts the claim steps past at most
+   */
+  Decision claim(Connection c, Pool pool, Instant now, Instant leasedUntil, int maxSkipped)
       throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement(
-            "select account_id from jobs"
-                + " where status = 'queued' and outcome is null and pool = ?"
-                + " and account_id is not null and not (account_id = any (?))"
-                + " order by received_at, job_id limit 1")) {
-      ps.setString(1, pool);
-      ps.setArray(2, c.createArrayOf("bigint", excluded.toArray()));
+        c.prepareStatement("select * from claims_claim(?, ?, ?, ?, ?, ?, ?, ?)")) {
+      ps.setString(1, pool.name());
+      ps.setInt(2, POOL_LOCKS);
+      ps.setInt(3, ACCOUNT_LOCKS);
+      ps.setInt(4, pool.name().hashCode());
+      ps.setObject(5, pool.maxRunners(), Types.INTEGER);
+      setTime(ps, 6, now);
+      setTime(ps, 7, leasedUntil);
+      ps.setInt(8, maxSkipped);
+      List<Handoff> handoffs = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+        while (rs.next()) {
+          String kind = rs.getString("o_kind");
+          switch (kind) {
+            case "warm" ->
+                handoffs.add(
+                    new Handoff(
+                        rs.getLong("o_claim_id"),
+                        rs.getLong("o_job_id"),
+                        rs.getInt("o_run_attempt")));
+            case "claimed" -> {
+              ClaimedJob job = claimedJob(rs, pool.name());
+              Claim claim =
+                  new Claim(
+                      rs.getLong("o_claim_id"),
+                      job.jobId(),
+                      job.runAttempt(),
+                      pool.name(),
+                      rs.getString("o_runner_name"),
+                      "active",
+                      now,
+                      null,
+                      false);
+              return new Decision(handoffs, claim, job, null);
+            }
+            default -> {
+              return new Decision(handoffs, null, null, ClaimOutcome.Reason.of(kind));
+            }
+          }
+        }
       }
+      throw new IllegalStateException("claims_claim answered no decision");
     }
   }
 
-  /** Inserts an active claim for the candidate and returns its id and runner name. */
-  Claim insertClaim(Connection c, Candidate job, String pool, Instant now, Instant leasedUntil)
-      throws SQLException {
-    long id;
-    try (PreparedStatement ps =
-        c.prepareStatement("select nextval(pg_get_serial_sequence('claims', 'id'))")) {
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        id = rs.getLong(1);
-      }
-    }
-    String runnerName = RunnerNames.of(pool, id);
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "insert into claims (id, job_id, run_attempt, pool, account_id, runner_name, status,"
-                + " leased_until, created_at) values (?, ?, ?, ?, ?, ?, 'active', ?, ?)")) {
-      ps.setLong(1, id);
-      ps.setLong(2, job.jobId());
-      ps.setInt(3, job.runAttempt());
-      ps.setString(4, pool);
-      ps.setLong(5, job.accountId());
-      ps.setString(6, runnerName);
-      setTime(ps, 7, leasedUntil);
-      setTime(ps, 8, now);
-      ps.executeUpdate();
-    }
-    return new Claim(
-        id, job.jobId(), job.runAttempt(), pool, runnerName, "active", now, null, false);
+  private static ClaimedJob claimedJob(ResultSet rs, String pool) throws SQLException {
+    Array labels = rs.getArray("o_labels");
+    return new ClaimedJob(
+        rs.getLong("o_job_id"),
+        rs.getInt("o_run_attempt"),
+        (Long) rs.getObject("o_run_id"),
+        rs.getString("o_repository"),
+        rs.getString("o_owner_login"),
+        rs.getBoolean("o_owner_is_org"),
+        (Long) rs.getObject("o_installation_id"),
+        rs.getString("o_name"),
+        rs.getString("o_workflow_name"),
+        labels == null ? List.of() : Arrays.asList((String[]) labels.getArray()),
+        pool,
+        time(rs, "o_received_at"),
+        time(rs, "o_dispatched_at"));
   }
 
   /** Where a warm runner registers, and for which account. */
@@ -232,51 +269,6 @@ public final class ClaimRepository {
       ps.executeUpdate();
     }
     return new Claim(id, NO_JOB, 0, pool, runnerName, "active", now, null, true);
-  }
-
-  /** An idle warm claim and which jobs its runner can take: its account's, or one repository's. */
-  record IdleWarm(long claimId, long accountId, String repository) {}
-
-  /**
-   * The idle warm claims of {@code pool}, oldest first, locked; those another transaction holds are
-   * skipped.
-   */
-  List<IdleWarm> idleWarm(Connection c, String pool) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "select id, account_id, case when runner_org then null"
-                + " else runner_owner || '/' || runner_repo end from claims"
-                + " where pool = ? and "
-                + IDLE_WARM
-                + " order by id for update skip locked")) {
-      ps.setString(1, pool);
-      List<IdleWarm> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(new IdleWarm(rs.getLong(1), rs.getLong(2), rs.getString(3)));
-        }
-      }
-      return out;
-    }
-  }
-
-  /**
-   * The idle warm claim now holds that claimed job, with a job claim's lease.
-   *
-   * @return whether it was still idle (the caller locked it, so false means a rollback)
-   */
-  boolean assign(Connection c, long claimId, long jobId, int attempt, Instant leasedUntil)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update claims set job_id = ?, run_attempt = ?, leased_until = ? where id = ? and "
-                + IDLE_WARM)) {
-      ps.setLong(1, jobId);
-      ps.setInt(2, attempt);
-      setTime(ps, 3, leasedUntil);
-      ps.setLong(4, claimId);
-      return ps.executeUpdate() == 1;
-    }
   }
 
   /**

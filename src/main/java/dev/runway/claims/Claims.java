@@ -21,11 +21,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,13 +33,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Claims a job of a pool for a runner agent and registers a just-in-time runner for it: the account
- * of the pool's oldest claimable job that has room, and inside it the job {@link FairShare} picks.
+ * of the pool's oldest claimable job that has room, and inside it the job of the fair-share rule
+ * ({@link ClaimRepository#claim}).
  *
- * <p>The claim is one short transaction that holds no connection while GitHub is called: the pool
- * lock, then for each candidate its account's lock, the cap counts and the mark. The JIT config is
- * minted after the commit; if GitHub fails (after the client's own retries), the claim is released
- * in the same request and the job is claimable again. A crash in between leaves a claim whose lease
- * runs out, and {@link LeaseReaper} releases it.
+ * <p>The claim is one short transaction, one statement and its commit, that holds no connection
+ * while GitHub is called: the pool lock, then for each candidate its account's lock, the cap counts
+ * and the mark. The JIT config is minted after the commit; if GitHub fails (after the client's own
+ * retries), the claim is released in the same request and the job is claimable again. A crash in
+ * between leaves a claim whose lease runs out, and {@link LeaseReaper} releases it.
  */
 public final class Claims implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Claims.class);
@@ -314,8 +313,8 @@ public final class Claims implements AutoCloseable {
       c.setAutoCommit(false);
       Reservation r = null;
       try {
-        // A runner is registered at GitHub under this claim's id once this commits.
-        Database.durableCommit(c);
+        // The claim's SQL makes this commit durable: a runner is registered at GitHub under the
+        // claim's id once it commits.
         r = reserveIn(c, pool);
         c.commit();
         return r;
@@ -351,90 +350,25 @@ public final class Claims implements AutoCloseable {
     }
   }
 
-  private Reservation reserveIn(Connection c, Pool pool) throws SQLException {
-    repo.lockPool(c, pool.name());
-    ClaimLocks locks = new ClaimLocks(repo, c);
-    handToWarm(c, pool, locks);
-    if (pool.maxRunners() != null && repo.activeInPool(c, pool.name()) >= pool.maxRunners()) {
-      return new Reservation(null, null, ClaimOutcome.Reason.OVER_POOL_CAP);
-    }
-    // Accounts stepped past: at their cap, held by another claim, or with every repository that
-    // has claimable jobs at its own cap (or those jobs locked by a dispatch).
-    Set<Long> skipped = new HashSet<>();
-    boolean accountFull = false;
-    boolean repositoryCapped = false;
-    while (skipped.size() < MAX_ACCOUNTS_SKIPPED) {
-      Optional<Long> next = repo.nextAccount(c, pool.name(), skipped);
-      if (next.isEmpty()) {
-        break;
-      }
-      long account = next.get();
-      skipped.add(account);
-      if (!locks.account(account)) {
-        // Another claim for this account is deciding now; waiting could break the lock order.
-        continue;
-      }
-      if (!repo.accountHasRoom(c, account)) {
-        accountFull = true;
-        continue;
-      }
-      FairShare.Pick pick = FairShare.pick(c, pool.name(), account, null);
-      repositoryCapped |= pick.repositoryCapped();
-      if (pick.job().isEmpty()) {
-        continue;
-      }
-      ClaimRepository.Candidate candidate = pick.job().get();
-      Instant now = clock.instant();
-      Instant leasedUntil = now.plus(lease);
-      ClaimRepository.Claim claim = repo.insertClaim(c, candidate, pool.name(), now, leasedUntil);
-      ClaimedJob job =
-          jobs.markClaimed(
-              c, candidate.jobId(), candidate.runAttempt(), claim.id(), now, leasedUntil);
-      return new Reservation(job, claim, null);
-    }
-    return new Reservation(
-        null,
-        null,
-        accountFull
-            ? ClaimOutcome.Reason.OVER_ACCOUNT_CAP
-            : repositoryCapped ? ClaimOutcome.Reason.REPOSITORY_CAP : ClaimOutcome.Reason.EMPTY);
-  }
-
   /**
-   * Hands claimable jobs to the pool's idle warm runners that can take them (same account, and same
-   * repository for a user's repository-level runner), before any new runner is claimed for them.
-   * The job becomes {@code claimed} by the warm claim, so neither this claim nor any other starts a
-   * second runner for it; the warm runner is already registered and waiting, and GitHub gives it
+   * The claim, decided in one round trip ({@link ClaimRepository#claim}). Idle warm runners of the
+   * pool take claimable jobs first, each by the same fair-share rule under its account's lock, so
+   * no agent starts a second runner for a job a warm one covers; the warm claim's place passes to
+   * the job, so no cap changes. Its runner is registered and waiting already, and GitHub gives it
    * the job (or another one: its {@code in_progress} then fixes the binding, as for any claim).
-   * Counting idle warm runners against claimable jobs instead would leave each job claimable by
-   * agents of the same pool, which would start runners for jobs a warm one covers. No account cap
-   * changes: the warm claim's place passes to the job it now holds. The job is chosen by the same
-   * fair-share rule as a claim's, under the account's lock, so repository caps hold here too.
    */
-  private void handToWarm(Connection c, Pool pool, ClaimLocks locks) throws SQLException {
-    for (ClaimRepository.IdleWarm w : repo.idleWarm(c, pool.name())) {
-      if (!locks.account(w.accountId())) {
-        continue;
-      }
-      Optional<ClaimRepository.Candidate> job =
-          FairShare.pick(c, pool.name(), w.accountId(), w.repository()).job();
-      if (job.isEmpty()) {
-        continue;
-      }
-      Instant now = clock.instant();
-      Instant leasedUntil = now.plus(lease);
-      jobs.markClaimed(c, job.get().jobId(), job.get().runAttempt(), w.claimId(), now, leasedUntil);
-      if (!repo.assign(c, w.claimId(), job.get().jobId(), job.get().runAttempt(), leasedUntil)) {
-        // The warm claim is locked and was idle when read: roll the whole claim back.
-        throw new IllegalStateException("warm claim " + w.claimId() + " stopped being idle");
-      }
+  private Reservation reserveIn(Connection c, Pool pool) throws SQLException {
+    Instant now = clock.instant();
+    ClaimRepository.Decision d = repo.claim(c, pool, now, now.plus(lease), MAX_ACCOUNTS_SKIPPED);
+    for (ClaimRepository.Handoff h : d.handoffs()) {
       log.info(
           "job {}/{} handed to warm claim {} in pool {}",
-          job.get().jobId(),
-          job.get().runAttempt(),
-          w.claimId(),
+          h.jobId(),
+          h.runAttempt(),
+          h.claimId(),
           pool.name());
     }
+    return new Reservation(d.job(), d.claim(), d.nothing());
   }
 
   /** A rate limit that resets after the claim's deadline: the agent should come back later. */

@@ -397,7 +397,11 @@ public final class JobRepository {
     }
   }
 
-  /** What the claim answer and the JIT request need of a claimed job. */
+  /**
+   * What the claim answer and the JIT request need of a claimed job. A queued job becomes claimed
+   * only in the claim transaction, through this feature's SQL {@code jobs_mark_claimed} (V34),
+   * which the claims' server-side claim calls: the whole claim is one round trip.
+   */
   public record ClaimedJob(
       long jobId,
       int runAttempt,
@@ -412,54 +416,6 @@ public final class JobRepository {
       String pool,
       Instant receivedAt,
       Instant dispatchedAt) {}
-
-  /**
-   * Moves a queued job, locked by the caller's transaction, to {@code claimed} under {@code
-   * claimId}.
-   */
-  public ClaimedJob markClaimed(
-      Connection c, long jobId, int attempt, long claimId, Instant now, Instant leasedUntil)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update jobs j set status = 'claimed', claim_id = ?, claimed_at = ?,"
-                + " lease_expires_at = ?, updated_at = ?"
-                + " where job_id = ? and run_attempt = ? and status = 'queued'"
-                + " returning job_id, run_attempt, run_id, repository, owner_login, owner_is_org,"
-                + " coalesce(installation_id,"
-                + "   (select a.installation_id from accounts a where a.id = j.account_id))"
-                + "   as installation_id,"
-                + " name, workflow_name, labels, pool, received_at, dispatched_at")) {
-      ps.setLong(1, claimId);
-      Sql.setTime(ps, 2, now);
-      Sql.setTime(ps, 3, leasedUntil);
-      Sql.setTime(ps, 4, now);
-      ps.setLong(5, jobId);
-      ps.setInt(6, attempt);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          // The row is locked by this transaction and was queued when selected.
-          throw new IllegalStateException(
-              "claimed job " + jobId + "/" + attempt + " is no longer queued");
-        }
-        Array labels = rs.getArray("labels");
-        return new ClaimedJob(
-            rs.getLong("job_id"),
-            rs.getInt("run_attempt"),
-            (Long) rs.getObject("run_id"),
-            rs.getString("repository"),
-            rs.getString("owner_login"),
-            rs.getBoolean("owner_is_org"),
-            (Long) rs.getObject("installation_id"),
-            rs.getString("name"),
-            rs.getString("workflow_name"),
-            labels == null ? List.of() : Arrays.asList((String[]) labels.getArray()),
-            rs.getString("pool"),
-            Sql.instant(rs, "received_at"),
-            Sql.instant(rs, "dispatched_at"));
-      }
-    }
-  }
 
   /**
    * Hands the claimed job that claim {@code from} holds over to claim {@code to}, with {@code to}'s

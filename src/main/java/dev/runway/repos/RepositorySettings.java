@@ -13,7 +13,8 @@ import java.util.Optional;
 
 /**
  * The {@code repository_settings} table, its one writer: a repository's own cap and weight for the
- * fair-share claim ({@code claims.FairShare} reads them in the claim's own SQL).
+ * fair-share claim (the claims feature's {@code claims_fair_pick}, V34, reads them in the claim's
+ * own SQL).
  */
 public final class RepositorySettings {
   /** A repository's settings; {@code maxConcurrent} null means no cap of its own. */

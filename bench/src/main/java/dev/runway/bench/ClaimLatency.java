@@ -82,8 +82,8 @@ final class ClaimLatency implements Callable<Integer> {
           nanos[(int) Math.min(nanos.length - 1, nanos.length * 0.99)] / 1e6,
           nanos[nanos.length - 1] / 1e6);
       try (Connection c = db.main().getConnection()) {
-        System.out.println("EXPLAIN (ANALYZE, BUFFERS) of FairShare.RANK, account 1:");
-        ClaimReserveProbe.explainRank(c, "pool0", 1).forEach(System.out::println);
+        System.out.println("EXPLAIN (ANALYZE, BUFFERS) of claims_fair_pick, account 1:");
+        ClaimReserveProbe.explainPick(c, "pool0", 1).forEach(System.out::println);
       }
     }
     return 0;

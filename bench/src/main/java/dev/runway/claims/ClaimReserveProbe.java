@@ -39,19 +39,48 @@ public final class ClaimReserveProbe {
     return claims.reserve(pool).job() != null;
   }
 
-  /** {@code EXPLAIN (ANALYZE, BUFFERS)} of the fair-share ranking for one account, as text. */
-  public static List<String> explainRank(Connection c, String pool, long accountId)
+  /**
+   * {@code EXPLAIN (ANALYZE, BUFFERS)} of the fair-share pick for one account ({@code
+   * claims_fair_pick}, V34), as text, rolled back. With {@code auto_explain} available the plans of
+   * the statements inside the function follow, as the server's notices; without it, only the
+   * function's own time.
+   */
+  public static List<String> explainPick(Connection c, String pool, long accountId)
       throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("explain (analyze, buffers) " + FairShare.RANK)) {
-      FairShare.bindRank(ps, pool, accountId);
-      List<String> out = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(rs.getString(1));
+    List<String> out = new ArrayList<>();
+    boolean auto = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try (java.sql.Statement st = c.createStatement()) {
+      try {
+        st.execute("savepoint probe");
+        st.execute("load 'auto_explain'");
+        st.execute(
+            "set local auto_explain.log_min_duration = 0; set local auto_explain.log_analyze = on;"
+                + " set local auto_explain.log_buffers = on;"
+                + " set local auto_explain.log_nested_statements = on;"
+                + " set local client_min_messages = log");
+      } catch (SQLException e) {
+        st.execute("rollback to savepoint probe");
+        out.add("(auto_explain not available: " + e.getMessage() + ")");
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "explain (analyze, buffers) select * from claims_fair_pick(?, ?, null)")) {
+        ps.setString(1, pool);
+        ps.setLong(2, accountId);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+        }
+        for (java.sql.SQLWarning w = ps.getWarnings(); w != null; w = w.getNextWarning()) {
+          out.add(w.getMessage());
         }
       }
-      return out;
+    } finally {
+      c.rollback();
+      c.setAutoCommit(auto);
     }
+    return out;
   }
 }
