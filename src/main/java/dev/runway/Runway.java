@@ -12,15 +12,7 @@ import dev.runway.claims.PoolWakeups;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchTasks;
 import dev.runway.dispatch.VanishedPools;
-import dev.runway.ingest.inbox.DeliveriesApi;
-import dev.runway.ingest.inbox.InboxRepository;
-import dev.runway.ingest.spool.Spool;
-import dev.runway.ingest.webhook.HealthRoutes;
 import dev.runway.ingest.webhook.Intake;
-import dev.runway.ingest.webhook.Payloads;
-import dev.runway.ingest.webhook.SignatureVerifier;
-import dev.runway.ingest.webhook.SpoolDrainer;
-import dev.runway.ingest.webhook.WebhookHandler;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
 import dev.runway.jobs.JobsApi;
@@ -33,7 +25,6 @@ import dev.runway.operators.OperatorAuthenticator;
 import dev.runway.operators.OperatorTokens;
 import dev.runway.platform.config.RunwayConfig;
 import dev.runway.platform.db.Database;
-import dev.runway.platform.db.DatabaseHealth;
 import dev.runway.platform.db.DatabaseWaiter;
 import dev.runway.platform.db.Signals;
 import dev.runway.platform.github.GitHubClient;
@@ -57,7 +48,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,8 +59,9 @@ import org.slf4j.LoggerFactory;
  * shape.
  *
  * <p>The parts are assembled by {@link PlatformParts} (database, pools, GitHub client), {@link
- * DispatchParts} (the queue's recurring tasks and wake-up) and {@link RunnerParts} (claims,
- * runners, provisioner, providers, bulkheads); this class orders their start and their stop.
+ * IngestParts} (spool, intake, spool drain, the webhook and health routes), {@link DispatchParts}
+ * (the queue's recurring tasks and wake-up) and {@link RunnerParts} (claims, runners, provisioner,
+ * providers, bulkheads); this class orders their start and their stop.
  */
 public final class Runway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Runway.class);
@@ -131,11 +122,7 @@ public final class Runway implements AutoCloseable {
 
     Database db = platform.database();
 
-    InboxRepository inbox = new InboxRepository();
-    DatabaseHealth health = new DatabaseHealth();
-    Spool spool = new Spool(config.spoolDir(), config.spoolMaxBytes());
-    stack.push(spool);
-    log.info("spool in {}", config.spoolDir().toAbsolutePath());
+    IngestParts ingest = new IngestParts(config, stack, json);
 
     PoolSource pools = platform.pools(metrics, kubernetes);
     platform.requirePublicUrl(pools);
@@ -156,7 +143,7 @@ public final class Runway implements AutoCloseable {
     DispatchTasks dispatch =
         new DispatchTasks(
             db.main(),
-            inbox,
+            ingest.inbox,
             jobs,
             accounts,
             new InstallationEvents(accountRepo, accounts),
@@ -165,12 +152,10 @@ public final class Runway implements AutoCloseable {
             metrics,
             clock,
             JobListener.both(binding, claimable));
-    // Set once the intake exists; until then (and while stopping) this replica takes no webhooks.
-    AtomicReference<Intake> intakeRef = new AtomicReference<>();
     List<Task<?>> background =
         dispatchParts.background(
             db,
-            inbox,
+            ingest.inbox,
             jobs,
             pools,
             github,
@@ -179,23 +164,10 @@ public final class Runway implements AutoCloseable {
             metrics,
             clock,
             () -> stopping,
-            () -> serving && !stopping && intakeRef.get() != null && intakeRef.get().ready());
+            () -> serving && !stopping && ingest.ready());
 
-    Payloads payloads = new Payloads(json);
-    // Set once dispatch runs (see startOnDatabase); until then a commit has nothing to wake.
-    AtomicReference<Runnable> intakeWake = new AtomicReference<>(() -> {});
     Intake intake =
-        new Intake(
-            db.intake(),
-            inbox,
-            health,
-            spool,
-            config.intakeBudget(),
-            DispatchQueue.handoff(dispatchParts.schedulerHold()),
-            () -> intakeWake.get().run(),
-            metrics.registry());
-    intakeRef.set(intake);
-    stack.push(() -> intake.close(config.shutdownGrace()));
+        ingest.intake(db, DispatchQueue.handoff(dispatchParts.schedulerHold()), metrics);
 
     // What needs the database (migrations, the queue with its reconcilers, the spool drain) starts
     // now if the database answers, and otherwise as soon as it does: meanwhile webhooks go to the
@@ -204,13 +176,11 @@ public final class Runway implements AutoCloseable {
         new DatabaseWaiter(db.main(), Duration.ofMillis(500), Duration.ofSeconds(5));
     stack.push(waiter);
     DatabaseWaiter.Start onDatabase =
-        () ->
-            startOnDatabase(
-                db, inbox, health, spool, payloads, dispatch, background, signals, intakeWake);
+        () -> startOnDatabase(db, ingest, dispatch, background, signals);
     if (waiter.reachable()) {
       onDatabase.run();
     } else {
-      health.markDown("not reachable at start");
+      ingest.health.markDown("not reachable at start");
       log.warn(
           "PostgreSQL does not answer: taking webhooks into the spool; migrations, dispatch,"
               + " claims and reconcilers start once it does");
@@ -221,7 +191,7 @@ public final class Runway implements AutoCloseable {
     stack.push(poller);
     DispatchQueue.registerMeters(metrics, poller, db.main());
     poller.every(new VanishedPools(db.main(), pools)::check);
-    SpoolDrainer.registerMeters(metrics, spool);
+    ingest.registerMeters(metrics);
 
     JsonResponses out = new JsonResponses(json);
     RunnerParts runners =
@@ -260,21 +230,12 @@ public final class Runway implements AutoCloseable {
     List<HttpRoutes> routes =
         new ArrayList<>(
             List.of(
-                new WebhookHandler(
-                    new SignatureVerifier(config.webhookSecrets()),
-                    payloads,
-                    intake,
-                    metrics,
-                    json,
-                    clock,
-                    config.webhookBodyTimeout(),
-                    config.webhookUnverifiedMemory(),
-                    config.dataDir().resolve("unverified")),
+                ingest.webhook(intake, metrics, json, clock),
                 runners.claimsApi,
                 runners.eventsApi,
-                new HealthRoutes(() -> !stopping && intake.ready(), health, spool, out),
+                ingest.health(() -> stopping, out),
                 metrics,
-                new DeliveriesApi(db.main(), inbox, out),
+                ingest.deliveriesApi(db, out),
                 new JobsApi(db.main(), jobs, out),
                 new JobDetailApi(db.main(), jobLedger, out),
                 new OperatorUi(
@@ -283,7 +244,7 @@ public final class Runway implements AutoCloseable {
                         operators,
                         operatorTokens,
                         pools,
-                        spool,
+                        ingest.spool,
                         history,
                         accounts,
                         github,
@@ -314,14 +275,10 @@ public final class Runway implements AutoCloseable {
    */
   private void startOnDatabase(
       Database db,
-      InboxRepository inbox,
-      DatabaseHealth health,
-      Spool spool,
-      Payloads payloads,
+      IngestParts ingest,
       DispatchTasks dispatch,
       List<Task<?>> background,
-      Signals signals,
-      AtomicReference<Runnable> intakeWake) {
+      Signals signals) {
     synchronized (lifecycle) {
       if (stopping) {
         return;
@@ -336,20 +293,11 @@ public final class Runway implements AutoCloseable {
               background);
       scheduler.start();
       stack.push(scheduler::stop);
-      Runnable wakeDispatch = dispatchParts.wakeDispatch(dispatch, scheduler, signals);
       // From now on the intake's commits wake dispatch at once too.
-      intakeWake.set(wakeDispatch);
-      SpoolDrainer drainer =
-          new SpoolDrainer(
-              spool,
-              db.main(),
-              inbox,
-              payloads,
-              health,
-              DispatchQueue.handoff(dispatchParts.schedulerHold()),
-              wakeDispatch);
-      drainer.start(config.drainInterval());
-      stack.push(drainer);
+      ingest.startDrain(
+          db,
+          DispatchQueue.handoff(dispatchParts.schedulerHold()),
+          dispatchParts.wakeDispatch(dispatch, scheduler, signals));
     }
   }
 

@@ -1,3 +1,5 @@
+// Over 400 lines because every house rule, its one list and its check against the failing
+// fixture sit together: a rule split from its list or its fixture check drifts from them.
 package dev.runway;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
@@ -111,8 +113,6 @@ class ArchitectureTest {
           "claims.LeaseReaper",
           "runners.RunnerBinding",
           "runners.StaleJobCheck",
-          // The jobs pages read only (list, find); redispatch goes through DispatchQueue.
-          "ui.JobsPage",
           // Takes the job's lock before releasing a claim whose runner failed (Claims.release).
           "runners.RunnerStates",
           // Reads the job's pool and outcome to signal waiting claimers; writes nothing.
@@ -257,6 +257,23 @@ class ArchitectureTest {
                           && call.getName().startsWith("enqueue")))
           .because("scheduled_tasks has one writer, DispatchQueue, and named callers");
 
+  /**
+   * The UI reads through each feature's read API ({@code JobReads}, {@code InboxReads}, ...) and
+   * acts through its service API, never through a repository: a page then cannot write a table by
+   * mistake, and a repository's statements can change without the pages. A repository's nested
+   * records are values, named by their own simple names, and stay allowed.
+   */
+  static ArchRule uiUsesNoRepository(String base) {
+    return noClasses()
+        .that()
+        .resideInAPackage(base + ".ui..")
+        .should()
+        .dependOnClassesThat()
+        .haveSimpleNameEndingWith("Repository")
+        .allowEmptyShould(true)
+        .because("the UI reads through the features' read APIs and acts through their services");
+  }
+
   // ---- on the product ----
 
   @Test
@@ -278,6 +295,11 @@ class ArchitectureTest {
   @Test
   void noPackageIsInACycleTheRootIncluded() {
     noCycles(BASE).check(MAIN);
+  }
+
+  @Test
+  void theUiUsesNoRepository() {
+    uiUsesNoRepository(BASE).check(MAIN);
   }
 
   @Test
@@ -333,6 +355,9 @@ class ArchitectureTest {
     assertThatThrownBy(
             () -> onlyNamedClassesCallTheJobsWriter(BASE + ".jobs.JobRepository").check(BAD))
         .hasMessageContaining("UsesClaims");
+    assertThatThrownBy(() -> uiUsesNoRepository(FIXTURE).check(BAD))
+        .hasMessageContaining("ui.ReadsRepository")
+        .hasMessageContaining("InboxRepository");
   }
 
   @Test

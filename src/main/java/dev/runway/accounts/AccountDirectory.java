@@ -77,6 +77,24 @@ public final class AccountDirectory {
     return found;
   }
 
+  /**
+   * An operator's change of an existing account's cap or switch (null leaves a field as it is), as
+   * {@code runway accounts set}; the cache is dropped, so the change applies to the next delivery
+   * here rather than up to a minute later.
+   *
+   * @return the account as changed, or empty when there is no account of that login
+   */
+  public Optional<Account> update(
+      Connection c, String login, Integer maxConcurrent, Boolean runnersEnabled)
+      throws SQLException {
+    if (repo.byLogin(c, login).isEmpty()) {
+      return Optional.empty();
+    }
+    Account changed = repo.set(c, login, null, maxConcurrent, runnersEnabled);
+    invalidate();
+    return Optional.of(changed);
+  }
+
   /** Forgets every cached account, after an installation event changed one. */
   public void invalidate() {
     cache.invalidateAll();

@@ -6,6 +6,7 @@ import io.javalin.http.Context;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,11 +114,11 @@ final class AccountsPage extends Page {
     String enabled = ctx.formParam("enabled");
     Boolean on = enabled == null ? null : Boolean.valueOf("true".equals(enabled));
     try (Connection c = src.ds().getConnection()) {
-      if (accounts.byLogin(c, login).isEmpty()) {
+      Optional<Account> changed = src.accountDirectory().update(c, login, max, on);
+      if (changed.isEmpty()) {
         s.flash = "No account " + login + ".";
       } else {
-        Account a = accounts.set(c, login, null, max, on);
-        src.accountDirectory().invalidate();
+        Account a = changed.get();
         log.info(
             "operator {} set account {}: runners_enabled={} max_concurrent={}",
             s.operator,

@@ -1,8 +1,8 @@
 package dev.runway.ui;
 
-import dev.runway.ingest.inbox.InboxRepository;
+import dev.runway.ingest.inbox.InboxRepository.InboxEntry;
 import dev.runway.platform.github.GitHubException;
-import dev.runway.redelivery.RedeliveryRepository;
+import dev.runway.redelivery.RedeliveryRepository.Listed;
 import io.javalin.http.Context;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -21,9 +21,9 @@ final class DeliveriesPage extends Page {
 
   void deliveries(Context ctx, UiSessions.Session s) throws SQLException {
     Views.Frame frame = frame(s, "Deliveries", "deliveries");
-    List<InboxRepository.InboxEntry> entries =
-        inbox.list(src.ds(), src.clock().instant().minus(Duration.ofDays(3)), null, 200);
-    List<RedeliveryRepository.Listed> records;
+    List<InboxEntry> entries =
+        inbox.list(src.ds(), src.clock().instant().minus(Duration.ofDays(3)), 200);
+    List<Listed> records;
     try (Connection c = src.ds().getConnection()) {
       records = redeliveries.list(c, 200);
     }

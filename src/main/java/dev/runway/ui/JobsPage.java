@@ -2,7 +2,8 @@ package dev.runway.ui;
 
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.jobs.Job;
-import dev.runway.jobs.JobRepository;
+import dev.runway.jobs.JobReads;
+import dev.runway.jobs.JobRepository.Filter;
 import dev.runway.platform.config.Durations;
 import dev.runway.pools.Pool;
 import io.javalin.http.Context;
@@ -23,7 +24,7 @@ import org.slf4j.LoggerFactory;
 final class JobsPage extends Page {
   private static final Logger log = LoggerFactory.getLogger(JobsPage.class);
 
-  private final JobRepository jobs = new JobRepository();
+  private final JobReads jobs = new JobReads();
 
   JobsPage(OperatorUi.Sources src, Templates templates) {
     super(src, templates);
@@ -49,10 +50,7 @@ final class JobsPage extends Page {
     List<Job> list;
     try (Connection c = src.ds().getConnection()) {
       list =
-          jobs.list(
-              c,
-              new JobRepository.Filter(
-                  f.status(), f.outcome(), f.pool(), f.repository(), since, 200));
+          jobs.list(c, new Filter(f.status(), f.outcome(), f.pool(), f.repository(), since, 200));
     }
     boolean redispatchable =
         f.outcome() != null

@@ -1,7 +1,6 @@
 package dev.runway.ui;
 
 import dev.runway.accounts.AccountDirectory;
-import dev.runway.accounts.AccountRepository;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.ingest.spool.Spool;
 import dev.runway.ledger.JobLedger;
@@ -23,12 +22,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The operator web UI under {@code /ui}: its routes, each to one page class ({@link OverviewPage},
  * {@link PoolsPage}, {@link JobsPage}, {@link DeliveriesPage}, {@link AccountsPage}).
- * Server-rendered pages (precompiled jte templates, escaped as HTML) over the same repositories and
- * commands the CLI uses. Every page but the login form needs a session cookie ({@link UiSessions});
- * every POST but the login also needs the session's CSRF token. Actions run the CLI's code: {@link
- * DispatchQueue#enqueueRedispatch} (as {@code runway jobs redispatch}), {@link
- * GitHubClient#redeliver} (as {@code runway deliveries redeliver ID}) and {@link
- * AccountRepository#set} (as {@code runway accounts set}).
+ * Server-rendered pages (precompiled jte templates, escaped as HTML) that read through each
+ * feature's read API ({@code JobReads}, {@code AccountReads}, {@code InboxReads}, {@code
+ * RedeliveryReads}, {@code RepositoryShares}), never a repository. Every page but the login form
+ * needs a session cookie ({@link UiSessions}); every POST but the login also needs the session's
+ * CSRF token. Actions run the CLI's code: {@link DispatchQueue#enqueueRedispatch} (as {@code runway
+ * jobs redispatch}), {@link GitHubClient#redeliver} (as {@code runway deliveries redeliver ID}) and
+ * {@link AccountDirectory#update} (as {@code runway accounts set}).
  */
 public final class OperatorUi implements HttpRoutes {
   private static final Logger log = LoggerFactory.getLogger(OperatorUi.class);

@@ -1,10 +1,10 @@
 package dev.runway.ui;
 
 import dev.runway.accounts.Account;
-import dev.runway.accounts.AccountRepository;
-import dev.runway.ingest.inbox.InboxRepository;
+import dev.runway.accounts.AccountReads;
+import dev.runway.ingest.inbox.InboxReads;
 import dev.runway.pools.PoolView;
-import dev.runway.redelivery.RedeliveryRepository;
+import dev.runway.redelivery.RedeliveryReads;
 import dev.runway.repos.RepositoryShares;
 import io.javalin.http.Context;
 import java.sql.Connection;
@@ -17,8 +17,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What every page of the operator UI shares: the frame (title, navigation, banners), the
- * repositories the pages read, and small helpers for actions (303s, flash messages, blank fields).
+ * What every page of the operator UI shares: the frame (title, navigation, banners), the features'
+ * read APIs the pages read through, and small helpers for actions (303s, flash messages, blank
+ * fields).
  */
 abstract class Page {
   /** Where the given-up banner looks: GitHub redelivers nothing older than three days anyway. */
@@ -26,9 +27,9 @@ abstract class Page {
 
   final OperatorUi.Sources src;
   final Templates templates;
-  final InboxRepository inbox = new InboxRepository();
-  final RedeliveryRepository redeliveries = new RedeliveryRepository();
-  final AccountRepository accounts = new AccountRepository();
+  final InboxReads inbox = new InboxReads();
+  final RedeliveryReads redeliveries = new RedeliveryReads();
+  final AccountReads accounts = new AccountReads();
 
   Page(OperatorUi.Sources src, Templates templates) {
     this.src = src;

@@ -3,7 +3,7 @@ package dev.runway.ui;
 import dev.runway.accounts.Account;
 import dev.runway.ingest.inbox.InboxRepository.InboxEntry;
 import dev.runway.jobs.Job;
-import dev.runway.redelivery.RedeliveryRepository;
+import dev.runway.redelivery.RedeliveryRepository.Listed;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -154,10 +154,7 @@ public final class Views {
       Map<String, Double> waits) {}
 
   public record DeliveriesPage(
-      Frame frame,
-      List<InboxEntry> inbox,
-      List<RedeliveryRepository.Listed> redeliveries,
-      boolean github) {}
+      Frame frame, List<InboxEntry> inbox, List<Listed> redeliveries, boolean github) {}
 
   public record AccountsPage(Frame frame, List<Account> accounts, List<RepoRow> repositories) {}
 
