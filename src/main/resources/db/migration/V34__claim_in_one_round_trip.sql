@@ -28,6 +28,18 @@ language sql immutable as $$
                else (($1 # ($1 >> 32)) & 4294967295) end)::integer
 $$;
 
+-- A repository's oldest claimable job of an account in a pool, its row locked; rows another
+-- transaction holds are skipped. Shared by both passes of claims_fair_pick.
+create function claims_lock_oldest(p_pool text, p_account bigint, p_repo text,
+    out o_job_id bigint, out o_run_attempt integer)
+language sql as $$
+  select j.job_id, j.run_attempt from jobs j
+   where j.status = 'queued' and j.outcome is null and j.pool = p_pool
+     and j.account_id = p_account and coalesce(j.repository, '') = p_repo
+   order by j.received_at, j.job_id limit 1
+   for update of j skip locked
+$$;
+
 -- The fair-share pick of one account's job in a pool, the row locked (rows another transaction
 -- holds are skipped). The rule: the oldest job of the repository with the lowest share (running
 -- jobs across all pools / weight), ties to the oldest job, a repository at its own cap skipped.
@@ -104,12 +116,8 @@ begin
          and (p_only_repo is null or lower(rr.repo) = lower(p_only_repo))
        order by o.received_at, o.job_id
     loop
-      select j.job_id, j.run_attempt into o_job_id, o_run_attempt from jobs j
-       where j.status = 'queued' and j.outcome is null and j.pool = p_pool
-         and j.account_id = p_account and coalesce(j.repository, '') = r.repo
-       order by j.received_at, j.job_id limit 1
-       for update of j skip locked;
-      if found then
+      select * into o_job_id, o_run_attempt from claims_lock_oldest(p_pool, p_account, r.repo);
+      if o_job_id is not null then
         return;
       end if;
     end loop;
@@ -133,12 +141,8 @@ begin
       o_capped := true;
       continue;
     end if;
-    select j.job_id, j.run_attempt into o_job_id, o_run_attempt from jobs j
-     where j.status = 'queued' and j.outcome is null and j.pool = p_pool
-       and j.account_id = p_account and coalesce(j.repository, '') = r.repo
-     order by j.received_at, j.job_id limit 1
-     for update of j skip locked;
-    if found then
+    select * into o_job_id, o_run_attempt from claims_lock_oldest(p_pool, p_account, r.repo);
+    if o_job_id is not null then
       return;
     end if;
   end loop;
