@@ -1,7 +1,6 @@
 package dev.runway.provisioner;
 
 import dev.runway.claims.Claims;
-import dev.runway.claims.PoolWakeups;
 import dev.runway.claims.WarmClaims;
 import dev.runway.platform.config.RunwayConfig;
 import dev.runway.platform.db.LeaderLock;
@@ -30,11 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -77,16 +71,10 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
   private final Clock clock;
   private final RunwayConfig.Provisioner settings;
   private final LeaderLock leader;
-  private final ScheduledExecutorService thread;
-  private final AtomicBoolean pending = new AtomicBoolean();
+  private final LeaderLoop loop;
   private final DegradedGauges degradedGauges;
   private final ProvisionPlanner planner;
   private final ProvisionExecutor executor;
-
-  /** Pools with a {@code claimable} signal since their last claim attempt. */
-  private final Set<String> signalled = ConcurrentHashMap.newKeySet();
-
-  private volatile boolean signalledAll = true;
 
   // Confined to the provisioning thread.
   private final LeaderMemory memory = new LeaderMemory();
@@ -127,13 +115,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
             degradedGauges,
             new PodTemplatePolicy(settings.podPolicy()),
             memory);
-    this.thread =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "runway-provisioner");
-              t.setDaemon(true);
-              return t;
-            });
+    this.loop = new LeaderLoop("runway-provisioner", "provisioning", this::cycle);
   }
 
   /** Starts the Pod informer (without waiting for it) and the cycles. */
@@ -161,18 +143,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
         });
     pods = informer;
     informer.start();
-    signals.subscribe(
-        PoolWakeups.TOPIC,
-        key -> {
-          if (Signals.ANY.equals(key)) {
-            signalledAll = true;
-          } else {
-            signalled.add(key);
-          }
-          trigger();
-        });
-    long every = settings.interval().toNanos();
-    thread.scheduleWithFixedDelay(this::cycleSafely, every, every, TimeUnit.NANOSECONDS);
+    loop.start(signals, settings.interval(), settings.interval());
     log.info(
         "provisioning RunnerPools with a template in namespace {}: at most {} launches per pool"
             + " per cycle, a cycle at least every {}",
@@ -183,26 +154,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
 
   /** Asks for a cycle soon; many asks while one is pending make one cycle. */
   void trigger() {
-    if (pending.compareAndSet(false, true)) {
-      try {
-        thread.execute(
-            () -> {
-              pending.set(false);
-              cycleSafely();
-            });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        // Stopping.
-      }
-    }
-  }
-
-  private void cycleSafely() {
-    try {
-      cycle();
-    } catch (RuntimeException e) {
-      // The next cycle starts from the caches again; a failed one must not end the schedule.
-      log.warn("provisioning cycle failed: {}", e.toString());
-    }
+    loop.trigger();
   }
 
   private void cycle() {
@@ -314,12 +266,11 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
    * signal that comes later asks for the next cycle. Only a cycle that launches takes them.
    */
   private Set<String> signalled(ProvisionSnapshot s) {
-    boolean all = signalledAll;
-    signalledAll = false;
+    boolean all = loop.takeAll();
     Set<String> named = new HashSet<>();
     if (s.apiUp()) {
       for (ProvisionSnapshot.PoolEntry e : s.pools()) {
-        if (e.provisioned().isPresent() && (signalled.remove(e.name()) || all)) {
+        if (e.provisioned().isPresent() && (loop.take(e.name()) || all)) {
           named.add(e.name());
         }
       }
@@ -346,12 +297,7 @@ public final class Provisioner implements AutoCloseable, DegradedPools {
 
   @Override
   public void close() {
-    thread.shutdownNow();
-    try {
-      thread.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    loop.close();
     SharedIndexInformer<Pod> informer = pods;
     if (informer != null) {
       informer.close();
