@@ -1,14 +1,12 @@
 // Over 400 lines because it is one cycle on one thread (judge rows against claims, release lost
 // claims, launch, sync) whose steps share the cycle's confined state; the provider calls themselves
-// are in InstanceCreator, InstanceDeleter and InstanceSync. Its loop plumbing (leader lock,
-// trigger, safe cycle) repeats the Kubernetes Provisioner's; one shared leader loop for both is
-// open (docs/architecture.md).
+// are in InstanceCreator, InstanceDeleter and InstanceSync, and its loop is the provisioner's
+// LeaderLoop.
 package dev.runway.providers;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runway.claims.ClaimOutcome;
 import dev.runway.claims.Claims;
-import dev.runway.claims.PoolWakeups;
 import dev.runway.claims.RunnerState;
 import dev.runway.claims.WarmClaims;
 import dev.runway.claims.WarmOutcome;
@@ -18,6 +16,7 @@ import dev.runway.pools.DegradedPools;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSource;
 import dev.runway.provisioner.DegradedGauges;
+import dev.runway.provisioner.LeaderLoop;
 import dev.runway.provisioner.PoolHealth;
 import dev.runway.runners.ClaimEvent;
 import dev.runway.runners.LiveRunner;
@@ -39,12 +38,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -104,16 +99,13 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
   private final LeaderLock leader;
   private final InstanceRepository repo = new InstanceRepository();
   private final DegradedGauges degradedGauges;
-  private final ScheduledExecutorService thread;
+  private final LeaderLoop loop;
   private final ExecutorService calls;
   private final ExecutorService readers;
   private final Executables executables;
   private final InstanceDeleter deleter;
   private final InstanceSync sync;
   private final InstanceCreator creator;
-  private final AtomicBoolean pending = new AtomicBoolean();
-  private final Set<String> signalled = ConcurrentHashMap.newKeySet();
-  private volatile boolean signalledAll = true;
 
   // Confined to the launcher's thread.
   private final Map<String, PoolHealth> health = new HashMap<>();
@@ -146,7 +138,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
     this.json = json;
     this.leader = new LeaderLock(ds, LeaderLock.PROVIDERS, "provider pools");
     this.degradedGauges = new DegradedGauges(registry);
-    this.thread = Executors.newSingleThreadScheduledExecutor(daemon("runway-providers"));
+    this.loop = new LeaderLoop("runway-providers-1", "provider", this::cycle);
     this.calls = Executors.newFixedThreadPool(8, daemon("provider-call"));
     this.readers = Executors.newCachedThreadPool(daemon("provider-output"));
     this.executables = new Executables(readers);
@@ -189,18 +181,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
 
   /** Starts the cycles; claimable signals start one sooner. */
   public void start(Signals signals) {
-    signals.subscribe(
-        PoolWakeups.TOPIC,
-        key -> {
-          if (Signals.ANY.equals(key)) {
-            signalledAll = true;
-          } else {
-            signalled.add(key);
-          }
-          trigger();
-        });
-    long every = settings.interval().toNanos();
-    thread.scheduleWithFixedDelay(this::cycleSafely, 0, every, TimeUnit.NANOSECONDS);
+    loop.start(signals, Duration.ZERO, settings.interval());
     log.info(
         "launching provider pools' instances: at most {} per pool per cycle, a cycle at least"
             + " every {}, ListInstances every {}; instances call {}",
@@ -212,26 +193,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
 
   /** Asks for a cycle soon; many asks while one is pending make one cycle. */
   void trigger() {
-    if (pending.compareAndSet(false, true)) {
-      try {
-        thread.execute(
-            () -> {
-              pending.set(false);
-              cycleSafely();
-            });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        // Stopping.
-      }
-    }
-  }
-
-  private void cycleSafely() {
-    try {
-      cycle();
-    } catch (RuntimeException e) {
-      // The next cycle starts from the database again; a failed one must not end the schedule.
-      log.warn("provider cycle failed: {}", e.toString());
-    }
+    loop.trigger();
   }
 
   private void cycle() {
@@ -383,11 +345,10 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
       Map<Long, LiveRunner> live,
       Map<String, Long> machines,
       Instant now) {
-    boolean all = signalledAll;
-    signalledAll = false;
+    boolean all = loop.takeAll();
     List<InstanceCreator.Launch> launches = new ArrayList<>();
     for (Pool pool : providerPools.values()) {
-      boolean signalledNow = signalled.remove(pool.name()) || all;
+      boolean signalledNow = loop.take(pool.name()) || all;
       PoolHealth h = health(pool.name());
       int allowed =
           h.launchesAllowed(pool.provider().maxLaunchFailures(), settings.launchesPerCycle(), now);
@@ -400,7 +361,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
       }
       if (allowed == 0 && signalledNow) {
         // Full now: the signal stays for the cycle after a deletion makes room.
-        signalled.add(pool.name());
+        loop.keep(pool.name());
       }
       int claimed = claim(pool, now, signalledNow, allowed, launches);
       long idleWarm =
@@ -727,12 +688,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
 
   @Override
   public void close() {
-    thread.shutdownNow();
-    try {
-      thread.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    loop.close();
     calls.shutdownNow();
     readers.shutdownNow();
     leader.close();

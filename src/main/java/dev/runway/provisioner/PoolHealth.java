@@ -43,15 +43,17 @@ public final class PoolHealth {
   }
 
   public boolean degraded(int maxLaunchFailures) {
-    return failuresInARow >= maxLaunchFailures;
+    return state().degraded(maxLaunchFailures);
   }
 
   /** How many Pods the pool may launch now, given the per-cycle bound. */
   public int launchesAllowed(int maxLaunchFailures, int perCycle, Instant now) {
-    if (!degraded(maxLaunchFailures)) {
-      return perCycle;
-    }
-    return now.isBefore(backoffUntil) ? 0 : 1;
+    return state().launchesAllowed(maxLaunchFailures, perCycle, now);
+  }
+
+  /** The health as it is now, for a planner that must not move it. */
+  public State state() {
+    return new State(failuresInARow, lastReason, lastError, backoffUntil);
   }
 
   /** Called when a degraded pool launched its one probe: wait a backoff before the next. */
@@ -76,5 +78,32 @@ public final class PoolHealth {
   /** 10 s, 20 s, 40 s, ... up to 5 min. */
   static Duration backoff(int step) {
     return new Backoff(FIRST_BACKOFF, MAX_BACKOFF).delay(step + 1);
+  }
+
+  /**
+   * A pool's health at one moment: what its status and its launch bound are decided from.
+   *
+   * @param lastReason null before the first failure
+   * @param backoffUntil {@link Instant#MIN} while the pool is not backing off
+   */
+  public record State(
+      int failuresInARow,
+      ClaimEvent.FailureReason lastReason,
+      String lastError,
+      Instant backoffUntil) {
+    /** A pool nothing failed in yet. */
+    public static final State HEALTHY = new State(0, null, null, Instant.MIN);
+
+    public boolean degraded(int maxLaunchFailures) {
+      return failuresInARow >= maxLaunchFailures;
+    }
+
+    /** How many Pods the pool may launch now, given the per-cycle bound. */
+    public int launchesAllowed(int maxLaunchFailures, int perCycle, Instant now) {
+      if (!degraded(maxLaunchFailures)) {
+        return perCycle;
+      }
+      return now.isBefore(backoffUntil) ? 0 : 1;
+    }
   }
 }

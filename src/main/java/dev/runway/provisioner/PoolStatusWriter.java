@@ -1,5 +1,6 @@
 package dev.runway.provisioner;
 
+import dev.runway.claims.WarmOutcome;
 import dev.runway.pools.KubernetesPoolSource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -35,11 +36,7 @@ final class PoolStatusWriter {
   record Condition(String type, boolean on, String reason, String message) {}
 
   /** Runners of one pool by what their Pods and claims say. */
-  static final class Counts {
-    int idle;
-    int launching;
-    int running;
-  }
+  record Counts(int idle, int launching, int running) {}
 
   static final String VALID = "Valid";
 
@@ -56,14 +53,14 @@ final class PoolStatusWriter {
   void write(
       GenericKubernetesResource pool,
       Counts counts,
-      PoolHealth health,
+      PoolHealth.State health,
       int maxFailures,
       List<Condition> extra) {
     Map<String, Object> old = status(pool);
     Map<String, Object> status = new LinkedHashMap<>();
-    status.put("idle", counts.idle);
-    status.put("launching", counts.launching);
-    status.put("running", counts.running);
+    status.put("idle", counts.idle());
+    status.put("launching", counts.launching());
+    status.put("running", counts.running());
     boolean degraded = health.degraded(maxFailures);
     String reason = health.lastReason() == null ? null : camel(health.lastReason().label());
     List<Map<String, Object>> conditions = new ArrayList<>();
@@ -116,6 +113,35 @@ final class PoolStatusWriter {
       return Optional.empty();
     }
     return Optional.of(new Condition(VALID, true, "Accepted", "the latest version is valid"));
+  }
+
+  /** The {@code Warm} condition of a pool with a {@code minIdle}; empty without one. */
+  static Optional<Condition> warm(ProvisionedPool pool, long idleNow, WarmOutcome.NotNow note) {
+    if (pool.minIdle() == 0) {
+      return Optional.empty();
+    }
+    if (idleNow >= pool.minIdle()) {
+      return Optional.of(
+          new Condition(
+              "Warm",
+              true,
+              "MinIdleReached",
+              idleNow + " warm runner(s) for minIdle " + pool.minIdle()));
+    }
+    if (note == null || note.why() == WarmOutcome.Why.ENOUGH) {
+      return Optional.of(
+          new Condition(
+              "Warm",
+              false,
+              "Starting",
+              idleNow + " of " + pool.minIdle() + " warm runner(s); starting more"));
+    }
+    return Optional.of(
+        new Condition(
+            "Warm",
+            false,
+            camel(note.why().name().toLowerCase(Locale.ROOT)),
+            idleNow + " of " + pool.minIdle() + " warm runner(s): " + note.detail()));
   }
 
   /** Writes only the {@code Valid} condition of a pool Runway does not provision, on change. */
