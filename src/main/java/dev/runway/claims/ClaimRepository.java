@@ -74,6 +74,31 @@ public final class ClaimRepository {
    */
   private static final String IDLE_WARM = "warm and status = 'active' and job_id is null";
 
+  /**
+   * Waits until the claim transaction this connection just committed is on disk. Its commit does
+   * not wait for the flush (V37: that wait held the pool's and the accounts' locks), so this one
+   * does, outside every lock: it locks one of the claims that transaction wrote, which writes WAL,
+   * and commits durably, and a flush covers everything written before it. A short row lock; the
+   * claim is not yet known to anyone who could hold it.
+   *
+   * @throws SQLException also when none of {@code claimIds} is there any more, since then nothing
+   *     was flushed here; the caller treats it as a commit in doubt
+   */
+  void awaitDurable(Connection c, List<Long> claimIds) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select 1 from claims cl, set_config('synchronous_commit', 'on', true)"
+                + " where cl.id = any (?) order by cl.id limit 1 for update of cl")) {
+      ps.setArray(1, c.createArrayOf("bigint", claimIds.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new SQLException("claims " + claimIds + " vanished before their flush", "55000");
+        }
+      }
+    }
+    c.commit();
+  }
+
   /** Serialises all claims of {@code pool} until the transaction ends. */
   void lockPool(Connection c, String pool) throws SQLException {
     lock(c, POOL_LOCKS, pool.hashCode());
@@ -166,7 +191,8 @@ public final class ClaimRepository {
    * oldest job of the repository with the lowest share (its claimed and in-progress jobs across all
    * pools divided by {@code repository_settings.weight}), ties to the oldest job, a repository at
    * its own {@code max_concurrent} skipped. Jobs change only through {@code jobs_mark_claimed}, the
-   * jobs feature's claim intent. The caller commits; the locks hold until then.
+   * jobs feature's claim intent. The caller commits, which releases the locks without waiting for
+   * the disk (V37), and then calls {@link #awaitDurable} before it tells anyone of the claim.
    *
    * @param maxSkipped how many accounts the claim steps past at most
    */

@@ -300,7 +300,15 @@ public final class Claims implements AutoCloseable {
   }
 
   /** Either a claimed job and its claim, or why there is none. */
-  record Reservation(ClaimedJob job, ClaimRepository.Claim claim, ClaimOutcome.Reason nothing) {}
+  /**
+   * What one claim transaction decided; {@code written} names the claims it wrote (the new one, and
+   * warm ones handed a job), whose flush the caller awaits.
+   */
+  record Reservation(
+      ClaimedJob job,
+      ClaimRepository.Claim claim,
+      ClaimOutcome.Reason nothing,
+      List<Long> written) {}
 
   /**
    * The claim transaction. The pool lock makes the pool's count exact while it is held; each
@@ -316,7 +324,12 @@ public final class Claims implements AutoCloseable {
         // The claim's SQL makes this commit durable: a runner is registered at GitHub under the
         // claim's id once it commits.
         r = reserveIn(c, pool);
+        // Returns once the commit is written, its locks released (V37); the flush is awaited here,
+        // before anyone is told of the claim.
         c.commit();
+        if (!r.written().isEmpty()) {
+          repo.awaitDurable(c, r.written());
+        }
         return r;
       } catch (SQLException | RuntimeException e) {
         try {
@@ -368,7 +381,12 @@ public final class Claims implements AutoCloseable {
           h.claimId(),
           pool.name());
     }
-    return new Reservation(d.job(), d.claim(), d.nothing());
+    List<Long> written = new ArrayList<>();
+    d.handoffs().forEach(h -> written.add(h.claimId()));
+    if (d.claim() != null) {
+      written.add(d.claim().id());
+    }
+    return new Reservation(d.job(), d.claim(), d.nothing(), written);
   }
 
   /** A rate limit that resets after the claim's deadline: the agent should come back later. */

@@ -19,7 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,7 +36,9 @@ class ClaimCommitInDoubtIT {
 
   private Database db;
   private Claims claims;
-  private final AtomicBoolean breakNextCommit = new AtomicBoolean();
+
+  /** Which commit from now on breaks: 1 the next, 2 the one after it; 0 none. */
+  private final AtomicInteger breakCommit = new AtomicInteger();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -77,10 +79,60 @@ class ClaimCommitInDoubtIT {
   @Test
   void a_claim_committed_behind_a_broken_connection_is_released_not_left_to_its_lease()
       throws Exception {
-    breakNextCommit.set(true);
+    breakCommit.set(1);
     assertThatThrownBy(() -> claims.reserve(LINUX)).isInstanceOf(SQLException.class);
     // The commit landed: the job is claimed by a claim nobody was told of.
-    assertThat(breakNextCommit.get()).isFalse();
+    assertThat(breakCommit.get()).isZero();
+    assertReleasedAndClaimableAgain();
+  }
+
+  /**
+   * The claim's own commit does not wait for the disk (V37); the wait for its flush that follows is
+   * a second commit. When that one breaks, nobody knows whether the claim is on disk, and nobody
+   * was told of it: it is released as above.
+   */
+  @Test
+  void a_claim_whose_flush_wait_breaks_is_released_too() throws Exception {
+    breakCommit.set(2);
+    assertThatThrownBy(() -> claims.reserve(LINUX)).isInstanceOf(SQLException.class);
+    assertThat(breakCommit.get()).isZero();
+    assertReleasedAndClaimableAgain();
+  }
+
+  /** The claim commits without waiting for the disk: its setting ends with claims_claim. */
+  @Test
+  void the_claim_transaction_commits_asynchronously_and_its_flush_wait_durably() throws Exception {
+    try (Connection c = db.main().getConnection()) {
+      c.setAutoCommit(false);
+      try (Statement st = c.createStatement()) {
+        st.execute("set local synchronous_commit = off");
+        st.execute(
+            "select * from claims_claim('linux', 1, 2, 3, null, now(),"
+                + " now() + interval '5 minutes', 100)");
+        assertThat(setting(st)).isEqualTo("off");
+        ClaimRepository repo = new ClaimRepository();
+        long id = Long.parseLong(text("select max(id) from claims", c));
+        c.commit();
+        repo.awaitDurable(c, List.of(id));
+      }
+    }
+  }
+
+  private static String setting(Statement st) throws SQLException {
+    try (ResultSet rs = st.executeQuery("show synchronous_commit")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private static String text(String sql, Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  private void assertReleasedAndClaimableAgain() throws Exception {
 
     await()
         .atMost(Duration.ofSeconds(30))
@@ -134,7 +186,9 @@ class ClaimCommitInDoubtIT {
             new Class<?>[] {Connection.class},
             (proxy, method, args) -> {
               Object result = invoke(real, method, args);
-              if (method.getName().equals("commit") && breakNextCommit.compareAndSet(true, false)) {
+              if (method.getName().equals("commit")
+                  && breakCommit.get() > 0
+                  && breakCommit.decrementAndGet() == 0) {
                 throw new SQLException(
                     "An I/O error occurred while sending to the backend.", "08006");
               }
