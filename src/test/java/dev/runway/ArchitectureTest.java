@@ -274,6 +274,24 @@ class ArchitectureTest {
         .because("the UI reads through the features' read APIs and acts through their services");
   }
 
+  /** The UI's SQL lives with the feature that owns the table; the UI only hands a connection on. */
+  static ArchRule uiRunsNoSql(String base) {
+    return noClasses()
+        .that()
+        .resideInAPackage(base + ".ui..")
+        .should()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("java.sql.Statement")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("java.sql.PreparedStatement")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("java.sql.ResultSet")
+        .allowEmptyShould(true)
+        .because("the UI reads through the features' read APIs, which own their tables' SQL");
+  }
+
   // ---- on the product ----
 
   @Test
@@ -300,6 +318,11 @@ class ArchitectureTest {
   @Test
   void theUiUsesNoRepository() {
     uiUsesNoRepository(BASE).check(MAIN);
+  }
+
+  @Test
+  void theUiRunsNoSql() {
+    uiRunsNoSql(BASE).check(MAIN);
   }
 
   @Test
@@ -358,6 +381,9 @@ class ArchitectureTest {
     assertThatThrownBy(() -> uiUsesNoRepository(FIXTURE).check(BAD))
         .hasMessageContaining("ui.ReadsRepository")
         .hasMessageContaining("InboxRepository");
+    assertThatThrownBy(() -> uiRunsNoSql(FIXTURE).check(BAD))
+        .hasMessageContaining("ui.RunsSql")
+        .hasMessageContaining("PreparedStatement");
   }
 
   @Test

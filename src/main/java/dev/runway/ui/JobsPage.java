@@ -6,6 +6,7 @@ import dev.runway.jobs.JobReads;
 import dev.runway.jobs.JobRepository.Filter;
 import dev.runway.platform.config.Durations;
 import dev.runway.pools.Pool;
+import dev.runway.runners.RunnerReads;
 import io.javalin.http.Context;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -79,7 +80,7 @@ final class JobsPage extends Page {
           Optional<List<Pool>> pools =
               src.pools().current().fold(snap -> Optional.of(snap.pools()), r -> Optional.empty());
           boolean ignored = "queued".equals(j.status()) && j.outcome() != null;
-          List<Views.ClaimRow> claims = UiQueries.claims(c, j.jobId(), j.runAttempt());
+          List<RunnerReads.JobClaim> claims = RunnerReads.claimsOf(c, j.jobId(), j.runAttempt());
           ctx.html(
               templates.render(
                   "job.jte",
@@ -141,7 +142,7 @@ final class JobsPage extends Page {
     return "yes, in pool " + j.pool();
   }
 
-  static List<Views.Step> timeline(Job j, List<Views.ClaimRow> claims) {
+  static List<Views.Step> timeline(Job j, List<RunnerReads.JobClaim> claims) {
     List<Views.Step> steps = new ArrayList<>();
     steps.add(new Views.Step("created on GitHub", j.createdAtGithub(), j.workflowName()));
     steps.add(new Views.Step("received", j.receivedAt(), null));
@@ -155,7 +156,7 @@ final class JobsPage extends Page {
             "claimed", j.claimedAt(), j.claimId() == null ? null : "claim " + j.claimId()));
     // The newest claim's runner: while launching, the claim's last change is the launch; past
     // that the claim keeps only its latest change, which the claims table shows.
-    Views.ClaimRow last = claims.isEmpty() ? null : claims.get(claims.size() - 1);
+    RunnerReads.JobClaim last = claims.isEmpty() ? null : claims.get(claims.size() - 1);
     steps.add(
         new Views.Step(
             "runner launched",

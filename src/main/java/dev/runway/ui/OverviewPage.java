@@ -1,5 +1,6 @@
 package dev.runway.ui;
 
+import dev.runway.jobs.JobLoad;
 import io.javalin.http.Context;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -34,8 +35,8 @@ final class OverviewPage extends Page {
               "latency",
               "Received → claimable",
               "seconds, per minute",
-              UiQueries.claimableLatency(c, now.minus(MeterHistory.WINDOW))));
-      for (var e : UiQueries.poolLoad(c).entrySet()) {
+              latencySeries(JobLoad.claimableLatency(c, now.minus(MeterHistory.WINDOW)))));
+      for (var e : JobLoad.byPool(c).entrySet()) {
         if (e.getValue().queued() > 0) {
           queues.add(
               new Views.QueueRow(
@@ -49,6 +50,15 @@ final class OverviewPage extends Page {
     charts.add(
         chart("redeliveries", "Redeliveries", "per 10 s", src.history().series("redeliveries")));
     ctx.html(templates.render("overview.jte", new Views.OverviewPage(frame, charts, queues)));
+  }
+
+  /** The chart's two lines, mean and longest, one point a minute. */
+  static MeterHistory.Series latencySeries(List<JobLoad.MinuteLatency> minutes) {
+    Map<String, List<Double>> values = new TreeMap<>();
+    values.put("mean", minutes.stream().map(JobLoad.MinuteLatency::meanSeconds).toList());
+    values.put("longest", minutes.stream().map(JobLoad.MinuteLatency::longestSeconds).toList());
+    return new MeterHistory.Series(
+        minutes.stream().map(JobLoad.MinuteLatency::epochMinute).toList(), values);
   }
 
   Views.Chart chart(String id, String title, String unit, MeterHistory.Series series) {

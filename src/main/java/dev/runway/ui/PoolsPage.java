@@ -1,9 +1,11 @@
 package dev.runway.ui;
 
+import dev.runway.jobs.JobLoad;
 import dev.runway.pools.Pool;
 import dev.runway.pools.PoolSnapshot;
 import dev.runway.pools.PoolView;
 import dev.runway.runners.RunnerMetrics;
+import dev.runway.runners.RunnerReads;
 import io.javalin.http.Context;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -22,13 +24,13 @@ final class PoolsPage extends Page {
   void pools(Context ctx, UiSessions.Session s) throws SQLException {
     Views.Frame frame = frame(s, "Pools", "pools");
     Instant now = src.clock().instant();
-    Map<String, UiQueries.PoolLoad> load;
+    Map<String, JobLoad.PoolLoad> load;
     Map<String, Map<String, Long>> runners;
-    Map<String, List<UiQueries.LaunchFailure>> failures;
+    Map<String, List<RunnerReads.LaunchFailure>> failures;
     try (Connection c = src.ds().getConnection()) {
-      load = UiQueries.poolLoad(c);
+      load = JobLoad.byPool(c);
       runners = RunnerMetrics.liveRunners(c);
-      failures = UiQueries.launchFailures(c, now.minus(MeterHistory.WINDOW));
+      failures = RunnerReads.launchFailures(c, now.minus(MeterHistory.WINDOW));
     }
     PoolView view = src.pools().current();
     List<Pool> pools = view.fold(PoolSnapshot::pools, reason -> List.of());
@@ -39,7 +41,7 @@ final class PoolsPage extends Page {
     Map<String, String> degraded = src.degradedPools().degraded();
     List<Views.PoolRow> rows = new ArrayList<>();
     for (Pool p : pools) {
-      UiQueries.PoolLoad l = load.getOrDefault(p.name(), UiQueries.PoolLoad.NONE);
+      JobLoad.PoolLoad l = load.getOrDefault(p.name(), JobLoad.PoolLoad.NONE);
       rows.add(
           new Views.PoolRow(
               p.name(),
@@ -80,7 +82,7 @@ final class PoolsPage extends Page {
    * Starved: jobs have waited over a minute while the pool has room, so no runner is claiming.
    * Saturated: jobs wait and the pool is at its cap.
    */
-  static String verdict(Pool p, UiQueries.PoolLoad l, Instant now) {
+  static String verdict(Pool p, JobLoad.PoolLoad l, Instant now) {
     return verdict(p, l, now, null);
   }
 
@@ -88,7 +90,7 @@ final class PoolsPage extends Page {
    * As above, but a pool that is Degraded with jobs waiting is "runner fails to start", not
    * "starved": runners are claiming, and each one dies before it takes a job.
    */
-  static String verdict(Pool p, UiQueries.PoolLoad l, Instant now, String degraded) {
+  static String verdict(Pool p, JobLoad.PoolLoad l, Instant now, String degraded) {
     if (degraded != null && l.queued() > 0) {
       return RUNNER_FAILS_TO_START;
     }

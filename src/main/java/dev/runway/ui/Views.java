@@ -4,6 +4,7 @@ import dev.runway.accounts.Account;
 import dev.runway.ingest.inbox.InboxRepository.InboxEntry;
 import dev.runway.jobs.Job;
 import dev.runway.redelivery.RedeliveryRepository.Listed;
+import dev.runway.runners.RunnerReads;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -127,21 +128,6 @@ public final class Views {
   /** One step of a job's timeline; {@code at} is null for a step not reached (or not recorded). */
   public record Step(String name, Instant at, String detail) {}
 
-  public record ClaimRow(
-      long id,
-      String pool,
-      String runnerName,
-      String status,
-      String state,
-      String stateReason,
-      Instant stateChangedAt,
-      Instant createdAt,
-      Instant boundAt,
-      Instant endedAt,
-      String endReason,
-      String lostReason,
-      String rerun) {}
-
   public record JobPage(
       Frame frame,
       Job job,
@@ -150,7 +136,7 @@ public final class Views {
       boolean canRedispatch,
       String claimable,
       List<InboxEntry> deliveries,
-      List<ClaimRow> claims,
+      List<RunnerReads.JobClaim> claims,
       Map<String, Double> waits) {}
 
   public record DeliveriesPage(

@@ -3,6 +3,7 @@ package dev.runway.ui;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runway.jobs.Job;
+import dev.runway.jobs.JobLoad;
 import dev.runway.platform.github.MutableClock;
 import dev.runway.pools.Pool;
 import io.micrometer.core.instrument.Counter;
@@ -111,13 +112,13 @@ class OverviewSignalsTest {
     Instant now = Instant.parse("2026-11-30T01:00:00Z");
     Pool capped = new Pool("p", List.of("linux"), 2, 1);
     Instant old = now.minus(Duration.ofMinutes(5));
-    assertThat(PoolsPage.verdict(capped, new UiQueries.PoolLoad(3, old, 1, 1), now))
+    assertThat(PoolsPage.verdict(capped, new JobLoad.PoolLoad(3, old, 1, 1), now))
         .isEqualTo("saturated");
-    assertThat(PoolsPage.verdict(capped, new UiQueries.PoolLoad(3, old, 0, 1), now))
+    assertThat(PoolsPage.verdict(capped, new JobLoad.PoolLoad(3, old, 0, 1), now))
         .isEqualTo("starved");
-    assertThat(PoolsPage.verdict(capped, new UiQueries.PoolLoad(1, now.minusSeconds(5), 0, 0), now))
+    assertThat(PoolsPage.verdict(capped, new JobLoad.PoolLoad(1, now.minusSeconds(5), 0, 0), now))
         .isEqualTo("busy");
-    assertThat(PoolsPage.verdict(capped, UiQueries.PoolLoad.NONE, now)).isEqualTo("idle");
+    assertThat(PoolsPage.verdict(capped, JobLoad.PoolLoad.NONE, now)).isEqualTo("idle");
   }
 
   @Test
