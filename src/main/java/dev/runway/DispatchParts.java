@@ -1,13 +1,19 @@
 package dev.runway;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.task.Task;
+import dev.runway.accounts.AccountDirectory;
+import dev.runway.accounts.AccountRepository;
+import dev.runway.accounts.InstallationEvents;
 import dev.runway.claims.LeaseReaper;
 import dev.runway.dispatch.BatchDispatcher;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchTasks;
 import dev.runway.ingest.inbox.InboxRepository;
 import dev.runway.ingest.webhook.DeliveryWriter;
+import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
 import dev.runway.ledger.Sweep;
 import dev.runway.platform.config.RunwayConfig;
@@ -53,6 +59,40 @@ final class DispatchParts {
 
   private static final Duration ORPHAN_INTERVAL = Duration.ofMinutes(10);
   private static final Duration RERUN_INTERVAL = Duration.ofSeconds(5);
+
+  /** The account cache and the dispatch tasks that read it. */
+  record Tasks(AccountDirectory accounts, DispatchTasks dispatch) {}
+
+  /**
+   * The dispatch tasks, over a 60 s cache of the accounts (hits only: a miss is read on the
+   * dispatch transaction's own connection), handing every job they write to {@code listener}.
+   */
+  Tasks tasks(
+      Database db,
+      InboxRepository inbox,
+      JobRepository jobs,
+      PoolSource pools,
+      ObjectMapper json,
+      Metrics metrics,
+      Clock clock,
+      JobListener listener) {
+    AccountRepository accountRepo = new AccountRepository();
+    AccountDirectory accounts =
+        new AccountDirectory(db.main(), accountRepo, Duration.ofSeconds(60), Ticker.systemTicker());
+    DispatchTasks dispatch =
+        new DispatchTasks(
+            db.main(),
+            inbox,
+            jobs,
+            accounts,
+            new InstallationEvents(accountRepo, accounts),
+            pools,
+            json,
+            metrics,
+            clock,
+            listener);
+    return new Tasks(accounts, dispatch);
+  }
 
   /**
    * The recurring tasks that run with the dispatch queue, one replica at a time each: redispatch,

@@ -3,6 +3,7 @@ package dev.runway;
 import dev.runway.platform.config.ConfigException;
 import dev.runway.platform.config.RunwayConfig;
 import dev.runway.platform.db.Database;
+import dev.runway.platform.db.Signals;
 import dev.runway.platform.github.AppJwtSigner;
 import dev.runway.platform.github.GitHubClient;
 import dev.runway.platform.github.PemKeys;
@@ -46,6 +47,17 @@ final class PlatformParts {
    * (the spool covers it, see {@link #startOnDatabase}); an embedded one that does not start stops
    * the start.
    */
+  /**
+   * The signals every replica sends and hears (LISTEN/NOTIFY on one connection of the main pool),
+   * started and on the stop stack; the other parts subscribe to its topics.
+   */
+  Signals signals(Database db) {
+    Signals signals = new Signals(db.main());
+    signals.start();
+    stack.push(signals);
+    return signals;
+  }
+
   Database database() throws IOException {
     // db-scheduler's threads, plus two batch dispatchers, the signal listener, the provisioner's
     // and the provider launcher's leader locks and the rest (+7).

@@ -43,6 +43,9 @@ import java.util.concurrent.Executors;
  * the webhook needs. Each part it starts is pushed on the stop stack.
  */
 final class RunnerParts {
+  /** Long-polling claimers one replica holds at most; past it, 503 with Retry-After. */
+  private static final int MAX_CLAIM_WAITERS = 2000;
+
   /** Threads that run the claim attempts of woken long-polling claimers. */
   private static final int CLAIM_WAIT_THREADS = 8;
 
@@ -76,13 +79,15 @@ final class RunnerParts {
       PoolSource pools,
       Optional<GitHubClient> github,
       ClaimMetrics claimMetrics,
-      PoolWakeups wakeups,
       Poller poller,
       Signals signals,
       Metrics metrics,
       com.fasterxml.jackson.databind.ObjectMapper json,
       JsonResponses out,
       Clock clock) {
+    // Claimers of every replica are woken by the signals of any (a claimable job, a freed cap).
+    PoolWakeups wakeups = new PoolWakeups(MAX_CLAIM_WAITERS);
+    wakeups.listen(signals);
     // The runner side's query-backed gauges, refreshed by the service's poller.
     claimMetrics.pollJobs(poller, db.main());
     RunnerMetrics runnerMetrics = new RunnerMetrics(metrics);

@@ -1,49 +1,31 @@
 package dev.runway;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.task.Task;
-import dev.runway.accounts.AccountDirectory;
-import dev.runway.accounts.AccountRepository;
-import dev.runway.accounts.InstallationEvents;
 import dev.runway.claims.ClaimMetrics;
 import dev.runway.claims.ClaimableSignals;
-import dev.runway.claims.PoolWakeups;
 import dev.runway.dispatch.DispatchQueue;
 import dev.runway.dispatch.DispatchTasks;
 import dev.runway.dispatch.VanishedPools;
 import dev.runway.ingest.webhook.Intake;
 import dev.runway.jobs.JobListener;
 import dev.runway.jobs.JobRepository;
-import dev.runway.jobs.JobsApi;
-import dev.runway.ledger.JobDetailApi;
-import dev.runway.ledger.JobLedger;
-import dev.runway.ledger.Seams;
-import dev.runway.ledger.WaitGauges;
-import dev.runway.ledger.WaitReasons;
-import dev.runway.operators.OperatorAuthenticator;
-import dev.runway.operators.OperatorTokens;
 import dev.runway.platform.config.RunwayConfig;
 import dev.runway.platform.db.Database;
 import dev.runway.platform.db.DatabaseWaiter;
 import dev.runway.platform.db.Signals;
 import dev.runway.platform.github.GitHubClient;
 import dev.runway.platform.github.Sleeper;
-import dev.runway.platform.http.HttpRoutes;
 import dev.runway.platform.http.HttpServer;
 import dev.runway.platform.http.Json;
 import dev.runway.platform.http.JsonResponses;
 import dev.runway.platform.telemetry.Metrics;
 import dev.runway.platform.telemetry.Poller;
 import dev.runway.pools.PoolSource;
-import dev.runway.repos.RepositoryShares;
 import dev.runway.runners.RunnerBinding;
-import dev.runway.ui.MeterHistory;
-import dev.runway.ui.OperatorUi;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
@@ -58,16 +40,15 @@ import org.slf4j.LoggerFactory;
  * order with bounded waits. There is no DI container; reading this class is reading the system's
  * shape.
  *
- * <p>The parts are assembled by {@link PlatformParts} (database, pools, GitHub client), {@link
- * IngestParts} (spool, intake, spool drain, the webhook and health routes), {@link DispatchParts}
- * (the queue's recurring tasks and wake-up) and {@link RunnerParts} (claims, runners, provisioner,
- * providers, bulkheads); this class orders their start and their stop.
+ * <p>The parts are assembled by {@link PlatformParts} (database, pools, GitHub client, signals),
+ * {@link IngestParts} (spool, intake, spool drain, the webhook and health routes), {@link
+ * DispatchParts} (the account cache, the dispatch tasks, the queue's recurring tasks and wake-up),
+ * {@link RunnerParts} (claims, runners, provisioner, providers, bulkheads) and {@link EdgeParts}
+ * (the job ledger, operators' sign-in, the UI, the HTTP server); this class orders their start and
+ * their stop.
  */
 public final class Runway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Runway.class);
-
-  /** Long-polling claimers one replica holds at most; past it, 503 with Retry-After. */
-  private static final int MAX_CLAIM_WAITERS = 2000;
 
   // Pushed to from the database waiter's thread too; see startOnDatabase and close.
   private final Deque<AutoCloseable> stack = new ConcurrentLinkedDeque<>();
@@ -119,39 +100,25 @@ public final class Runway implements AutoCloseable {
     // Before anything starts: a bad key file stops the start with a message naming the variable.
     PlatformParts platform = new PlatformParts(config, stack);
     Optional<GitHubClient> github = platform.github(clock, githubSleeper, metrics);
-
     Database db = platform.database();
-
     IngestParts ingest = new IngestParts(config, stack, json);
-
     PoolSource pools = platform.pools(metrics, kubernetes);
     platform.requirePublicUrl(pools);
 
-    AccountRepository accountRepo = new AccountRepository();
-    AccountDirectory accounts =
-        new AccountDirectory(db.main(), accountRepo, Duration.ofSeconds(60), Ticker.systemTicker());
     JobRepository jobs = new JobRepository();
     ClaimMetrics claimMetrics = new ClaimMetrics(metrics);
     RunnerBinding binding = new RunnerBinding(jobs, claimMetrics, clock);
-    // One connection of the main pool listens for signals from every replica (see database()).
-    Signals signals = new Signals(db.main());
-    PoolWakeups wakeups = new PoolWakeups(MAX_CLAIM_WAITERS);
-    wakeups.listen(signals);
-    signals.start();
-    stack.push(signals);
-    ClaimableSignals claimable = new ClaimableSignals(jobs);
-    DispatchTasks dispatch =
-        new DispatchTasks(
-            db.main(),
+    Signals signals = platform.signals(db);
+    DispatchParts.Tasks tasks =
+        dispatchParts.tasks(
+            db,
             ingest.inbox,
             jobs,
-            accounts,
-            new InstallationEvents(accountRepo, accounts),
             pools,
             json,
             metrics,
             clock,
-            JobListener.both(binding, claimable));
+            JobListener.both(binding, new ClaimableSignals(jobs)));
     List<Task<?>> background =
         dispatchParts.background(
             db,
@@ -160,12 +127,11 @@ public final class Runway implements AutoCloseable {
             pools,
             github,
             binding,
-            dispatch,
+            tasks.dispatch(),
             metrics,
             clock,
             () -> stopping,
             () -> serving && !stopping && ingest.ready());
-
     Intake intake =
         ingest.intake(db, DispatchQueue.handoff(dispatchParts.schedulerHold()), metrics);
 
@@ -176,7 +142,7 @@ public final class Runway implements AutoCloseable {
         new DatabaseWaiter(db.main(), Duration.ofMillis(500), Duration.ofSeconds(5));
     stack.push(waiter);
     DatabaseWaiter.Start onDatabase =
-        () -> startOnDatabase(db, ingest, dispatch, background, signals);
+        () -> startOnDatabase(db, ingest, tasks.dispatch(), background, signals);
     if (waiter.reachable()) {
       onDatabase.run();
     } else {
@@ -203,64 +169,30 @@ public final class Runway implements AutoCloseable {
             pools,
             github,
             claimMetrics,
-            wakeups,
             poller,
             signals,
             metrics,
             json,
             out,
             clock);
-    WaitReasons waitReasons =
-        new WaitReasons(
-            pools,
-            runners.claims.configProblems(),
-            github.<Seams.JitPauses>map(g -> g::pausedUntil).orElse(Seams.JitPauses.NONE),
-            new RepositoryShares()::atCap,
-            clock);
-    new WaitGauges(waitReasons, metrics.registry(), clock).poll(poller, db.main());
-    JobLedger jobLedger = new JobLedger(jobs, waitReasons);
-    OperatorTokens operatorTokens = new OperatorTokens();
-    OperatorAuthenticator operators =
-        new OperatorAuthenticator(db.main(), operatorTokens, clock, metrics.registry());
-    // The UI's last hour of meters, sampled on a thread of its own.
-    MeterHistory history = new MeterHistory(metrics.registry(), clock);
-    Poller sampler = new Poller(MeterHistory.INTERVAL);
-    stack.push(sampler);
-    sampler.every(history::sample);
-    List<HttpRoutes> routes =
-        new ArrayList<>(
-            List.of(
-                ingest.webhook(intake, metrics, json, clock),
-                runners.claimsApi,
-                runners.eventsApi,
-                ingest.health(() -> stopping, out),
-                metrics,
-                ingest.deliveriesApi(db, out),
-                new JobsApi(db.main(), jobs, out),
-                new JobDetailApi(db.main(), jobLedger, out),
-                new OperatorUi(
-                    new OperatorUi.Sources(
-                        db.main(),
-                        operators,
-                        operatorTokens,
-                        pools,
-                        ingest.spool,
-                        history,
-                        accounts,
-                        github,
-                        runners.degradedPools,
-                        clock,
-                        jobLedger))));
-    runners.instanceApi(out).ifPresent(routes::add);
     http =
-        HttpServer.start(
-            config.port(),
-            config.adminPort(),
-            routes,
-            management -> management.before("/api/v1/*", operators::require));
-    stack.push(() -> http.stop(config.shutdownGrace()));
-    // Popped before the HTTP stop: long-polling claimers are answered at once, not waited for.
-    stack.push(runners.longPoll);
+        new EdgeParts(config, stack)
+            .serve(
+                new EdgeParts.Served(
+                    db,
+                    jobs,
+                    pools,
+                    tasks.accounts(),
+                    github,
+                    ingest,
+                    intake,
+                    runners,
+                    metrics,
+                    poller,
+                    json,
+                    out,
+                    clock,
+                    () -> stopping));
     serving = true;
     log.info(
         "Runway listening on port {} (webhooks, claims), management on port {}",
