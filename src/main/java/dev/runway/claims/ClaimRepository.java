@@ -298,17 +298,21 @@ public final class ClaimRepository {
   }
 
   /**
-   * A warm claim that holds a job its runner did not take (another runner took it, it was
-   * cancelled, or the lease ran out) is idle again: its runner still waits for work.
+   * The claim no longer holds that job: another runner took it, it was cancelled, or the lease ran
+   * out. A warm claim is idle again, its runner still waiting for work; a job claim holds no place
+   * now, and its lease ends it unless its runner takes a job. The job's side is the caller's, under
+   * the job's lock (a claimed job it held goes back to {@code queued}, or another claim took it).
    *
-   * @return whether the claim was a warm one holding that job
+   * @return whether the claim was active and held that job
    */
-  public boolean unassign(Connection c, long claimId) throws SQLException {
+  public boolean unassign(Connection c, long claimId, long jobId, int attempt) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "update claims set job_id = null, run_attempt = null where id = ? and warm"
-                + " and status = 'active' and job_id is not null")) {
+            "update claims set job_id = null, run_attempt = null where id = ?"
+                + " and status = 'active' and job_id = ? and run_attempt = ?")) {
       ps.setLong(1, claimId);
+      ps.setLong(2, jobId);
+      ps.setInt(3, attempt);
       return ps.executeUpdate() == 1;
     }
   }
@@ -412,10 +416,11 @@ public final class ClaimRepository {
     try (PreparedStatement ps =
         c.prepareStatement(
             // An idle warm runner waits for work as long as it takes: no lease ends it. A job
-            // claim whose runner is up (its starter said so) keeps its job: the lease bounds the
-            // start only, and a runner that runs may have the job already, its in_progress late.
+            // claim whose runner is up (its starter said so) keeps its place: the lease bounds the
+            // start only, and a runner that runs may have a job already, its in_progress late.
+            // A job claim whose job another runner took holds none, and its lease still ends it.
             "select id from claims where status = 'active' and leased_until < ?"
-                + " and job_id is not null and (warm or state <> 'running')"
+                + " and ((warm and job_id is not null) or (not warm and state <> 'running'))"
                 + " order by leased_until limit ?")) {
       setTime(ps, 1, now);
       ps.setInt(2, limit);
@@ -474,19 +479,24 @@ public final class ClaimRepository {
   }
 
   /**
-   * Claim {@code to} now holds the job: the job row was handed over to it.
+   * Claim {@code to} now holds the job, handed over from the claim that held it.
    *
-   * @return whether {@code to} was still active (it is locked by the caller, so false means the
-   *     caller must roll back rather than leave a job naming an ended claim)
+   * @return {@code to}'s lease, for the job row; empty if {@code to} is no longer active (it is
+   *     locked by the caller, so that means the caller must roll back rather than hand a job to an
+   *     ended claim)
    */
-  public boolean reassign(Connection c, long to, long jobId, int attempt) throws SQLException {
+  public Optional<Instant> reassign(Connection c, long to, long jobId, int attempt)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "update claims set job_id = ?, run_attempt = ? where id = ? and status = 'active'")) {
+            "update claims set job_id = ?, run_attempt = ? where id = ? and status = 'active'"
+                + " returning leased_until")) {
       ps.setLong(1, jobId);
       ps.setInt(2, attempt);
       ps.setLong(3, to);
-      return ps.executeUpdate() == 1;
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(time(rs, "leased_until")) : Optional.empty();
+      }
     }
   }
 

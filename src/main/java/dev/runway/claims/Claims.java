@@ -479,7 +479,10 @@ public final class Claims implements AutoCloseable {
     if (claim.isEmpty()) {
       return false;
     }
-    jobs.requeue(c, claimId, claim.get().jobId(), claim.get().runAttempt(), now);
+    // It was active, so it held the job it names (claims_one_holder_per_job, V38).
+    if (claim.get().hasJob()) {
+      jobs.requeue(c, claim.get().jobId(), claim.get().runAttempt(), now);
+    }
     return true;
   }
 

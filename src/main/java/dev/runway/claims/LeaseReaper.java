@@ -76,8 +76,9 @@ public final class LeaseReaper {
    */
   private boolean unassignWarm(Connection c, ClaimRepository.Claim claim, Instant now)
       throws SQLException {
-    boolean requeued = jobs.requeue(c, claim.id(), claim.jobId(), claim.runAttempt(), now);
-    boolean idle = repo.unassign(c, claim.id());
+    // Under the job's lock, so the claim still naming the job means it still holds it.
+    boolean idle = repo.unassign(c, claim.id(), claim.jobId(), claim.runAttempt());
+    boolean requeued = idle && jobs.requeue(c, claim.jobId(), claim.runAttempt(), now);
     if (requeued) {
       PoolWakeups.notifyClaimable(c, claim.pool());
     }
@@ -122,13 +123,19 @@ public final class LeaseReaper {
           PoolWakeups.notifyClaimable(c, peek.get().pool());
         }
         c.commit();
-        if (released) {
+        if (released && peek.get().hasJob()) {
           log.info(
               "claim {} (runner {}) released after its lease; job {}/{} is claimable again",
               claimId,
               peek.get().runnerName(),
               peek.get().jobId(),
               peek.get().runAttempt());
+        } else if (released) {
+          // Its job went to another runner; its own runner never took one.
+          log.info(
+              "claim {} (runner {}) released after its lease; it held no job",
+              claimId,
+              peek.get().runnerName());
         }
         return released;
       } catch (SQLException | RuntimeException e) {

@@ -3,7 +3,10 @@ package dev.runway.jobs;
 import java.time.Instant;
 import java.util.List;
 
-/** One attempt of one workflow job, as Runway tracks it. */
+/**
+ * One attempt of one workflow job, as Runway tracks it. Which claim holds it is the claims' to say
+ * (the live claim naming it, V38), not the job's.
+ */
 public record Job(
     long jobId,
     int runAttempt,
@@ -27,7 +30,6 @@ public record Job(
     Instant receivedAt,
     Instant dispatchedAt,
     Instant claimedAt,
-    Long claimId,
     Instant leaseExpiresAt,
     Instant startedAt,
     Instant completedAt,

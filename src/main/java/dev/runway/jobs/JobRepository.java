@@ -26,7 +26,7 @@ public final class JobRepository {
       "job_id, run_attempt, run_id, repository, owner_login, owner_is_org, installation_id,"
           + " account_id, name, workflow_name, labels, pool, status, outcome, outcome_detail,"
           + " conclusion, runner_id, runner_name, created_at_github, received_at, dispatched_at,"
-          + " claimed_at, claim_id, lease_expires_at, started_at, completed_at, updated_at,"
+          + " claimed_at, lease_expires_at, started_at, completed_at, updated_at,"
           + " in_progress_at, source";
 
   /**
@@ -418,83 +418,63 @@ public final class JobRepository {
       Instant dispatchedAt) {}
 
   /**
-   * Hands the claimed job that claim {@code from} holds over to claim {@code to}, with {@code to}'s
-   * lease.
+   * The claimed job moved to another claim, and takes that claim's lease, {@code leasedUntil}.
+   * Which claim holds a job is the claims' record ({@code claims.job_id}, V38); the caller holds
+   * the job's lock and both claims' row locks, and has moved the job on the claims' side.
    *
-   * @return whether {@code from} still held it
+   * @return whether the job was still claimed
    */
-  public boolean handOver(Connection c, long from, long to, long jobId, int attempt, Instant now)
+  public boolean handOver(Connection c, long jobId, int attempt, Instant leasedUntil, Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "update jobs set claim_id = ?, updated_at = ?,"
-                + " lease_expires_at = (select leased_until from claims where id = ?)"
-                + " where job_id = ? and run_attempt = ? and status = 'claimed' and claim_id = ?")) {
-      ps.setLong(1, to);
+            "update jobs set lease_expires_at = ?, updated_at = ?"
+                + " where job_id = ? and run_attempt = ? and status = 'claimed'")) {
+      Sql.setTime(ps, 1, leasedUntil);
       Sql.setTime(ps, 2, now);
-      ps.setLong(3, to);
-      ps.setLong(4, jobId);
-      ps.setInt(5, attempt);
-      ps.setLong(6, from);
-      return ps.executeUpdate() == 1;
-    }
-  }
-
-  /** Puts the job back to {@code queued} if {@code claimId} still holds it claimed. */
-  public boolean requeue(Connection c, long claimId, long jobId, int attempt, Instant now)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update jobs set status = 'queued', claim_id = null, claimed_at = null,"
-                + " lease_expires_at = null, updated_at = ?"
-                + " where job_id = ? and run_attempt = ? and status = 'claimed' and claim_id = ?")) {
-      Sql.setTime(ps, 1, now);
-      ps.setLong(2, jobId);
-      ps.setInt(3, attempt);
-      ps.setLong(4, claimId);
+      ps.setLong(3, jobId);
+      ps.setInt(4, attempt);
       return ps.executeUpdate() == 1;
     }
   }
 
   /**
-   * Records that the runner of {@code claimId} took the job: the job names the claim, and takes the
-   * claim's pool (and its account by installation) if the job never had them, so it counts against
-   * the caps like any claimed job.
+   * Puts the claimed job back to {@code queued}: the claim that held it let go. The caller holds
+   * the job's lock and has seen, on the claims' side, that the claim letting go was its holder.
+   *
+   * @return whether the job was still claimed
    */
-  public void attachClaim(
-      Connection c, long claimId, String pool, long jobId, int attempt, Instant now)
+  public boolean requeue(Connection c, long jobId, int attempt, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update jobs set status = 'queued', claimed_at = null, lease_expires_at = null,"
+                + " updated_at = ? where job_id = ? and run_attempt = ? and status = 'claimed'")) {
+      Sql.setTime(ps, 1, now);
+      ps.setLong(2, jobId);
+      ps.setInt(3, attempt);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * Records that a runner of {@code pool} took the job: no lease bounds it any more, and the job
+   * takes the runner's pool (and its account by installation) if it never had them, so it counts
+   * against the caps like any claimed job.
+   */
+  public void takenByRunner(Connection c, String pool, long jobId, int attempt, Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "update jobs j set claim_id = ?, lease_expires_at = null, updated_at = ?,"
+            "update jobs j set lease_expires_at = null, updated_at = ?,"
                 + " pool = coalesce(j.pool, ?),"
                 + " account_id = coalesce(j.account_id,"
                 + "   (select a.id from accounts a where a.installation_id = j.installation_id))"
                 + " where job_id = ? and run_attempt = ?")) {
-      ps.setLong(1, claimId);
-      Sql.setTime(ps, 2, now);
-      ps.setString(3, pool);
-      ps.setLong(4, jobId);
-      ps.setInt(5, attempt);
+      Sql.setTime(ps, 1, now);
+      ps.setString(2, pool);
+      ps.setLong(3, jobId);
+      ps.setInt(4, attempt);
       ps.executeUpdate();
-    }
-  }
-
-  /**
-   * Drops the claim reference of a job whose place no longer belongs to that claim.
-   *
-   * @return whether the job still named that claim
-   */
-  public boolean detachClaim(Connection c, long jobId, int attempt, long claimId)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update jobs set claim_id = null where job_id = ? and run_attempt = ?"
-                + " and claim_id = ?")) {
-      ps.setLong(1, jobId);
-      ps.setInt(2, attempt);
-      ps.setLong(3, claimId);
-      return ps.executeUpdate() == 1;
     }
   }
 
@@ -586,7 +566,6 @@ public final class JobRepository {
         Sql.instant(rs, "received_at"),
         Sql.instant(rs, "dispatched_at"),
         Sql.instant(rs, "claimed_at"),
-        (Long) rs.getObject("claim_id"),
         Sql.instant(rs, "lease_expires_at"),
         Sql.instant(rs, "started_at"),
         Sql.instant(rs, "completed_at"),

@@ -62,17 +62,21 @@ public final class JobLedger {
     }
   }
 
-  /** The stages of {@code job}; its runner's start comes from the claim that holds it. */
+  /**
+   * The stages of {@code job}; its runner's start comes from the claim that holds it, or held it
+   * when it completed (a released claim let it go).
+   */
   public Stages stages(Connection c, Job job) throws SQLException {
     Instant runnerStarted = null;
-    if (job.claimId() != null) {
-      try (PreparedStatement ps =
-          c.prepareStatement("select running_at from claims where id = ?")) {
-        ps.setLong(1, job.claimId());
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next()) {
-            runnerStarted = Sql.instant(rs, "running_at");
-          }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select running_at from claims where job_id = ? and run_attempt = ?"
+                + " and status <> 'released' order by id desc limit 1")) {
+      ps.setLong(1, job.jobId());
+      ps.setInt(2, job.runAttempt());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          runnerStarted = Sql.instant(rs, "running_at");
         }
       }
     }

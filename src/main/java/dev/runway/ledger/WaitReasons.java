@@ -96,7 +96,11 @@ public final class WaitReasons {
 
   private static final String ROW_COLUMNS =
       "job_id, run_attempt, pool, status, outcome, outcome_detail, account_id, installation_id,"
-          + " repository, claim_id, received_at, created_at_github";
+          + " repository, received_at, created_at_github,"
+          // The live claim naming the job is its holder (at most one, V38).
+          + " (select h.id from claims h where h.job_id = jobs.job_id"
+          + "   and h.run_attempt = jobs.run_attempt and h.status in ('active', 'bound')"
+          + "   order by h.id desc limit 1) as claim_id";
 
   /** Every job that waits (waiting, queued or claimed), with its reason. */
   public List<Waiting> all(Connection c) throws SQLException {
@@ -130,11 +134,25 @@ public final class WaitReasons {
             job.accountId(),
             job.installationId(),
             job.repository(),
-            job.claimId(),
+            holderOf(c, job.jobId(), job.runAttempt()),
             job.receivedAt(),
             job.createdAtGithub());
     List<Waiting> w = explain(c, List.of(row));
     return w.isEmpty() ? Optional.empty() : Optional.of(w.get(0).reason());
+  }
+
+  /** The live claim naming the job, its holder (at most one, V38), or null. */
+  private static Long holderOf(Connection c, long jobId, int attempt) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select id from claims where job_id = ? and run_attempt = ?"
+                + " and status in ('active', 'bound') order by id desc limit 1")) {
+      ps.setLong(1, jobId);
+      ps.setInt(2, attempt);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : null;
+      }
+    }
   }
 
   private static Row row(ResultSet rs) throws SQLException {

@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  *   <li>otherwise A goes back to {@code queued}, claimable again; X is bound to B.
  * </ul>
  *
- * A job taken by a runner that is not Runway's loses its claim reference; that claim keeps nothing
- * and its lease ends it. {@code completed} ends the claims of the job.
+ * When a runner that is not Runway's takes a job, the claim that held it names no job any more, and
+ * its lease ends it. A claim's {@code job_id} is the one record of which claim holds a job (V38);
+ * the job row knows only that it is claimed. {@code completed} ends the claims of the job.
  *
  * <p>A warm claim (made for {@code minIdle}, with no job of its own) binds the same way. When its
  * runner takes a job while it held none, it had no place to hand over. A warm claim that held a job
@@ -70,9 +71,9 @@ public final class RunnerBinding implements JobListener {
       Optional<ClaimRepository.Claim> holder =
           repo.activeHolder(c, job.jobId(), job.runAttempt(), -1);
       if (holder.isPresent()) {
-        jobs.detachClaim(c, job.jobId(), job.runAttempt(), holder.get().id());
-        // A warm holder's runner still waits for work: it is idle again, not gone.
-        repo.unassign(c, holder.get().id());
+        // A warm holder's runner still waits for work: it is idle again, not gone. A job claim's
+        // runner may still take another job; if not, its lease ends it.
+        repo.unassign(c, holder.get().id(), job.jobId(), job.runAttempt());
         log.info(
             "job {}/{} taken by runner {}, not by claim {}'s runner",
             job.jobId(),
@@ -145,23 +146,12 @@ public final class RunnerBinding implements JobListener {
       return;
     }
     boolean sameJob = x.jobId() == jobId && x.runAttempt() == attempt;
-    if (!sameJob && x.status().equals("active") && !x.hasJob()) {
-      // An idle warm runner took the job: it had no place to give away. A claim that held the
-      // job's place holds nothing now; a warm one is idle again.
+    if (!sameJob && x.status().equals("active") && x.hasJob()) {
+      // X's runner took another job than the one X holds: X's place goes to the claim that held
+      // the job X's runner took, so every starting runner keeps exactly one place; or, if none
+      // did, X's job is claimable again.
       Optional<ClaimRepository.Claim> y = repo.activeHolder(c, jobId, attempt, x.id());
-      if (y.isPresent()) {
-        jobs.detachClaim(c, jobId, attempt, y.get().id());
-        repo.unassign(c, y.get().id());
-      }
-    } else if (!sameJob && x.status().equals("active")) {
-      Optional<ClaimRepository.Claim> y = repo.activeHolder(c, jobId, attempt, x.id());
-      boolean handedOver =
-          y.isPresent() && jobs.handOver(c, x.id(), y.get().id(), x.jobId(), x.runAttempt(), now);
-      if (handedOver && !repo.reassign(c, y.get().id(), x.jobId(), x.runAttempt())) {
-        // Y is locked and was active when read: a job must never name a claim that ended.
-        throw new IllegalStateException("claim " + y.get().id() + " ended while locked");
-      }
-      if (handedOver) {
+      if (y.isPresent() && handOver(c, x, y.get(), now)) {
         log.info(
             "runner {} took job {}/{} of claim {}; claim {} holds job {}/{} instead",
             x.runnerName(),
@@ -171,7 +161,7 @@ public final class RunnerBinding implements JobListener {
             y.get().id(),
             x.jobId(),
             x.runAttempt());
-      } else if (jobs.requeue(c, x.id(), x.jobId(), x.runAttempt(), now)) {
+      } else if (jobs.requeue(c, x.jobId(), x.runAttempt(), now)) {
         log.info(
             "runner {} took job {}/{} instead of job {}/{}, which is claimable again",
             x.runnerName(),
@@ -180,14 +170,16 @@ public final class RunnerBinding implements JobListener {
             x.jobId(),
             x.runAttempt());
       }
-      if (y.isPresent() && !handedOver) {
-        // Y's place was the job X's runner took, and X had no place left to give it.
-        jobs.detachClaim(c, jobId, attempt, y.get().id());
-        repo.unassign(c, y.get().id());
-      }
+    }
+    // Any other claim still naming the job X's runner took holds nothing now (one live claim per
+    // job, V38): a warm one is idle again, a job claim's runner may take another job or its lease
+    // ends it.
+    Optional<ClaimRepository.Claim> other = repo.activeHolder(c, jobId, attempt, x.id());
+    if (other.isPresent()) {
+      repo.unassign(c, other.get().id(), jobId, attempt);
     }
     boolean revived = repo.revivable(c, x.id());
-    jobs.attachClaim(c, x.id(), x.pool(), jobId, attempt, now);
+    jobs.takenByRunner(c, x.pool(), jobId, attempt, now);
     Optional<Instant> runningAt = repo.runningAt(c, x.id());
     if (!repo.bind(c, x.id(), jobId, attempt, now)) {
       throw new IllegalStateException("claim " + x.id() + " vanished while locked");
@@ -211,5 +203,25 @@ public final class RunnerBinding implements JobListener {
       }
     }
     metrics.stages().observe(x.pool(), WaitStage.ASSIGN, runningAt.orElse(now), now);
+  }
+
+  /**
+   * Y takes X's job (still claimed), with Y's lease. Both claims and both jobs are locked.
+   *
+   * @return false when X's job was no longer claimed; Y then names no job
+   */
+  private boolean handOver(
+      Connection c, ClaimRepository.Claim x, ClaimRepository.Claim y, Instant now)
+      throws SQLException {
+    Instant leasedUntil =
+        repo.reassign(c, y.id(), x.jobId(), x.runAttempt())
+            // Y is locked and was active when read: a job must never go to a claim that ended.
+            .orElseThrow(
+                () -> new IllegalStateException("claim " + y.id() + " ended while locked"));
+    if (jobs.handOver(c, x.jobId(), x.runAttempt(), leasedUntil, now)) {
+      return true;
+    }
+    repo.unassign(c, y.id(), x.jobId(), x.runAttempt());
+    return false;
   }
 }

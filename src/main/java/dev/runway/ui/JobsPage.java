@@ -151,9 +151,12 @@ final class JobsPage extends Page {
             j.outcome() == null ? "dispatched" : "dispatched (ignored)",
             j.dispatchedAt(),
             j.outcome() != null ? j.outcome() : j.pool() == null ? null : "pool " + j.pool()));
-    steps.add(
-        new Views.Step(
-            "claimed", j.claimedAt(), j.claimId() == null ? null : "claim " + j.claimId()));
+    // The claim that holds the job, or held it when it completed; released claims let it go.
+    Long holder = null;
+    for (RunnerReads.JobClaim k : claims) {
+      holder = "released".equals(k.status()) ? holder : Long.valueOf(k.id());
+    }
+    steps.add(new Views.Step("claimed", j.claimedAt(), holder == null ? null : "claim " + holder));
     // The newest claim's runner: while launching, the claim's last change is the launch; past
     // that the claim keeps only its latest change, which the claims table shows.
     RunnerReads.JobClaim last = claims.isEmpty() ? null : claims.get(claims.size() - 1);

@@ -321,7 +321,7 @@ class ClaimFairnessIT {
   private String runnerOf(long job) {
     try {
       return f.string(
-          "select c.runner_name from claims c join jobs j on j.claim_id = c.id where j.job_id = ?",
+          "select c.runner_name from claims c join jobs j on j.job_id = c.job_id and j.run_attempt = c.run_attempt and c.status in ('active', 'bound') where j.job_id = ?",
           job);
     } catch (Exception e) {
       throw new IllegalStateException(e);

@@ -137,7 +137,7 @@ class ClaimLockOrderIT {
     for (int i = 0; i < pairs; i++) {
       assertThat(
               f.string(
-                  "select c.runner_name from claims c join jobs j on j.claim_id = c.id"
+                  "select c.runner_name from claims c join jobs j on j.job_id = c.job_id and j.run_attempt = c.run_attempt and c.status in ('active', 'bound')"
                       + " where j.job_id = ?",
                   jobs.get(i)[0]))
           .isEqualTo(runners.get(i)[0]);
@@ -234,7 +234,7 @@ class ClaimLockOrderIT {
 
   private String runnerHolding(long job) throws Exception {
     return f.string(
-        "select c.runner_name from jobs j join claims c on c.id = j.claim_id where j.job_id = ?",
+        "select c.runner_name from jobs j join claims c on c.job_id = j.job_id and c.run_attempt = j.run_attempt and c.status in ('active', 'bound') where j.job_id = ?",
         job);
   }
 

@@ -79,7 +79,8 @@ class ClaimsIT {
     assertThat(Instant.parse(body.get("lease_expires_at").asText()))
         .isEqualTo(f.clock.instant().plus(Duration.ofMinutes(5)));
     assertThat(f.status(101)).isEqualTo("claimed");
-    assertThat(f.string("select claim_id from jobs where job_id = 101"))
+    assertThat(
+            f.string("select id from claims where job_id = 101 and status in ('active', 'bound')"))
         .isEqualTo(String.valueOf(claimId));
     assertThat(f.status(102)).isEqualTo("queued");
     f.github
@@ -196,9 +197,12 @@ class ClaimsIT {
     f.event("in_progress", 142, "acme", ACME, runnerX, "linux");
     f.awaitStatus(142, "in_progress");
     f.awaitStatus(141, "queued");
-    assertThat(f.string("select claim_id from jobs where job_id = 142"))
+    assertThat(
+            f.string("select id from claims where job_id = 142 and status in ('active', 'bound')"))
         .isEqualTo(x.get("claim_id").asText());
-    assertThat(f.string("select claim_id from jobs where job_id = 141")).isNull();
+    assertThat(
+            f.string("select id from claims where job_id = 141 and status in ('active', 'bound')"))
+        .isNull();
     assertThat(
             f.string("select status || ' ' || job_id from claims where runner_name = ?", runnerX))
         .isEqualTo("bound 142");
@@ -220,6 +224,28 @@ class ClaimsIT {
   }
 
   @Test
+  void a_job_a_foreign_runner_takes_leaves_its_claim_holding_nothing_until_the_lease_ends_it()
+      throws Exception {
+    f.queued(161, "acme", ACME, "linux");
+    JsonNode x = f.body(claim());
+    long id = x.get("claim_id").asLong();
+
+    f.event("in_progress", 161, "acme", ACME, "hosted-runner-7", "linux");
+    f.awaitStatus(161, "in_progress");
+    // One record of who holds a job: the claim names none now, and nothing names the claim.
+    assertThat(f.string("select status || ' ' || coalesce(job_id, 0) from claims where id = ?", id))
+        .isEqualTo("active 0");
+
+    f.clock.advance(Duration.ofMinutes(6));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> "released".equals(f.string("select status from claims where id = ?", id)));
+    assertThat(f.string("select end_reason from claims where id = ?", id))
+        .isEqualTo("lease expired");
+    assertThat(f.status(161)).isEqualTo("in_progress");
+  }
+
+  @Test
   void a_runner_that_takes_a_job_another_claim_holds_swaps_places_with_that_claim()
       throws Exception {
     f.queued(151, "acme", ACME, "linux");
@@ -232,7 +258,8 @@ class ClaimsIT {
     f.awaitStatus(152, "in_progress");
     // Y's runner is still starting: it keeps a place, now on 151, so the caps still count it.
     assertThat(f.status(151)).isEqualTo("claimed");
-    assertThat(f.string("select claim_id from jobs where job_id = 151"))
+    assertThat(
+            f.string("select id from claims where job_id = 151 and status in ('active', 'bound')"))
         .isEqualTo(y.get("claim_id").asText());
     assertThat(claim().statusCode()).isEqualTo(204);
 

@@ -528,7 +528,7 @@ class ProviderPoolsIT {
             () ->
                 warmRunner.equals(
                     f.string(
-                        "select c.runner_name from jobs j join claims c on c.id = j.claim_id"
+                        "select c.runner_name from jobs j join claims c on c.job_id = j.job_id and c.run_attempt = j.run_attempt and c.status in ('active', 'bound')"
                             + " where j.job_id = 42")));
     long job = 42;
     send(f.svc, "in_progress", job, warmRunner);

@@ -200,10 +200,11 @@ class ProvisionerWarmIT {
         .until(
             () ->
                 bed.svc.count(
-                        "select count(*) from jobs j join claims c on c.id = j.claim_id"
+                        "select count(*) from jobs j join claims c on c.job_id = j.job_id and c.run_attempt = j.run_attempt and c.status in ('active', 'bound')"
                             + " where j.job_id = 2 and j.status = 'claimed' and c.warm")
                     == 1);
-    long handed = bed.svc.count("select claim_id from jobs where job_id = 2");
+    long handed =
+        bed.svc.count("select id from claims where job_id = 2 and status in ('active', 'bound')");
     Pod taker = warm.stream().filter(p -> claimOf(p) == handed).findFirst().orElseThrow();
     Pod other = warm.stream().filter(p -> claimOf(p) != handed).findFirst().orElseThrow();
 
@@ -222,7 +223,8 @@ class ProvisionerWarmIT {
     await()
         .atMost(WAIT)
         .until(() -> bed.svc.count("select count(*) from claims where job_id = 3") == 1);
-    long expected = bed.svc.count("select claim_id from jobs where job_id = 3");
+    long expected =
+        bed.svc.count("select id from claims where job_id = 3 and status in ('active', 'bound')");
     Pod actual =
         replacement.stream()
             .filter(p -> claimOf(p) != expected && claimOf(p) != handed)
@@ -234,7 +236,9 @@ class ProvisionerWarmIT {
     assertThat(
             bed.svc.count("select count(*) from claims where id = ? and job_id is null", expected))
         .isEqualTo(1);
-    assertThat(bed.svc.count("select claim_id from jobs where job_id = 3"))
+    assertThat(
+            bed.svc.count(
+                "select id from claims where job_id = 3 and status in ('active', 'bound')"))
         .isEqualTo(claimOf(actual));
 
     event("completed", 2, name(taker));
@@ -271,7 +275,7 @@ class ProvisionerWarmIT {
         .until(
             () ->
                 bed.svc.count(
-                        "select count(*) from jobs j join claims c on c.id = j.claim_id"
+                        "select count(*) from jobs j join claims c on c.job_id = j.job_id and c.run_attempt = j.run_attempt and c.status in ('active', 'bound')"
                             + " where j.job_id in (2, 3) and j.status = 'claimed' and c.warm")
                     == 2);
     await()
@@ -383,7 +387,8 @@ class ProvisionerWarmIT {
     await()
         .atMost(WAIT)
         .until(() -> bed.svc.count("select count(*) from claims where job_id = 2 and warm") == 1);
-    long handed = bed.svc.count("select claim_id from jobs where job_id = 2");
+    long handed =
+        bed.svc.count("select id from claims where job_id = 2 and status in ('active', 'bound')");
     Pod withJob = warm.stream().filter(p -> claimOf(p) == handed).findFirst().orElseThrow();
     event("in_progress", 2, name(withJob));
     await().atMost(WAIT).until(() -> bed.state(handed).equals("running"));
@@ -507,10 +512,11 @@ class ProvisionerWarmIT {
         .until(
             () ->
                 bed.svc.count(
-                        "select count(*) from jobs j join claims c on c.id = j.claim_id"
+                        "select count(*) from jobs j join claims c on c.job_id = j.job_id and c.run_attempt = j.run_attempt and c.status in ('active', 'bound')"
                             + " where j.job_id = 3 and j.status = 'claimed' and c.warm")
                     == 1);
-    long holder = bed.svc.count("select claim_id from jobs where job_id = 3");
+    long holder =
+        bed.svc.count("select id from claims where job_id = 3 and status in ('active', 'bound')");
     // No runner takes it within the lease: the job is claimable again, the runner idle again.
     bed.clock.advance(Duration.ofMinutes(2));
     await().atMost(WAIT).until(() -> bed.logLines("did not take job 3/1 within its lease") >= 1);

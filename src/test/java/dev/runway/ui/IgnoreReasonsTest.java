@@ -41,7 +41,6 @@ class IgnoreReasonsTest {
         null,
         null,
         null,
-        null,
         Instant.EPOCH,
         null,
         "webhook");

@@ -160,7 +160,6 @@ class OverviewSignalsTest {
             null,
             null,
             null,
-            null,
             Instant.EPOCH,
             null,
             "webhook");
