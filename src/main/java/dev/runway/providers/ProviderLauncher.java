@@ -312,7 +312,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
                 + " it",
             claim.pool(),
             claim.claimId());
-        report(
+        states.recordOrNull(
             claim.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.INSTANCE_LOST));
       }
     }
@@ -389,7 +389,8 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
     }
     if (pool == null) {
       if (!claim.bound()) {
-        report(row.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.STOPPED));
+        states.recordOrNull(
+            row.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.STOPPED));
         deletions.add(() -> deleter.delete(row, "its pool is no longer a provider pool"));
       }
       return;
@@ -424,7 +425,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
           deletions);
     } else if ("idle".equals(row.bootStatus())) {
       if (claim.state() != RunnerState.RUNNING && !claim.state().terminal()) {
-        report(row.claimId(), new ClaimEvent.Started());
+        states.recordOrNull(row.claimId(), new ClaimEvent.Started());
       }
       if (health(pool.name()).success(pool.provider().maxLaunchFailures())) {
         log.info("pool {}: a runner came up; no longer degraded", pool.name());
@@ -439,7 +440,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
       String detail,
       Instant now,
       List<Runnable> deletions) {
-    Transition t = report(row.claimId(), new ClaimEvent.LaunchFailed(reason));
+    Transition t = states.recordOrNull(row.claimId(), new ClaimEvent.LaunchFailed(reason));
     if (t == null) {
       return;
     }
@@ -534,10 +535,11 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
     for (InstanceCreator.Launch l : launches) {
       Optional<InstanceCreator.Prepared> p = creator.prepare(l, now);
       if (p.isEmpty()) {
-        report(l.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
+        states.recordOrNull(
+            l.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.LAUNCH_ERROR));
         continue;
       }
-      report(l.claimId(), new ClaimEvent.Launching());
+      states.recordOrNull(l.claimId(), new ClaimEvent.Launching());
       running.add(CompletableFuture.supplyAsync(() -> creator.call(l, p.get()), calls));
     }
     for (CompletableFuture<InstanceCreator.Created> f : running) {
@@ -592,7 +594,7 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
     }
     // The machine exists: as with a Pod whose container runs, the claim's lease no longer ends it;
     // its bootstrap timeout does.
-    report(l.claimId(), new ClaimEvent.Started());
+    states.recordOrNull(l.claimId(), new ClaimEvent.Started());
     log.info(
         "pool {}: instance {} created ({}) for {}",
         pool.name(),
@@ -624,7 +626,8 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
   /** A created instance the provider no longer lists: its claim is released unless it has a job. */
   private void vanished(InstanceRepository.Row row) {
     Transition t =
-        report(row.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.INSTANCE_LOST));
+        states.recordOrNull(
+            row.claimId(), new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.INSTANCE_LOST));
     if (t == null) {
       return;
     }
@@ -665,16 +668,6 @@ public final class ProviderLauncher implements AutoCloseable, DegradedPools {
   private static String oneLine(String s) {
     String line = s.replaceAll("\\s+", " ").strip();
     return line.length() > 300 ? line.substring(0, 300) : line;
-  }
-
-  /** Records a claim event; null when the database did not answer (the next cycle retries). */
-  private Transition report(long claimId, ClaimEvent event) {
-    try {
-      return states.record(claimId, event);
-    } catch (SQLException e) {
-      log.warn("claim {}: {} not recorded now: {}", claimId, event.target(), e.getMessage());
-      return null;
-    }
   }
 
   private PoolHealth health(String pool) {

@@ -58,7 +58,8 @@ final class ProvisionExecutor {
     this.degradedGauges = degradedGauges;
     this.memory = memory;
     this.launcher =
-        new PodLauncher(client, namespace, claims, warm, clock, podPolicy, memory, this::report);
+        new PodLauncher(
+            client, namespace, claims, warm, clock, podPolicy, memory, states::recordOrNull);
   }
 
   /** Runs {@code plan} in order; {@code now} is the cycle's, the time its failures count at. */
@@ -72,7 +73,7 @@ final class ProvisionExecutor {
     } else if (a instanceof ProvisionAction.StopEnded e) {
       stopEnded(e.pod(), e.claimId());
     } else if (a instanceof ProvisionAction.Report r) {
-      report(r.claimId(), r.event());
+      states.recordOrNull(r.claimId(), r.event());
     } else if (a instanceof ProvisionAction.RecordLoss l) {
       lost(l.claimId(), l.loss());
     } else if (a instanceof ProvisionAction.Exited e) {
@@ -100,7 +101,7 @@ final class ProvisionExecutor {
   }
 
   private void exited(ProvisionAction.Exited e, Instant now) {
-    Transition t = report(e.claimId(), e.event());
+    Transition t = states.recordOrNull(e.claimId(), e.event());
     if (t != null && t.state() == RunnerState.FAILED && t.kind() == Transition.Kind.APPLIED) {
       failed(e.pool(), e.reason(), e.detail(), now);
     }
@@ -108,7 +109,7 @@ final class ProvisionExecutor {
   }
 
   private void fail(ProvisionAction.FailLaunch f, Instant now) {
-    Transition t = report(f.claimId(), new ClaimEvent.LaunchFailed(f.reason()));
+    Transition t = states.recordOrNull(f.claimId(), new ClaimEvent.LaunchFailed(f.reason()));
     if (t != null && t.kind() == Transition.Kind.APPLIED && t.state() == RunnerState.FAILED) {
       failed(f.pool(), f.reason(), f.detail(), now);
       log.warn(
@@ -150,7 +151,7 @@ final class ProvisionExecutor {
             + " it",
         pool,
         claimId);
-    report(claimId, new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.POD_LOST));
+    states.recordOrNull(claimId, new ClaimEvent.LaunchFailed(ClaimEvent.FailureReason.POD_LOST));
   }
 
   private void scaleDown(ProvisionAction.ScaleDown s) {
@@ -238,16 +239,6 @@ final class ProvisionExecutor {
     } catch (SQLException e) {
       memory.lostReported.remove(claimId);
       log.warn("claim {}: runner loss not recorded now: {}", claimId, e.getMessage());
-    }
-  }
-
-  /** Records a claim event; null when the database did not answer (the next cycle retries). */
-  private Transition report(long claimId, ClaimEvent event) {
-    try {
-      return states.record(claimId, event);
-    } catch (SQLException e) {
-      log.warn("claim {}: {} not recorded now: {}", claimId, event.target(), e.getMessage());
-      return null;
     }
   }
 

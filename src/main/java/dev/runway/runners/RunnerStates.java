@@ -112,6 +112,19 @@ public final class RunnerStates {
     }
   }
 
+  /**
+   * As {@link #record}, for a launcher's loop: null when the database did not answer, logged, and
+   * the loop's next cycle reports again.
+   */
+  public Transition recordOrNull(long claimId, ClaimEvent event) {
+    try {
+      return record(claimId, event);
+    } catch (SQLException e) {
+      log.warn("claim {}: {} not recorded now: {}", claimId, event.target(), e.getMessage());
+      return null;
+    }
+  }
+
   /** Applies {@code event} to claim {@code claimId}. */
   public Transition record(long claimId, ClaimEvent event) throws SQLException {
     if (event instanceof ClaimEvent.Exited exited) {

@@ -10,7 +10,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,7 +22,7 @@ class ClaimHoldsJobMigrationIT {
   @Test
   void the_holder_the_job_named_keeps_it_and_a_stale_claim_names_nothing() throws Exception {
     String url = TestDatabases.fresh();
-    flyway(url, "37").migrate();
+    TestDatabases.migrations(url, "37").migrate();
     try (Connection c = DriverManager.getConnection(url)) {
       job(c, 1, "claimed", 10L);
       job(c, 2, "in_progress", 20L);
@@ -37,7 +36,7 @@ class ClaimHoldsJobMigrationIT {
       claim(c, 31, 1, "released"); // history: a released claim of job 1
     }
 
-    flyway(url, "latest").migrate();
+    TestDatabases.migrations(url, "latest").migrate();
 
     try (Connection c = DriverManager.getConnection(url)) {
       assertThat(text(c, "select job_id from claims where id = 10")).isEqualTo("1");
@@ -59,7 +58,7 @@ class ClaimHoldsJobMigrationIT {
   void a_second_live_claim_of_one_job_is_refused_at_commit_and_a_hand_over_is_not()
       throws Exception {
     String url = TestDatabases.fresh();
-    flyway(url, "latest").migrate();
+    TestDatabases.migrations(url, "latest").migrate();
     try (Connection c = DriverManager.getConnection(url)) {
       job(c, 1, "claimed", null);
       job(c, 2, "claimed", null);
@@ -86,14 +85,6 @@ class ClaimHoldsJobMigrationIT {
       claim(c, 11, 2, "released");
       assertThat(text(c, "select count(*) from claims where job_id = 2")).isEqualTo("2");
     }
-  }
-
-  private static Flyway flyway(String url, String target) {
-    return Flyway.configure()
-        .dataSource(url, null, null)
-        .locations("classpath:db/migration")
-        .target(target)
-        .load();
   }
 
   private static void job(Connection c, long job, String status, Long claimId) throws SQLException {

@@ -11,7 +11,6 @@ import java.sql.ResultSet;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,7 +24,7 @@ class ReceivedAtMigrationIT {
   @Test
   void existing_jobs_take_the_receipt_time_of_their_first_delivery() throws Exception {
     String url = TestDatabases.fresh();
-    flyway(url, "4").migrate();
+    TestDatabases.migrations(url, "4").migrate();
     try (Connection c = DriverManager.getConnection(url)) {
       // Job 1, attempt 1: queued received at :01, in_progress at :03; dispatched at :05.
       delivery(c, "g1", 1, 1, "2026-11-01T10:00:01Z");
@@ -41,7 +40,7 @@ class ReceivedAtMigrationIT {
       insertJob(c, 3, 1);
     }
 
-    flyway(url, "latest").migrate();
+    TestDatabases.migrations(url, "latest").migrate();
 
     try (Connection c = DriverManager.getConnection(url)) {
       assertThat(receivedAt(c, 1, 1)).isEqualTo(Instant.parse("2026-11-01T10:00:01Z"));
@@ -49,14 +48,6 @@ class ReceivedAtMigrationIT {
       assertThat(receivedAt(c, 2, 1)).isEqualTo(DISPATCHED);
       assertThat(receivedAt(c, 3, 1)).isEqualTo(DISPATCHED);
     }
-  }
-
-  private static Flyway flyway(String url, String target) {
-    return Flyway.configure()
-        .dataSource(url, null, null)
-        .locations("classpath:db/migration")
-        .target(target)
-        .load();
   }
 
   private static void delivery(Connection c, String guid, long job, int attempt, String at)

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.flywaydb.core.Flyway;
 
 /**
  * One real embedded PostgreSQL per test JVM, with a fresh database per test class, so tests are
@@ -40,5 +41,14 @@ public final class TestDatabases {
       throw new IllegalStateException(e);
     }
     return pg.getJdbcUrl("postgres", name);
+  }
+
+  /** Runway's migrations on {@code url} up to version {@code target} ("latest" for all). */
+  public static Flyway migrations(String url, String target) {
+    return Flyway.configure()
+        .dataSource(url, null, null)
+        .locations("classpath:db/migration")
+        .target(target)
+        .load();
   }
 }
