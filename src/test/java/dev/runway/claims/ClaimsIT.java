@@ -246,6 +246,30 @@ class ClaimsIT {
   }
 
   @Test
+  void a_runner_whose_claim_the_lease_ended_takes_its_job_back_from_the_claim_made_after()
+      throws Exception {
+    f.queued(171, "acme", ACME, "linux");
+    JsonNode x = f.body(claim());
+    f.clock.advance(Duration.ofMinutes(6));
+    f.awaitStatus(171, "queued");
+    JsonNode y = f.body(claim());
+    assertThat(y.at("/job/job_id").asLong()).isEqualTo(171);
+
+    // X's runner was slow, not gone: it takes the job. X holds it now, and Y, whose runner is
+    // still starting, holds nothing: one live claim per job.
+    f.event("in_progress", 171, "acme", ACME, x.get("runner_name").asText(), "linux");
+    f.awaitStatus(171, "in_progress");
+    assertThat(
+            f.string("select id from claims where job_id = 171 and status in ('active', 'bound')"))
+        .isEqualTo(x.get("claim_id").asText());
+    assertThat(
+            f.string(
+                "select status || ' ' || coalesce(job_id, 0) from claims where id = ?",
+                y.get("claim_id").asLong()))
+        .isEqualTo("active 0");
+  }
+
+  @Test
   void a_runner_that_takes_a_job_another_claim_holds_swaps_places_with_that_claim()
       throws Exception {
     f.queued(151, "acme", ACME, "linux");
