@@ -44,7 +44,8 @@ public final class ClaimRepository {
   /**
    * A claim row.
    *
-   * @param jobId the job it holds or took; {@link #NO_JOB} for a warm claim that has none yet
+   * @param jobId the job it holds or took; {@link #NO_JOB} for a warm claim that has none yet, or a
+   *     job claim whose job another runner took (V38)
    * @param warm whether it was created for {@code minIdle}, not for a job
    */
   public record Claim(
